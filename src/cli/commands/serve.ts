@@ -1,0 +1,27 @@
+/** @module cli/commands/serve — `tlsrpt serve`: runs the service until SIGINT / SIGTERM. */
+import type { Command } from 'commander';
+import { configFrom, withConfig, type CommonOptions } from '../options.js';
+
+export function register(program: Command): void {
+  withConfig(program.command('serve'))
+    .description('run the service: HTTP API and report endpoint, collector socket, SMTP listener, IMAP poller, scheduler')
+    .action(async (opts: CommonOptions) => {
+      const { log } = await import('../../log.js');
+      const { startService } = await import('../../service.js');
+      const { config, file } = configFrom(opts);
+      log.info({ config: file ?? '(built-in defaults)' }, 'tlsrpt-hub starting');
+      const svc = await startService(config, log);
+      await new Promise<void>((resolve) => {
+        const onSignal = (sig: string) => {
+          log.info({ signal: sig }, 'shutting down');
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      await svc.stop();
+      log.info('stopped');
+    });
+}
