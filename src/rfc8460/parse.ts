@@ -1,0 +1,239 @@
+/** @module rfc8460/parse — lenient TLS report parser: bytes or text in, normalised report plus findings out */
+import { isUtf8 } from 'node:buffer';
+import { isObject, putExtra, readPolicyResult } from './policies.js';
+import type { Finding, PolicyResult, TlsReport } from './types.js';
+import { FindingSink, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
+
+/** Why an input is not a TLS report. Deviations inside a report are findings, never errors. */
+export type ReportErrorCode = 'not-a-tls-report' | 'invalid-json' | 'too-deep' | 'invalid-utf8';
+
+/** Thrown by {@link parseReport} for input that is not a TLS report at all. */
+export class ReportError extends Error {
+  readonly code: ReportErrorCode | string;
+  constructor(code: ReportErrorCode | string, message: string) {
+    super(message);
+    this.name = 'ReportError';
+    this.code = code;
+  }
+}
+
+export interface ParseOptions {
+  /** Deepest JSON nesting accepted (objects + arrays); default 64. A report needs 5. */
+  maxDepth?: number;
+  /**
+   * A policy domain from outside the JSON (the e-mail's `TLS-Report-Domain` header), used only
+   * to fill a policy that has no `policy-domain` when the report itself gives no better source.
+   */
+  policyDomainHint?: string;
+}
+
+export interface ParsedReport {
+  report: TlsReport;
+  findings: Finding[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * True when `text` nests arrays/objects deeper than `maxDepth`. One linear pass that jumps over
+ * string bodies with indexOf, so JSON.parse never sees a 10,000-deep document.
+ */
+export function exceedsDepth(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // Skip to the closing quote: one not preceded by an odd run of backslashes.
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return false; // unterminated string: JSON.parse will say so
+        let k = j - 1, slashes = 0;
+        while (text.charCodeAt(k) === 92) { slashes++; k--; }
+        if ((slashes & 1) === 0) break;
+      }
+      i = j;
+    } else if (c === 123 || c === 91) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** UTF-8 bytes (BOM allowed) or text → text; invalid UTF-8 is a ReportError, not U+FFFD. */
+export function decodeReportText(input: string | Uint8Array): string {
+  if (typeof input === 'string') return input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  let start = 0;
+  if (input.length >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf) start = 3;
+  const buf = Buffer.from(input.buffer, input.byteOffset + start, input.byteLength - start);
+  if (!isUtf8(buf)) throw new ReportError('invalid-utf8', 'the report is not valid UTF-8 (RFC 8460 §4: I-JSON)');
+  return buf.toString('utf8');
+}
+
+function readDate(v: unknown, sink: FindingSink, path: string): DatetimeValue {
+  if (typeof v === 'string') {
+    const d = readDatetime(v);
+    if (d.deviation !== undefined) {
+      const why = {
+        'datetime-without-zone': 'no time zone; read as UTC',
+        'datetime-not-utc': 'not in UTC; converted',
+        'datetime-format': 'not RFC 3339 (space separator); read anyway',
+        'invalid-datetime': 'not an RFC 3339 date-time; kept as given',
+      }[d.deviation];
+      sink.add(d.deviation, path, `"${v.length > 40 ? v.slice(0, 40) + '…' : v}": ${why}`);
+    }
+    return d;
+  }
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const iso = readDatetime(new Date(v * 1000).toISOString());
+    sink.add('datetime-not-string', path, `a number ${v}; read as epoch seconds`);
+    return { iso: iso.iso, ms: iso.ms };
+  }
+  sink.add('missing-date-range', path, v === undefined ? 'missing' : `a ${v === null ? 'null' : typeof v} instead of a date-time`);
+  return { iso: '', ms: NaN };
+}
+
+function checkWindow(start: DatetimeValue, end: DatetimeValue, sink: FindingSink): void {
+  if (Number.isNaN(start.ms) || Number.isNaN(end.ms)) return;
+  const span = end.ms - start.ms;
+  // RFC 8460 §4.1: one full UTC day, 00:00:00Z to 23:59:59Z.
+  if (start.ms % DAY_MS === 0 && span === DAY_MS - 1000) return;
+  let why: string;
+  if (span < 0) why = 'the window ends before it starts';
+  else if (start.ms % DAY_MS === 0 && span === DAY_MS) why = 'ends at the next 00:00:00Z instead of 23:59:59Z';
+  else why = `covers ${start.iso} to ${end.iso}, not one UTC day`;
+  sink.add('window-not-utc-day', 'date-range', why);
+}
+
+function readString(v: unknown, sink: FindingSink, key: string): string {
+  if (typeof v === 'string') {
+    if (v.length === 0) sink.add('empty-field', key, 'empty string');
+    return v;
+  }
+  if (typeof v === 'number') {
+    sink.add('wrong-type', key, 'a number instead of a string; kept as text');
+    return String(v);
+  }
+  sink.add('missing-' + key, key, v === undefined ? 'missing; read as ""' : `a ${v === null ? 'null' : typeof v} instead of a string; read as ""`);
+  return '';
+}
+
+/** The tail of Google (`…_example.com`) and Microsoft (`…+example.com`) report-ids. */
+function domainFromReportId(reportId: string): string {
+  const cut = Math.max(reportId.lastIndexOf('_'), reportId.lastIndexOf('+'));
+  const tail = cut >= 0 ? reportId.slice(cut + 1) : '';
+  return looksLikeDomain(tail) ? tail.toLowerCase() : '';
+}
+
+/**
+ * Fills missing `policy-domain`s (Postfix + sys4 reporter omits it on no-policy-found).
+ * Sources, most trusted first: another policy of the same report (a report covers one policy
+ * domain, RFC 8460 §4), the caller's hint (TLS-Report-Domain header, §5.3), the MX host of a
+ * DANE policy (whose policy domain IS the MX host, §3), the report-id tail. Never contact-info:
+ * that names the reporter, not the policy domain.
+ */
+function fillPolicyDomains(policies: PolicyResult[], reportId: string, hint: string | undefined, sink: FindingSink): void {
+  let fromOthers = '';
+  for (const p of policies) if (p.policy.policyDomain !== '') { fromOthers = p.policy.policyDomain; break; }
+  for (let i = 0; i < policies.length; i++) {
+    const policy = policies[i].policy;
+    if (policy.policyDomain !== '') continue;
+    let domain = fromOthers, source = 'another policy of this report';
+    if (domain === '' && hint) { domain = hint; source = 'the TLS-Report-Domain header'; }
+    if (domain === '' && policy.policyType === 'tlsa') {
+      const mx = policy.mxHost.find((h) => !h.startsWith('*'));
+      if (mx) { domain = mx; source = 'the DANE policy\'s mx-host'; }
+    }
+    if (domain === '') { domain = domainFromReportId(reportId); source = 'the report-id'; }
+    policy.policyDomain = domain;
+    sink.add('missing-policy-domain', `policies[${i}].policy.policy-domain`,
+      domain === '' ? 'missing and no source to fill it from; left ""' : `missing; filled with "${domain}" from ${source}`);
+  }
+}
+
+/**
+ * Parses a TLS report leniently (RFC 8460 §4 plus every deviation in quirks.md).
+ *
+ * Rejected (ReportError) only: bytes that are not UTF-8 (`invalid-utf8`), nesting deeper than
+ * `maxDepth` (`too-deep`), text that is not JSON (`invalid-json`), and JSON that is not a TLS
+ * report (`not-a-tls-report`): a report is a JSON object with a `policies` array and at least
+ * one of `date-range` (an object) or `report-id` (a string). Everything else parses, with a
+ * finding per deviation.
+ *
+ * @example
+ * const { report, findings } = parseReport(gunzipSync(bytes));
+ * report.policies[0].summary.totalFailureSessionCount;
+ */
+export function parseReport(input: string | Uint8Array, options?: ParseOptions): ParsedReport {
+  const text = decodeReportText(input);
+  const maxDepth = options?.maxDepth ?? 64;
+  if (exceedsDepth(text, maxDepth)) throw new ReportError('too-deep', `JSON nesting deeper than ${maxDepth} levels`);
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new ReportError('invalid-json', `not JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(root)) throw new ReportError('not-a-tls-report', `JSON ${Array.isArray(root) ? 'array' : typeof root === 'object' ? 'null' : typeof root}, not a TLS report object`);
+  const policiesRaw = root['policies'];
+  const dateRangeRaw = root['date-range'];
+  const reportIdRaw = root['report-id'];
+  if (!Array.isArray(policiesRaw)) throw new ReportError('not-a-tls-report', 'JSON object without a "policies" array: not a TLS report (RFC 8460 §4.4)');
+  if (!isObject(dateRangeRaw) && typeof reportIdRaw !== 'string') {
+    throw new ReportError('not-a-tls-report', 'JSON object with neither "date-range" nor "report-id": not a TLS report (RFC 8460 §4.4)');
+  }
+
+  const sink = new FindingSink();
+  let extra: Record<string, unknown> | undefined;
+  let contactRaw: unknown, sawContact = false, orgRaw: unknown;
+  for (const k in root) {
+    switch (k) {
+      case 'organization-name': orgRaw = root[k]; break;
+      case 'contact-info': contactRaw = root[k]; sawContact = true; break;
+      case 'policies': case 'date-range': case 'report-id': break;
+      default:
+        if (extra === undefined) extra = {};
+        putExtra(extra, k, root[k]);
+        sink.add('extra-field', k, 'a key RFC 8460 does not define; kept as extra data');
+    }
+  }
+  const organizationName = readString(orgRaw, sink, 'organization-name');
+  let start: DatetimeValue, end: DatetimeValue;
+  if (isObject(dateRangeRaw)) {
+    start = readDate(dateRangeRaw['start-datetime'], sink, 'date-range.start-datetime');
+    end = readDate(dateRangeRaw['end-datetime'], sink, 'date-range.end-datetime');
+    for (const k in dateRangeRaw) {
+      if (k !== 'start-datetime' && k !== 'end-datetime') sink.add('extra-field', 'date-range.' + k, 'a key RFC 8460 does not define; ignored');
+    }
+    checkWindow(start, end, sink);
+  } else {
+    sink.add('missing-date-range', 'date-range', 'no date-range object');
+    start = end = { iso: '', ms: NaN };
+  }
+  const reportId = readString(reportIdRaw, sink, 'report-id');
+
+  const report: TlsReport = {
+    organizationName,
+    dateRange: { startDatetime: start.iso, endDatetime: end.iso },
+    reportId,
+    policies: [],
+  };
+  if (typeof contactRaw === 'string' && contactRaw.length > 0) report.contactInfo = contactRaw;
+  else if (contactRaw === null) sink.add('null-contact-info', 'contact-info', 'null instead of an address or URI');
+  else if (!sawContact) sink.add('missing-contact-info', 'contact-info', 'missing (RFC 8460 §4.4 requires it)');
+  else if (contactRaw === '') sink.add('empty-field', 'contact-info', 'empty string');
+  else sink.add('wrong-type', 'contact-info', `a ${Array.isArray(contactRaw) ? 'array' : typeof contactRaw} instead of a string; dropped`);
+
+  if (policiesRaw.length === 0) sink.add('empty-policies', 'policies', 'no policies: the report says nothing');
+  for (let i = 0; i < policiesRaw.length; i++) {
+    const p = policiesRaw[i];
+    if (!isObject(p)) { sink.add('wrong-type', `policies[${i}]`, 'not an object; dropped'); continue; }
+    report.policies.push(readPolicyResult(p, sink, `policies[${i}]`));
+  }
+  fillPolicyDomains(report.policies, reportId, options?.policyDomainHint, sink);
+  if (extra !== undefined) report.extra = extra;
+  return { report, findings: sink.findings };
+}
