@@ -1,0 +1,54 @@
+/**
+ * @module store/tables/outbound — the collector's aggregation tables: one row per reporting
+ * window of a policy domain, counters per policy (fingerprint) and per identical failure detail.
+ * The collector writes them; the delivery area closes windows and reads the counters.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** 'hourly' | 'daily' | 'weekly' | 'never' (the sendFrequency in force at the window's first event). */
+export type WindowFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
+
+/**
+ * `outbound_window`: at most one OPEN row per (policy_domain, window_start) (partial unique
+ * index). Times are epoch seconds; `window_end` is exclusive (the next window's start).
+ */
+export interface OutboundWindowTable {
+  id: Generated<number>;
+  policy_domain: string;
+  window_start: number;
+  window_end: number;
+  frequency: WindowFrequency;
+  state: 'open' | 'closed';
+  created_at: number;
+  closed_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** `outbound_policy`: counters of one policy (+ TLSRPT record) in one window. PK (window_id, fingerprint). */
+export interface OutboundPolicyTable {
+  window_id: number;
+  /** sha256 of the canonical policy and record (src/sending/fingerprint.ts). */
+  fingerprint: string;
+  /** The raw `_smtp._tls` TXT record the MTA looked up, when it sent one. */
+  tlsrpt_record: string | null;
+  /** JSON of the rfc8460 `Policy` (camelCase) as first seen. */
+  policy_json: string;
+  successful: number;
+  failed: number;
+}
+
+/** `outbound_failure`: count of one identical failure detail. PK (window_id, fingerprint, detail_key). */
+export interface OutboundFailureTable {
+  window_id: number;
+  fingerprint: string;
+  /** sha256 of the detail's fields (src/sending/fingerprint.ts `failureDetailKey`). */
+  detail_key: string;
+  /** JSON of the rfc8460 `FailureDetail` without `failedSessionCount` (camelCase). */
+  detail_json: string;
+  count: number;
+}
+
+export interface OutboundTables {
+  outbound_window: OutboundWindowTable;
+  outbound_policy: OutboundPolicyTable;
+  outbound_failure: OutboundFailureTable;
+}
