@@ -1,0 +1,128 @@
+/**
+ * @module store/index — the one Store over Kysely: embedded SQLite (better-sqlite3, the default)
+ * or PostgreSQL (pg) for several nodes. `openStore` connects, checks the connection and brings
+ * the schema up to date. Every query in the project is written once against `store.db`.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Logger } from '../log.js';
+import type { Database, StoreKind } from './schema.js';
+import { migrateToLatest } from './migrate.js';
+
+export type { Database, StoreKind } from './schema.js';
+export { MigrationError } from './migrate.js';
+
+export interface Store {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+export type StoreConfig = { sqlite: string } | { postgres: string };
+
+export interface OpenStoreOptions {
+  log?: Logger;
+  /** PostgreSQL pool size (default 10). */
+  poolMax?: number;
+  /** Skip migrations (tests of the migrator itself). Default false. */
+  skipMigrations?: boolean;
+}
+
+/** A store that cannot be opened: `code` says which side to fix. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+  constructor(readonly code: 'sqlite-open' | 'postgres-connect' | 'config', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * Opens the configured store and runs pending migrations.
+ * @example
+ * const store = await openStore({ sqlite: './data/tlsrpt.db' });
+ * await store.db.selectFrom('meta').selectAll().execute();
+ * await store.close();
+ */
+export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}): Promise<Store> {
+  let store: Store;
+  if ('sqlite' in config && config.sqlite) store = openSqlite(config.sqlite);
+  else if ('postgres' in config && config.postgres) store = await openPostgres(config.postgres, opts);
+  else throw new StoreError('config', 'store config needs {"sqlite": FILE} or {"postgres": URL}');
+  if (!opts.skipMigrations) {
+    try {
+      await migrateToLatest(store.db as Kysely<any>, store.kind, opts.log);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+  return store;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+function openSqlite(file: string): Store {
+  const memory = file === ':memory:' || file.startsWith('file::memory:');
+  let sqlite: SqliteDatabase.Database;
+  try {
+    if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    sqlite = new SqliteDatabase(file);
+    // WAL + busy_timeout: CLI commands read and write while `serve` runs on the same file.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('synchronous = NORMAL');
+  } catch (e) {
+    throw new StoreError('sqlite-open', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, kind: 'sqlite', close: once(() => db.destroy()) };
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolMax ?? 10,
+    connectionTimeoutMillis: 10_000,
+    // int8 (OID 20: bigint columns, count(*)) and numeric (1700: sum()) arrive as strings by
+    // default; every such value here is a counter or an epoch second, well inside 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === 20 || oid === 1700 ? (v: string) => (v === null ? null : Number(v)) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not kill the process; the next query reconnects.
+  pool.on('error', (err) => opts.log?.warn({ err: err.message }, 'postgres idle client error'));
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    const err = e as NodeJS.ErrnoException;
+    throw new StoreError(
+      'postgres-connect',
+      `cannot connect to PostgreSQL at ${redactUrl(url)}: ${err.message || err.code || String(e)} — check "store.postgres" in the config (or TLSRPT_STORE) and that the server is running`,
+      { cause: e },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: once(() => db.destroy()) };
+}

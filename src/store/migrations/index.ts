@@ -1,0 +1,20 @@
+/**
+ * @module store/migrations/index — the ordered list of schema migrations, one module per area.
+ * Add a line per area (names sort in order: 0001 core, 0100 settings, 0200 inbound,
+ * 0300 outbound, 0400 delivery). Each module exports `up(db, kind)`.
+ */
+import type { Kysely } from 'kysely';
+import type { StoreKind } from '../schema.js';
+import * as m0001 from './0001_core.js';
+import * as m0400 from './0400_delivery.js';
+import * as m0300 from './0300_outbound.js';
+
+export interface MigrationModule {
+  up(db: Kysely<any>, kind: StoreKind): Promise<void>;
+}
+
+export const migrations: { name: string; module: MigrationModule }[] = [
+  { name: '0001_core', module: m0001 },
+  { name: '0300_outbound', module: m0300 },
+  { name: '0400_delivery', module: m0400 },
+];
