@@ -1,0 +1,138 @@
+/**
+ * @module sending/report-builder — turns one closed window of one policy domain into the RFC
+ * 8460 report: identity from the settings, the window as date-range, every policy with exact
+ * summary totals and its failure details. `maxReportSize` applies to the serialized JSON:
+ * when over, the failure-detail rows with the smallest counts are dropped until it fits
+ * (the totals stay exact — the project's rule where Stalwart drops whole events).
+ */
+import { randomBytes } from 'node:crypto';
+import { serializeReport } from '../rfc8460/serialize.js';
+import type { FailureDetail, Policy, PolicyResult, TlsReport } from '../rfc8460/types.js';
+
+/** One policy of a window with its counters, as the collector stored them. */
+export interface WindowPolicyCounts {
+  policy: Policy;
+  successful: number;
+  failed: number;
+  details: { detail: Omit<FailureDetail, 'failedSessionCount'>; count: number }[];
+}
+
+export interface ReportIdentity {
+  organizationName: string;
+  /** contactInfo, or fromAddress when unset (RFC 8460 §4.4 requires a contact). */
+  contactInfo: string;
+  reportId: string;
+}
+
+export interface BuiltReport {
+  report: TlsReport;
+  /** Serialized RFC JSON; `Buffer.byteLength(json) <= maxReportSize` unless `overLimit`. */
+  json: string;
+  /** Failure-detail rows dropped to fit maxReportSize. */
+  trimmedDetails: number;
+  /** True when even without any failure detail the report is larger than maxReportSize. */
+  overLimit: boolean;
+}
+
+/** RFC 3339 UTC with seconds precision and `Z`. */
+export function isoSeconds(unix: number): string {
+  return new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * A unique report-id: the window start, the policy domain and 64 random bits, e.g.
+ * `2026-11-27T00:00:00Z_example.net_3f2a9c01b7d4e655`. `random` is injectable for golden tests.
+ */
+export function newReportId(policyDomain: string, windowStart: number, random: () => Buffer = () => randomBytes(8)): { reportId: string; uniqueId: string } {
+  const uniqueId = random().toString('hex');
+  return { reportId: `${isoSeconds(windowStart)}_${policyDomain}_${uniqueId}`, uniqueId };
+}
+
+/** Stable order: policies by type, domain and text; details by count (largest first), then by content. */
+function sortPolicies(policies: WindowPolicyCounts[]): WindowPolicyCounts[] {
+  const key = (p: Policy) => JSON.stringify([p.policyType, p.policyDomain, p.policyString, p.mxHost]);
+  return [...policies].sort((a, b) => (key(a.policy) < key(b.policy) ? -1 : key(a.policy) > key(b.policy) ? 1 : 0));
+}
+
+function detailOrder(a: { detail: object; count: number }, b: { detail: object; count: number }): number {
+  if (a.count !== b.count) return b.count - a.count;
+  const ka = JSON.stringify(a.detail);
+  const kb = JSON.stringify(b.detail);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * Builds the report for one window. `windowEnd` is exclusive (the next window's start); the
+ * date-range ends at the window's last second (RFC 8460 §4.1: 00:00:00Z to 23:59:59Z).
+ * @example
+ * buildReport({ identity, windowStart: 1764201600, windowEnd: 1764288000, policies, maxReportSize: 5242880 })
+ */
+export function buildReport(a: {
+  identity: ReportIdentity;
+  windowStart: number;
+  windowEnd: number;
+  policies: WindowPolicyCounts[];
+  maxReportSize: number;
+}): BuiltReport {
+  const sorted = sortPolicies(a.policies);
+  const results: PolicyResult[] = sorted.map((p) => ({
+    policy: p.policy,
+    summary: { totalSuccessfulSessionCount: p.successful, totalFailureSessionCount: p.failed },
+    failureDetails: [...p.details].filter((d) => d.count > 0).sort(detailOrder).map((d) => ({ ...d.detail, failedSessionCount: d.count })),
+  }));
+  const report: TlsReport = {
+    organizationName: a.identity.organizationName,
+    dateRange: { startDatetime: isoSeconds(a.windowStart), endDatetime: isoSeconds(a.windowEnd - 1) },
+    contactInfo: a.identity.contactInfo,
+    reportId: a.identity.reportId,
+    policies: results,
+  };
+  let json = serializeReport(report);
+  const limit = a.maxReportSize;
+  if (!(limit > 0) || Buffer.byteLength(json) <= limit) return { report, json, trimmedDetails: 0, overLimit: false };
+  return trimToFit(report, json, limit);
+}
+
+/**
+ * Drops the smallest failure-detail rows until the JSON fits. Each row's share of the JSON is
+ * estimated from its own serialization, so one pass picks the rows and a few exact passes
+ * confirm — linear, not one serialization per dropped row.
+ */
+function trimToFit(report: TlsReport, json: string, limit: number): BuiltReport {
+  type Row = { p: number; d: number; count: number; bytes: number; order: string };
+  const rows: Row[] = [];
+  // A row's bytes: the difference it makes to a tiny report with one policy, so the estimate
+  // costs the same whatever the size of the real report.
+  const stub = (failureDetails: FailureDetail[]): number => Buffer.byteLength(serializeReport({
+    organizationName: '', dateRange: report.dateRange, reportId: '', policies: [{
+      policy: { policyType: 'sts', policyString: [], policyDomain: 'x', mxHost: [] },
+      summary: { totalSuccessfulSessionCount: 0, totalFailureSessionCount: 1 }, failureDetails,
+    }],
+  }));
+  const base = stub([]);
+  report.policies.forEach((pr, p) => pr.failureDetails.forEach((fd, d) => {
+    rows.push({ p, d, count: fd.failedSessionCount, bytes: stub([fd]) - base + 1, order: JSON.stringify(fd) });
+  }));
+  // Smallest counts go first; among equal counts the later (by content order) first, so the
+  // outcome does not depend on the order the rows were read in.
+  rows.sort((x, y) => x.count - y.count || (x.order < y.order ? 1 : x.order > y.order ? -1 : 0));
+  const dropped = new Set<string>();
+  let size = Buffer.byteLength(json);
+  let i = 0;
+  const rebuild = (): TlsReport => ({
+    ...report,
+    policies: report.policies.map((pr, p) => ({ ...pr, failureDetails: pr.failureDetails.filter((_, d) => !dropped.has(`${p}:${d}`)) })),
+  });
+  let current = report;
+  while (size > limit && i < rows.length) {
+    while (size > limit && i < rows.length) {
+      dropped.add(`${rows[i].p}:${rows[i].d}`);
+      size -= rows[i].bytes;
+      i++;
+    }
+    current = rebuild();
+    json = serializeReport(current);
+    size = Buffer.byteLength(json);
+  }
+  return { report: current, json, trimmedDetails: dropped.size, overLimit: size > limit };
+}
