@@ -138,8 +138,9 @@ function trimWsp(s: string): string {
  */
 export function parseTlsrptRecord(text: string): RecordResult {
   const fields = splitFields(text);
-  if (fields[0] !== VERSION) {
-    return { ok: false, reason: fields[0].startsWith('v=') ? `unsupported version "${fields[0]}" (expected ${VERSION})` : `does not start with ${VERSION}` };
+  if (fields[0] !== VERSION || !text.startsWith(VERSION)) {
+    const unsupported = text.startsWith('v=') && fields[0] !== VERSION;
+    return { ok: false, reason: unsupported ? `unsupported version "${fields[0]}" (expected ${VERSION})` : `does not start with ${VERSION}` };
   }
   // Optional trailing `;` (RFC 8460 §3): one empty last field is allowed, no other empty field.
   if (fields.length > 1 && fields[fields.length - 1] === '') fields.pop();
