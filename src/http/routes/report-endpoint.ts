@@ -1,0 +1,120 @@
+/**
+ * @module http/routes/report-endpoint — the public report endpoint (RFC 8460 §5.4): reporters
+ * POST a report (gzip or JSON, sniffed — Content-Type is often wrong) without authentication.
+ * Answers 201 on acceptance (a duplicate is accepted too: the sender must not retry it),
+ * 400 with a reason for something that is not a report, 413 when the body is too large (by
+ * Content-Length AND by counting streamed bytes), 429 when one client sends too fast, and
+ * 503 when the store cannot take it now (the sender retries, RFC 8460 §5.5).
+ */
+import { Hono, type Context } from 'hono';
+import type { Logger } from '../../log.js';
+import type { Ingestor, IngestOutcome } from '../../receiving/ingest.js';
+import { createRateLimiter, type RateLimiter } from '../../receiving/sources/rate-limit.js';
+
+export interface ReportEndpointDeps {
+  ingestor: Ingestor;
+  log: Logger;
+  /** `http.reportPath`, default `/tlsrpt`. */
+  path?: string;
+  /** `http.maxBodyBytes`. */
+  maxBodyBytes: number;
+  /** `http.reportRatePerMinute`: sustained requests per client and minute. */
+  ratePerMinute: number;
+  /** `http.trustProxy`: key clients by X-Forwarded-For (set by our own proxy) instead of the peer address. */
+  trustProxy?: boolean;
+  limiter?: RateLimiter;
+  /** Clock in epoch seconds. */
+  now?: () => number;
+}
+
+class BodyTooLarge extends Error {}
+
+/**
+ * @example
+ * app.route('/', reportEndpointRoutes({ ingestor, log, path: '/tlsrpt', maxBodyBytes: 26214400, ratePerMinute: 60 }));
+ */
+export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
+  const app = new Hono();
+  const path = deps.path ?? '/tlsrpt';
+  const limiter = deps.limiter ?? createRateLimiter({ ratePerMinute: deps.ratePerMinute });
+  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+
+  app.post(path, async (c) => {
+    const peer = clientAddress(c, deps.trustProxy ?? false);
+    const rate = limiter.take(peer);
+    if (!rate.allowed) {
+      c.header('Retry-After', String(rate.retryAfterSeconds));
+      return problem(c, 429, 'rate-limited', `too many reports from ${peer}; retry in ${rate.retryAfterSeconds} s`);
+    }
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && Number(declared) > deps.maxBodyBytes) {
+      return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes`);
+    }
+    let body: Uint8Array;
+    try {
+      body = await readLimited(c.req.raw.body, deps.maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return problem(c, 413, 'too-large', `the body exceeds the limit of ${deps.maxBodyBytes} bytes`);
+      deps.log.info({ peer, err: (e as Error).message }, 'report endpoint: body not readable');
+      return problem(c, 400, 'unreadable-body', `the request body could not be read: ${(e as Error).message}`);
+    }
+    if (!body.byteLength) return problem(c, 400, 'empty-body', 'the request has no body; POST the report (application/tlsrpt+gzip or application/tlsrpt+json)');
+    const outcomes = await deps.ingestor.ingest(body, { channel: 'http', peer, receivedAt: now() });
+    return answer(c, outcomes);
+  });
+  app.all(path, (c) => {
+    c.header('Allow', 'POST');
+    return problem(c, 405, 'method-not-allowed', `use POST to submit a TLS report to ${path} (RFC 8460 §5.4)`);
+  });
+  return app;
+}
+
+function answer(c: Context, outcomes: IngestOutcome[]): Response {
+  const reports = outcomes.map((o) => ({ status: o.status, ...(o.id !== undefined ? { id: o.id } : {}), ...(o.reportId ? { reportId: o.reportId } : {}), ...(o.code ? { code: o.code } : {}), ...(o.reason ? { reason: o.reason } : {}) }));
+  if (outcomes.some((o) => o.status === 'imported' || o.status === 'duplicate')) return c.json({ accepted: true, reports }, 201);
+  if (outcomes.some((o) => o.status === 'failed')) {
+    c.header('Retry-After', '60');
+    return c.json({ accepted: false, error: { code: 'unavailable', message: 'the report could not be stored now; retry later' }, reports }, 503);
+  }
+  const first = outcomes[0];
+  const status = first?.code === 'too-large' || first?.code === 'decompressed-too-large' ? 413 : 400;
+  return c.json({ accepted: false, error: { code: first?.code ?? first?.status ?? 'not-a-tls-report', message: first?.reason ?? 'not a TLS report' }, reports }, status);
+}
+
+function problem(c: Context, status: 400 | 405 | 413 | 429, code: string, message: string): Response {
+  return c.json({ accepted: false, error: { code, message } }, status);
+}
+
+/**
+ * The client a rate limit applies to. Behind our own proxy the peer is the proxy, so the
+ * right-most X-Forwarded-For entry (the one OUR proxy appended) names the client; entries to
+ * its left are whatever the client claimed and are not trusted.
+ */
+function clientAddress(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = c.req.header('x-forwarded-for');
+    const last = xff?.split(',').map((s) => s.trim()).filter(Boolean).pop();
+    if (last) return last;
+  }
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+}
+
+/** Reads a body stream, failing as soon as more than `max` bytes arrived (a chunked body has no Content-Length). */
+async function readLimited(stream: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
