@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { isObject, putExtra, readPolicyResult } from './policies.js';
 import type { Finding, PolicyResult, TlsReport } from './types.js';
-import { FindingSink, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
+import { FindingSink, isoSeconds, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
 
 /** Why an input is not a TLS report. Deviations inside a report are findings, never errors. */
 export type ReportErrorCode = 'not-a-tls-report' | 'invalid-json' | 'too-deep' | 'invalid-utf8';
@@ -87,10 +87,13 @@ function readDate(v: unknown, sink: FindingSink, path: string): DatetimeValue {
     }
     return d;
   }
-  if (typeof v === 'number' && Number.isFinite(v)) {
-    const iso = readDatetime(new Date(v * 1000).toISOString());
-    sink.add('datetime-not-string', path, `a number ${v}; read as epoch seconds`);
-    return { iso: iso.iso, ms: iso.ms };
+  if (typeof v === 'number') {
+    const ms = Math.floor(v) * 1000;
+    const iso = isoSeconds(ms);
+    if (iso !== undefined) {
+      sink.add('datetime-not-string', path, `a number ${v}; read as epoch seconds`);
+      return { iso, ms };
+    }
   }
   sink.add('missing-date-range', path, v === undefined ? 'missing' : `a ${v === null ? 'null' : typeof v} instead of a date-time`);
   return { iso: '', ms: NaN };
