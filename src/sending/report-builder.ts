@@ -7,14 +7,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { serializeReport } from '../rfc8460/serialize.js';
+import { reportFileName } from '../rfc8460/naming.js';
 import type { FailureDetail, Policy, PolicyResult, TlsReport } from '../rfc8460/types.js';
+import type { Logger } from '../log.js';
+import { checkedReportValues, type ReportSettingsSource } from './delivery/settings-view.js';
 
-/** One policy of a window with its counters, as the collector stored them. */
+/** One policy of a window with its counters, as the collector stored them (`WindowPolicy` of sending/windows). */
 export interface WindowPolicyCounts {
   policy: Policy;
   successful: number;
   failed: number;
-  details: { detail: Omit<FailureDetail, 'failedSessionCount'>; count: number }[];
+  failureDetails: FailureDetail[];
 }
 
 export interface ReportIdentity {
@@ -54,10 +57,10 @@ function sortPolicies(policies: WindowPolicyCounts[]): WindowPolicyCounts[] {
   return [...policies].sort((a, b) => (key(a.policy) < key(b.policy) ? -1 : key(a.policy) > key(b.policy) ? 1 : 0));
 }
 
-function detailOrder(a: { detail: object; count: number }, b: { detail: object; count: number }): number {
-  if (a.count !== b.count) return b.count - a.count;
-  const ka = JSON.stringify(a.detail);
-  const kb = JSON.stringify(b.detail);
+function detailOrder(a: FailureDetail, b: FailureDetail): number {
+  if (a.failedSessionCount !== b.failedSessionCount) return b.failedSessionCount - a.failedSessionCount;
+  const ka = JSON.stringify(a);
+  const kb = JSON.stringify(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
@@ -78,7 +81,7 @@ export function buildReport(a: {
   const results: PolicyResult[] = sorted.map((p) => ({
     policy: p.policy,
     summary: { totalSuccessfulSessionCount: p.successful, totalFailureSessionCount: p.failed },
-    failureDetails: [...p.details].filter((d) => d.count > 0).sort(detailOrder).map((d) => ({ ...d.detail, failedSessionCount: d.count })),
+    failureDetails: p.failureDetails.filter((d) => d.failedSessionCount > 0).sort(detailOrder),
   }));
   const report: TlsReport = {
     organizationName: a.identity.organizationName,
@@ -135,4 +138,52 @@ function trimToFit(report: TlsReport, json: string, limit: number): BuiltReport 
     size = Buffer.byteLength(json);
   }
   return { report: current, json, trimmedDetails: dropped.size, overLimit: size > limit };
+}
+
+/** A window as the collector reads it (`WindowContents` of sending/windows), reduced to what a report needs. */
+export interface ReportWindow {
+  policyDomain: string;
+  windowStart: number;
+  windowEnd: number;
+  policies: WindowPolicyCounts[];
+}
+
+export interface ComposedReport extends BuiltReport {
+  /** The §5.1 unique-id (also the tail of report-id). */
+  uniqueId: string;
+  submitter: string;
+  /** `<submitter>!<policy-domain>!<begin>!<end>!<unique-id>.json.gz` (RFC 8460 §5.1). */
+  fileName: string;
+  /** Settings values refused at the boundary and replaced by their defaults. */
+  refused: { field: string; error: string }[];
+}
+
+/**
+ * Composes the report a policy domain gets for a window, from the settings in force now
+ * (orgName, contactInfo falling back to fromAddress, maxReportSize, submitter). Used by the
+ * scheduler and by `tlsrpt outbound preview`, so the preview is exactly what is sent.
+ */
+export function composeReport(
+  window: ReportWindow,
+  settings: ReportSettingsSource,
+  log: Logger,
+  random: () => Buffer = () => randomBytes(8),
+): ComposedReport {
+  const { reportId, uniqueId } = newReportId(window.policyDomain, window.windowStart, random);
+  const values = checkedReportValues(settings, {
+    rcptDomain: window.policyDomain, reportId,
+    periodStartIso: isoSeconds(window.windowStart), periodEndIso: isoSeconds(window.windowEnd - 1),
+  }, log);
+  const built = buildReport({
+    identity: { organizationName: values.orgName, contactInfo: values.contactInfo, reportId },
+    windowStart: window.windowStart,
+    windowEnd: window.windowEnd,
+    policies: window.policies,
+    maxReportSize: values.maxReportSize,
+  });
+  const fileName = reportFileName({
+    submitter: values.submitter, policyDomain: window.policyDomain,
+    beginUnix: window.windowStart, endUnix: window.windowEnd - 1, uniqueId, gzip: true,
+  });
+  return { ...built, uniqueId, submitter: values.submitter, fileName, refused: values.refused };
 }

@@ -4,12 +4,15 @@
  * again on the same port (a relay that is down for a while).
  */
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { testCa } from './https-server.js';
 
 export interface SunkMail { from: string; to: string[]; raw: Buffer; authUser?: string }
 
 export interface SmtpSink {
   port: number;
   received: SunkMail[];
+  /** Sessions that upgraded with STARTTLS. */
+  tlsSessions: number;
   /** Reply for RCPT TO (e.g. `{ code: 450, message: 'try later' }`), or undefined to accept. */
   setRcptReply(fn?: (address: string) => { code: number; message: string } | undefined): void;
   /** Stops listening (connections are refused) until `start()`. */
@@ -18,17 +21,23 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(opts: { port?: number; auth?: { user: string; password: string }; secure?: boolean; quiet?: boolean; keep?: boolean } = {}): Promise<SmtpSink> {
+/**
+ * STARTTLS is offered only with `starttls: true`, with the test CA's certificate for localhost /
+ * 127.0.0.1 (smtp-server's bundled certificate has expired). `keep: false` drops message bodies (benchmarks).
+ */
+export async function startSmtpSink(opts: { port?: number; auth?: { user: string; password: string }; starttls?: boolean; keep?: boolean } = {}): Promise<SmtpSink> {
   const received: SunkMail[] = [];
+  let tlsSessions = 0;
   let rcptReply: ((a: string) => { code: number; message: string } | undefined) | undefined;
   let server: SMTPServer | undefined;
   let port = opts.port ?? 0;
   const make = () => {
     const o: SMTPServerOptions = {
-      secure: opts.secure ?? false,
+      secure: false,
       logger: false,
+      ...(opts.starttls ? { key: testCa().keyPem, cert: testCa().certPem } : { hideSTARTTLS: true }),
       closeTimeout: 500,
-      disabledCommands: opts.auth ? [] : ['AUTH'],
+      disabledCommands: [...(opts.auth ? [] : ['AUTH']), ...(opts.starttls ? [] : ['STARTTLS'])],
       authOptional: !opts.auth,
       allowInsecureAuth: true,
       size: 50 * 1024 * 1024,
@@ -40,6 +49,10 @@ export async function startSmtpSink(opts: { port?: number; auth?: { user: string
         const r = rcptReply?.(address.address);
         if (r) cb(Object.assign(new Error(r.message), { responseCode: r.code }));
         else cb();
+      },
+      onSecure(_socket, _session, cb) {
+        tlsSessions++;
+        cb();
       },
       onData(stream, session, cb) {
         const chunks: Buffer[] = [];
@@ -75,6 +88,7 @@ export async function startSmtpSink(opts: { port?: number; auth?: { user: string
   return {
     get port() { return port; },
     received,
+    get tlsSessions() { return tlsSessions; },
     setRcptReply: (fn) => { rcptReply = fn; },
     stop,
     start,

@@ -139,6 +139,8 @@ export interface RelayConfig {
   /** Accept the relay's certificate without validation (self-signed relay on a private network). */
   tlsInsecure?: boolean;
   caFile?: string;
+  /** PEM of the relay's CA (instead of caFile). */
+  ca?: string;
   connectionTimeoutMs?: number;
   socketTimeoutMs?: number;
   /** Pooled connections (used by bulk sends); default 1 connection per send. */
@@ -159,7 +161,7 @@ export function createRelayMailer(relay: RelayConfig): ReportMailer {
     secure: relay.secure,
     requireTLS: relay.requireTLS,
     auth: relay.user ? { user: relay.user, pass: relay.password ?? '' } : undefined,
-    tls: { rejectUnauthorized: !relay.tlsInsecure, ...(relay.caFile ? { ca: readFileSync(relay.caFile, 'utf8') } : {}) },
+    tls: { rejectUnauthorized: !relay.tlsInsecure, ...(relay.ca ?? relay.caFile ? { ca: relay.ca ?? readFileSync(relay.caFile!, 'utf8') } : {}) },
     connectionTimeout: relay.connectionTimeoutMs ?? 15_000,
     greetingTimeout: relay.connectionTimeoutMs ?? 15_000,
     socketTimeout: relay.socketTimeoutMs ?? 60_000,

@@ -1,14 +1,8 @@
 /**
  * @module sending/delivery/metrics — Prometheus counters of report building and delivery, on
- * prom-client's default registry (which `GET /metrics` serves). Registered once per process.
+ * the process registry (src/metrics.ts, served at `GET /metrics`).
  */
-import client from 'prom-client';
-
-function counter(name: string, help: string, labelNames: string[] = []): client.Counter<string> {
-  const existing = client.register.getSingleMetric(name);
-  if (existing) return existing as client.Counter<string>;
-  return new client.Counter({ name, help, labelNames });
-}
+import { counter } from '../../metrics.js';
 
 export const deliveryMetrics = {
   /** Windows closed without a report: label reason = no-record | no-data | never. */

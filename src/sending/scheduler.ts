@@ -1,0 +1,318 @@
+/**
+ * @module sending/scheduler — closes reporting windows at their UTC end, builds each window's
+ * report (discovery + builder) and hands it to the delivery queue after a random delay
+ * (`delivery.spreadSeconds`), so receivers are not hit all at once (RFC 8460 §4.1).
+ *
+ * Several processes may run this on one database (nodes on PostgreSQL; `serve` and a CLI
+ * `outbound send` on SQLite): closing a window, building its report and sending to a target
+ * each happen under a claim only one process can hold. A process that was down closes the
+ * overdue windows when it comes back.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import type { Resolver, TlsrptLookup, TtlCache } from '../dns/index.js';
+import { readWindow } from './windows.js';
+import { composeReport } from './report-builder.js';
+import { discoverRuaTargets } from './discovery.js';
+import type { ReportSettingsSource } from './delivery/settings-view.js';
+import type { DeliveryQueue, TargetAttempt } from './delivery/queue.js';
+import { deliveryMetrics } from './delivery/metrics.js';
+
+export interface SchedulerDeps {
+  store: Store;
+  log: Logger;
+  /** Epoch seconds (injected: tests move time). */
+  clock: () => number;
+  /** Uniform in [0, 1): the send spread. */
+  random: () => number;
+  nodeId: string;
+  settings: ReportSettingsSource;
+  resolver: Resolver;
+  tlsrptCache?: TtlCache<TlsrptLookup>;
+  queue: DeliveryQueue;
+  /** Reports are sent up to this many seconds after their window closed (0 = at once). */
+  spreadSeconds: number;
+  leaseSeconds?: number;
+  /** Longest sleep between ticks, seconds (default 30). */
+  maxSleepSeconds?: number;
+}
+
+/** What one build did, for logs and `outbound send` output. */
+export interface BuildOutcome {
+  reportRowId: number;
+  policyDomain: string;
+  windowStart: number;
+  state: 'pending' | 'dropped' | 'skipped' | 'deferred';
+  reportId?: string;
+  targets?: string[];
+  reason?: string;
+}
+
+export interface TickResult { closed: number; built: BuildOutcome[]; attempts: TargetAttempt[] }
+
+/** A claim name unique to this process. */
+export function newNodeId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+const BATCH = 500;
+/** A report whose record lookup keeps failing for a day is given up (the data is a day old). */
+const BUILD_GIVE_UP_SECONDS = 86400;
+const DNS_RETRY_SECONDS = 300;
+
+export class ReportScheduler {
+  private readonly lease: number;
+  private running: Promise<TickResult> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.lease = deps.leaseSeconds ?? 600;
+  }
+
+  /**
+   * One pass: close due windows (with `force`: every open window), build the claimed reports,
+   * deliver due targets (with `force`: every pending or retrying target). Calls never overlap
+   * within a process.
+   */
+  async tick(opts: { force?: boolean } = {}): Promise<TickResult> {
+    while (this.running) await this.running.catch(() => {});
+    this.running = this.runTick(Boolean(opts.force));
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async runTick(force: boolean): Promise<TickResult> {
+    const closed = await this.closeDueWindows({ force });
+    const built = await this.buildClaimedReports({ force });
+    const attempts = await this.deps.queue.runDue({ force });
+    return { closed, built, attempts };
+  }
+
+  /** Closes windows whose UTC end has passed and creates their report rows, claimed by this process. */
+  async closeDueWindows(opts: { force?: boolean } = {}): Promise<number> {
+    const { store, nodeId } = this.deps;
+    let total = 0;
+    for (;;) {
+      const now = this.deps.clock();
+      const closedNow = await store.db.transaction().execute(async (trx) => {
+        const due = trx.selectFrom('outbound_window').select('id')
+          .where('state', '=', 'open')
+          .$if(!opts.force, (q) => q.where('window_end', '<=', now))
+          .orderBy('window_end').orderBy('id')
+          .limit(BATCH)
+          // A collector flush holds the row FOR SHARE while it counts into it; skip such a
+          // window now and close it on the next tick, after the flush committed.
+          .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
+        const rows = await trx.updateTable('outbound_window')
+          .set({ state: 'closed', closed_at: now })
+          .where('id', 'in', due)
+          .where('state', '=', 'open')
+          .returning(['id', 'policy_domain', 'window_start', 'window_end'])
+          .execute();
+        if (rows.length === 0) return 0;
+        const spread = opts.force ? 0 : this.deps.spreadSeconds;
+        for (let i = 0; i < rows.length; i += 100) {
+          await trx.insertInto('outbound_report')
+            .values(rows.slice(i, i + 100).map((w) => ({
+              window_id: Number(w.id),
+              policy_domain: w.policy_domain,
+              window_start: Number(w.window_start),
+              window_end: Number(w.window_end),
+              state: 'building' as const,
+              due_at: now + Math.floor(this.deps.random() * (spread + 1)),
+              created_at: now,
+              claimed_by: nodeId,
+              claimed_until: now + this.lease,
+            })))
+            .onConflict((oc) => oc.column('window_id').doNothing())
+            .execute();
+        }
+        return rows.length;
+      });
+      total += closedNow;
+      if (closedNow < BATCH) break;
+    }
+    if (total) this.deps.log.info({ windows: total }, 'reporting windows closed');
+    return total;
+  }
+
+  /** Builds every report this process holds (or whose builder's claim ran out): discovery, JSON, targets. */
+  async buildClaimedReports(opts: { force?: boolean } = {}): Promise<BuildOutcome[]> {
+    const { store, nodeId } = this.deps;
+    const out: BuildOutcome[] = [];
+    const deferred = new Set<number>();
+    for (;;) {
+      const now = this.deps.clock();
+      const claimable = store.db.selectFrom('outbound_report').select('id')
+        .where('state', '=', 'building')
+        .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
+        .$if(deferred.size > 0, (q) => q.where('id', 'not in', [...deferred]))
+        .orderBy('id')
+        .limit(BATCH)
+        .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
+      const claimed = await store.db.updateTable('outbound_report')
+        .set({ claimed_by: nodeId, claimed_until: now + this.lease })
+        .where('id', 'in', claimable)
+        .where('state', '=', 'building')
+        .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
+        .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
+        .execute();
+      if (claimed.length === 0) break;
+      for (const r of claimed) {
+        let outcome: BuildOutcome;
+        try {
+          outcome = await this.buildOne({
+            id: Number(r.id), windowId: Number(r.window_id), policyDomain: r.policy_domain, windowStart: Number(r.window_start),
+            windowEnd: Number(r.window_end), dueAt: opts.force ? Math.min(now, Number(r.due_at)) : Number(r.due_at), createdAt: Number(r.created_at),
+          });
+        } catch (e) {
+          // A build that throws (a bug, a store hiccup) must not stop the others; it is retried later.
+          this.deps.log.error({ err: e, policyDomain: r.policy_domain, reportRowId: Number(r.id) }, 'report build failed, will retry');
+          await store.db.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
+            .where('id', '=', Number(r.id)).where('claimed_by', '=', nodeId).execute();
+          outcome = { reportRowId: Number(r.id), policyDomain: r.policy_domain, windowStart: Number(r.window_start), state: 'deferred', reason: (e as Error).message };
+        }
+        if (outcome.state === 'deferred') deferred.add(outcome.reportRowId);
+        out.push(outcome);
+      }
+      if (claimed.length < BATCH) break;
+    }
+    return out;
+  }
+
+  private async finish(id: number, set: { state: 'dropped' | 'skipped'; reason: string; record_source?: string | null }): Promise<void> {
+    await this.deps.store.db.updateTable('outbound_report')
+      .set({ ...set, built_at: this.deps.clock(), claimed_by: null, claimed_until: 0 })
+      .where('id', '=', id).where('claimed_by', '=', this.deps.nodeId).where('state', '=', 'building')
+      .execute();
+  }
+
+  private async buildOne(r: { id: number; windowId: number; policyDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }): Promise<BuildOutcome> {
+    const { log, settings } = this.deps;
+    const base = { reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart };
+    // settings.md: `never` switches sending off completely — no DNS lookup, no report.
+    if (settings.sendFrequency(r.policyDomain) === 'never') {
+      await this.finish(r.id, { state: 'skipped', reason: 'sendFrequency is never' });
+      deliveryMetrics.windowsDropped.inc({ reason: 'never' });
+      return { ...base, state: 'skipped', reason: 'sendFrequency is never' };
+    }
+    const window = await readWindow(this.deps.store, r.windowId);
+    const sessions = (window?.policies ?? []).reduce((n, p) => n + p.successful + p.failed, 0);
+    if (!window || sessions === 0) {
+      await this.finish(r.id, { state: 'dropped', reason: 'no sessions in the window' });
+      deliveryMetrics.windowsDropped.inc({ reason: 'no-data' });
+      return { ...base, state: 'dropped', reason: 'no sessions in the window' };
+    }
+    const mtaRecords = new Map<string, number>();
+    for (const p of window.policies) {
+      if (p.tlsrptRecord) mtaRecords.set(p.tlsrptRecord, (mtaRecords.get(p.tlsrptRecord) ?? 0) + p.successful + p.failed);
+    }
+    const found = await discoverRuaTargets(r.policyDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
+      resolver: this.deps.resolver, cache: this.deps.tlsrptCache,
+    });
+    const now = this.deps.clock();
+    if (found.kind === 'temporary') {
+      if (now - r.createdAt >= BUILD_GIVE_UP_SECONDS) {
+        const reason = `TLSRPT record lookup failed for a day: ${found.reason}`;
+        await this.finish(r.id, { state: 'dropped', reason });
+        deliveryMetrics.windowsDropped.inc({ reason: 'dns-failure' });
+        log.warn({ policyDomain: r.policyDomain, sessions, reason }, 'window dropped: no report');
+        return { ...base, state: 'dropped', reason };
+      }
+      await this.deps.store.db.updateTable('outbound_report')
+        .set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: found.reason.slice(0, 500) })
+        .where('id', '=', r.id).where('claimed_by', '=', this.deps.nodeId).execute();
+      log.warn({ policyDomain: r.policyDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
+      return { ...base, state: 'deferred', reason: found.reason };
+    }
+    if (found.kind === 'none') {
+      // RFC 8460 §3: without exactly one valid record there is nowhere to send; the window's
+      // data is dropped, and counted so an operator can see how much goes unreported.
+      await this.finish(r.id, { state: 'dropped', reason: found.reason, record_source: found.source });
+      deliveryMetrics.windowsDropped.inc({ reason: 'no-record' });
+      log.info({ policyDomain: r.policyDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
+      return { ...base, state: 'dropped', reason: found.reason };
+    }
+    for (const ig of found.ignored) log.info({ policyDomain: r.policyDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
+
+    const composed = composeReport(window, settings, log);
+    for (const f of composed.refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
+    if (composed.trimmedDetails) {
+      deliveryMetrics.reportsTrimmed.inc();
+      deliveryMetrics.detailsTrimmed.inc(composed.trimmedDetails);
+      log.warn({ policyDomain: r.policyDomain, reportId: composed.report.reportId, trimmedDetails: composed.trimmedDetails, bytes: Buffer.byteLength(composed.json), overLimit: composed.overLimit },
+        'report trimmed to maxReportSize: smallest failure details dropped, totals kept');
+    }
+    const gz = gzipSync(composed.json);
+    const targets = found.rua.map((t) => (t.scheme === 'mailto'
+      ? { uri: `mailto:${t.address}`, scheme: 'mailto' }
+      : { uri: t.url, scheme: 'https' }));
+    const stored = await this.deps.store.db.transaction().execute(async (trx) => {
+      const u = await trx.updateTable('outbound_report')
+        .set({
+          state: 'pending', report_id: composed.report.reportId, json: composed.json, gz, file_name: composed.fileName,
+          record_source: found.source, tlsrpt_record: found.record, trimmed_details: composed.trimmedDetails,
+          built_at: now, due_at: r.dueAt, reason: null, claimed_by: null, claimed_until: 0,
+        })
+        .where('id', '=', r.id).where('claimed_by', '=', this.deps.nodeId).where('state', '=', 'building')
+        .executeTakeFirst();
+      if (Number(u.numUpdatedRows) !== 1) return false;
+      await trx.insertInto('outbound_target')
+        .values(targets.map((t) => ({ outbound_report_id: r.id, uri: t.uri, scheme: t.scheme, state: 'pending' as const, next_attempt_at: r.dueAt })))
+        .onConflict((oc) => oc.columns(['outbound_report_id', 'uri']).doNothing())
+        .execute();
+      return true;
+    });
+    if (!stored) return { ...base, state: 'deferred', reason: 'claim lost to another process' };
+    deliveryMetrics.reportsBuilt.inc();
+    log.info({ policyDomain: r.policyDomain, reportId: composed.report.reportId, targets: targets.map((t) => t.uri), dueAt: r.dueAt, source: found.source }, 'report built');
+    return { ...base, state: 'pending', reportId: composed.report.reportId, targets: targets.map((t) => t.uri) };
+  }
+
+  /** Seconds until the next thing to do (window end, due report, retry), capped. */
+  async nextWakeIn(): Promise<number> {
+    const now = this.deps.clock();
+    const cap = this.deps.maxSleepSeconds ?? 30;
+    const w = await this.deps.store.db.selectFrom('outbound_window').select((eb) => eb.fn.min('window_end').as('at'))
+      .where('state', '=', 'open').executeTakeFirst();
+    const t = await this.deps.queue.nextDueAt();
+    const candidates = [w?.at, t].filter((x): x is number => x !== null && x !== undefined).map(Number);
+    const next = candidates.length ? Math.min(...candidates) : now + cap;
+    return Math.max(1, Math.min(cap, next - now));
+  }
+
+  /** Runs ticks until stop(): at each window end, due time and retry time (at most `maxSleepSeconds` apart). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      let sleep = this.deps.maxSleepSeconds ?? 30;
+      try {
+        const r = await this.tick();
+        if (r.attempts.length || r.built.length) {
+          this.deps.log.debug({ closed: r.closed, built: r.built.length, attempts: r.attempts.length }, 'scheduler tick');
+        }
+        sleep = await this.nextWakeIn();
+      } catch (e) {
+        // The store may be briefly unavailable (PostgreSQL restart, SQLite busy): try again later.
+        this.deps.log.error({ err: e }, 'scheduler tick failed');
+      }
+      if (!this.stopped) this.timer = setTimeout(loop, sleep * 1000);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+  }
+}
