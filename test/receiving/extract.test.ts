@@ -265,14 +265,14 @@ describe('extractReports: MIME shapes', () => {
 
 describe('extractReports: hard limits', () => {
   // rejectsWith() asserts each rejection takes < 2 s; building the inputs is not timed.
-  const quick = (f: () => Promise<unknown>) => f();
+  const quick = async (f: () => Promise<unknown>): Promise<void> => { await f(); };
   it('refuses a 50 MB e-mail before parsing it (too-large)', () => quick(async () => {
     const raw = Buffer.alloc(50 * 1024 * 1024 + 1, 'a');
     Buffer.from('From: a@b\r\nSubject: big\r\n\r\n').copy(raw);
     const e = await rejectsWith(raw, 'too-large');
     assert.match(e.message, /52428801 bytes/);
   }));
-  it('honours a smaller maxInputBytes', () => rejectsWith(REPORT, 'too-large', { maxInputBytes: 100 }));
+  it('honours a smaller maxInputBytes', async () => { await rejectsWith(REPORT, 'too-large', { maxInputBytes: 100 }); });
   it('refuses a gzip bomb (decompressed-too-large) without inflating it all', () => quick(async () => {
     const bomb = zlib.gzipSync(Buffer.alloc(200 * 1024 * 1024), { level: 9 });
     const before = process.memoryUsage().arrayBuffers;

@@ -103,7 +103,8 @@ function answer(zone: Map<string, ZoneEntry>, query: dnsPacket.DecodedPacket, tr
 function records(entry: ZoneEntry, name: string, type: string): dnsPacket.Answer[] {
   const ttl = entry.ttl ?? 300;
   switch (type) {
-    case 'TXT': return (entry.TXT ?? []).map((strings) => ({ type: 'TXT', name, ttl, data: strings }));
+    // dns-packet turns the strings into Buffers in place: hand it copies, the zone stays as given.
+    case 'TXT': return (entry.TXT ?? []).map((strings) => ({ type: 'TXT', name, ttl, data: [...strings] }));
     case 'A': return (entry.A ?? []).map((data) => ({ type: 'A', name, ttl, data }));
     case 'AAAA': return (entry.AAAA ?? []).map((data) => ({ type: 'AAAA', name, ttl, data }));
     case 'MX': return (entry.MX ?? []).map((data) => ({ type: 'MX', name, ttl, data: { preference: data.priority, exchange: data.exchange } }));
