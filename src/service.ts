@@ -8,6 +8,8 @@ import { parseHostPort } from './settings/config.js';
 import { createApp, type HttpApp } from './http/app.js';
 import { listen, type ListeningServer } from './http/server.js';
 import { openStore, type Store } from './store/index.js';
+import { createConfiguredIngestor, openInboundSettings, receivingComponents } from './receiving/sources/index.js';
+import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
 
 /** A long-running part of the service (collector, listener, scheduler…). */
 export interface Component {
@@ -38,6 +40,44 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   const ctx: ServiceContext = { config, log, app, store };
   const components: Component[] = [];
   // Areas add their components and routes here, in dependency order.
+  // Collection (issue 5): the aggregator + POST /api/v1/events always; the libtlsrpt datagram
+  // socket when collector.socket is set. Started before the socket, stopped after it (flushes last).
+  {
+    const { createCollector, countSourceRejection, exposeDatagramStats } = await import('./sending/collector.js');
+    const { eventsRoutes } = await import('./http/routes/events.js');
+    const { metricsRoutes } = await import('./http/routes/metrics.js');
+    const cc = config.collector;
+    const collector = createCollector({
+      store,
+      // STAND-IN until the settings service lands: the documented default frequency.
+      sendFrequency: () => 'daily',
+      flushMs: cc?.flushMs,
+      flushEvents: cc?.flushEvents,
+      log: log.child({ component: 'collector' }),
+    });
+    components.push(collector);
+    if (cc?.socket) {
+      const { createDatagramSource } = await import('./sending/sources/datagram.js');
+      const source = createDatagramSource({
+        path: cc.socket, mode: cc.mode, owner: cc.owner, group: cc.group, dumpDir: cc.dumpDir,
+        log: log.child({ component: 'datagram' }),
+        onOutcome: (o) => void collector.record(o, 'datagram'),
+        onReject: (reason) => countSourceRejection('datagram', reason),
+      });
+      exposeDatagramStats(() => source.stats());
+      components.push(source);
+    }
+    app.route('/', eventsRoutes({ collector, store, maxBodyBytes: config.http.maxBodyBytes, token: config.http.token }));
+    app.route('/', metricsRoutes({ token: config.http.token }));
+  }
+  // Receiving: one ingestor for the public endpoint (RFC 8460 §5.4), SMTP/LMTP listener and IMAP pollers.
+  const inboundSettings = await openInboundSettings(store, config, log);
+  const ingestor = createConfiguredIngestor({ config, log, store, settings: inboundSettings });
+  app.route('/', reportEndpointRoutes({
+    ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.maxBodyBytes,
+    ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
+  }));
+  components.push(...receivingComponents({ config, log, ingestor, settings: inboundSettings }));
   void ctx;
 
   const started: Component[] = [];
