@@ -238,5 +238,5 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   }
   fillPolicyDomains(report.policies, reportId, options?.policyDomainHint, sink);
   if (extra !== undefined) report.extra = extra;
-  return { report, findings: sink.findings };
+  return { report, findings: sink.done() };
 }

@@ -1,11 +1,21 @@
 /** @module rfc8460/values — small pure validators and normalisers the lenient parser shares (dates, IPs, counts) */
 import type { Finding } from './types.js';
 
+/** Most findings kept per report: a hostile report must not make its notes outgrow it. */
+export const MAX_FINDINGS = 1000;
+
 /** Collects findings; paths are built only when a finding is recorded. */
 export class FindingSink {
   readonly findings: Finding[] = [];
+  private dropped = 0;
   add(code: string, path: string | undefined, message: string): void {
+    if (this.findings.length >= MAX_FINDINGS) { this.dropped++; return; }
     this.findings.push(path === undefined ? { code, message } : { code, path, message });
+  }
+  /** The findings, plus one `findings-truncated` note when the cap was reached. */
+  done(): Finding[] {
+    if (this.dropped > 0) this.findings.push({ code: 'findings-truncated', message: `${this.dropped} more findings not recorded (limit ${MAX_FINDINGS})` });
+    return this.findings;
   }
 }
 

@@ -62,7 +62,11 @@ describe('parser under hostile input', () => {
   it('value-mutated real reports', () => fc.assert(fc.property(structural, survives), { numRuns: 3000 }));
   it('deep and wide documents stay fast', () => {
     survives('{"policies":[' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5000) + '],"report-id":"x"}');
-    survives('{"policies":[' + '{"summary":{}},'.repeat(100_000) + '{}],"report-id":"x"}');
+    const wide = '{"policies":[' + '{"summary":{}},'.repeat(100_000) + '{}],"report-id":"x"}';
+    survives(wide);
+    const { findings } = parseReport(wide);
+    assert.equal(findings.length, 1001, 'findings are capped');
+    assert.equal(findings[1000].code, 'findings-truncated');
     survives('"' + '\\'.repeat(100_001) + '"');
     survives('{"policies":[],"report-id":"' + '\\"'.repeat(100_000) + '"}');
   });
