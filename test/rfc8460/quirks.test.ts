@@ -150,7 +150,8 @@ describe('lenient parser: rejects only what is not a TLS report', () => {
     const deep = '{"policies":' + '['.repeat(10_000) + ']'.repeat(10_000) + ',"report-id":"x"}';
     const t0 = process.hrtime.bigint();
     rejects(deep, 'too-deep');
-    assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 50, 'rejected within 50 ms');
+    // The scan stops at depth 65, so this is microseconds; the bound only allows for a loaded CI box.
+    assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 500, 'rejected within 500 ms');
     rejects('['.repeat(1_000_000), 'too-deep');
   });
   it('depth counts only structure, not brackets inside strings', () => {
