@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { StoreKind } from '../schema.js';
 import * as m0001 from './0001_core.js';
 import * as m0100 from './0100_settings.js';
+import * as m0200 from './0200_inbound.js';
 import * as m0400 from './0400_delivery.js';
 import * as m0300 from './0300_outbound.js';
 
@@ -17,6 +18,7 @@ export interface MigrationModule {
 export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0001_core', module: m0001 },
   { name: '0100_settings', module: m0100 },
+  { name: '0200_inbound', module: m0200 },
   { name: '0300_outbound', module: m0300 },
   { name: '0400_delivery', module: m0400 },
 ];

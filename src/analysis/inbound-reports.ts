@@ -1,0 +1,172 @@
+/**
+ * @module analysis/inbound-reports — listing and showing stored inbound reports: filters by
+ * policy domain, reporter, time range (of the report's date-range start) and whether the report
+ * has failures, with paging; one report with its normalised form, findings, DKIM result and
+ * raw bytes. One query code path for SQLite and PostgreSQL.
+ */
+import type { Store } from '../store/index.js';
+import type { Finding, TlsReport } from '../rfc8460/types.js';
+import { dayString } from './filters.js';
+
+export interface ListInboundFilter {
+  /** Policy domain (exact, lower-cased). */
+  domain?: string;
+  /** The reporter key (organisational domain of contact-info) or the organization-name, case-insensitive. */
+  reporter?: string;
+  /** Epoch seconds, inclusive, compared with the report's start-datetime. */
+  from?: number;
+  /** Epoch seconds, exclusive. */
+  to?: number;
+  hasFailures?: boolean;
+  /** Default 50, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface InboundReportListItem {
+  id: number;
+  reporter: string;
+  organizationName: string;
+  reportId: string;
+  startDatetime: string;
+  endDatetime: string;
+  day: string;
+  policyDomains: string[];
+  successful: number;
+  failed: number;
+  findingsCount: number;
+  channel: string;
+  receivedAt: string;
+  dkim: { result: string; domain: string | null; aligned: boolean };
+}
+
+export interface InboundReportList {
+  reports: InboundReportListItem[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+function baseQuery(store: Store, f: ListInboundFilter) {
+  let q = store.db.selectFrom('inbound_report as r');
+  if (f.domain !== undefined) {
+    const domain = f.domain;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(selectFrom('inbound_policy as p').select('p.id').whereRef('p.report_ref', '=', 'r.id').where('p.policy_domain', '=', domain)),
+    );
+  }
+  if (f.reporter !== undefined) {
+    const who = f.reporter.trim().toLowerCase();
+    q = q.where((eb) => eb.or([eb('r.reporter', '=', who), eb(eb.fn('lower', ['r.organization_name']), '=', who)]));
+  }
+  if (f.from !== undefined) q = q.where('r.date_start', '>=', f.from);
+  if (f.to !== undefined) q = q.where('r.date_start', '<', f.to);
+  if (f.hasFailures !== undefined) q = q.where('r.total_failed', f.hasFailures ? '>' : '=', 0);
+  return q;
+}
+
+/**
+ * @example await listInboundReports(store, { domain: 'example.com', hasFailures: true, limit: 20 })
+ */
+export async function listInboundReports(store: Store, f: ListInboundFilter = {}): Promise<InboundReportList> {
+  const limit = Math.min(Math.max(f.limit ?? 50, 1), 1000);
+  const offset = Math.max(f.offset ?? 0, 0);
+  const [rows, total] = await Promise.all([
+    baseQuery(store, f)
+      .select([
+        'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
+        'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
+        'r.report_json',
+      ])
+      .orderBy('r.date_start', 'desc')
+      .orderBy('r.id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+    baseQuery(store, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    reports: rows.map((r) => {
+      const dateRange = (JSON.parse(r.report_json) as TlsReport).dateRange;
+      return {
+        id: Number(r.id),
+        reporter: r.reporter,
+        organizationName: r.organization_name,
+        reportId: r.report_id,
+        startDatetime: dateRange.startDatetime || iso(r.date_start),
+        endDatetime: dateRange.endDatetime || iso(r.date_end),
+        day: dayString(r.day),
+        policyDomains: r.policy_domains ? r.policy_domains.split(',') : [],
+        successful: r.total_successful,
+        failed: r.total_failed,
+        findingsCount: r.findings_count,
+        channel: r.channel,
+        receivedAt: iso(r.received_at),
+        dkim: { result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
+      };
+    }),
+    total: Number(total.n),
+    limit,
+    offset,
+  };
+}
+
+export interface InboundReportDetail extends InboundReportListItem {
+  contactInfo: string | null;
+  peer: string | null;
+  source: string | null;
+  envelope: { mailFrom?: string; rcptTo?: string[] } | null;
+  message: Record<string, unknown> | null;
+  dkim: InboundReportListItem['dkim'] & Record<string, unknown>;
+  /** The normalised report (rfc8460 `TlsReport`, non-RFC keys kept in `extra`). */
+  report: TlsReport;
+  findings: Finding[];
+  /** The input as received (whole e-mail, HTTP body, file), base64. */
+  raw: string;
+  /** The report JSON as extracted (decompressed), base64. */
+  payload: string;
+}
+
+/** One stored report, or undefined. */
+export async function getInboundReport(store: Store, id: number): Promise<InboundReportDetail | undefined> {
+  if (!Number.isSafeInteger(id) || id < 1) return undefined;
+  const r = await store.db.selectFrom('inbound_report').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) return undefined;
+  const findings = await store.db
+    .selectFrom('inbound_finding')
+    .select(['code', 'path', 'message'])
+    .where('report_ref', '=', id)
+    .orderBy('id')
+    .execute();
+  const report = JSON.parse(r.report_json) as TlsReport;
+  const dkimExtra = r.dkim_json ? (JSON.parse(r.dkim_json) as Record<string, unknown>) : {};
+  const payload = Buffer.from(r.payload);
+  return {
+    id: Number(r.id),
+    reporter: r.reporter,
+    organizationName: r.organization_name,
+    contactInfo: r.contact_info,
+    reportId: r.report_id,
+    startDatetime: report.dateRange.startDatetime || iso(r.date_start),
+    endDatetime: report.dateRange.endDatetime || iso(r.date_end),
+    day: dayString(r.day),
+    policyDomains: r.policy_domains ? r.policy_domains.split(',') : [],
+    successful: r.total_successful,
+    failed: r.total_failed,
+    findingsCount: r.findings_count,
+    findings: findings.map((f) => ({ code: f.code, ...(f.path ? { path: f.path } : {}), message: f.message })),
+    channel: r.channel,
+    peer: r.peer,
+    source: r.source,
+    receivedAt: iso(r.received_at),
+    envelope: r.envelope_json ? JSON.parse(r.envelope_json) : null,
+    message: r.message_json ? JSON.parse(r.message_json) : null,
+    dkim: { ...dkimExtra, result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
+    report,
+    raw: (r.raw ? Buffer.from(r.raw) : payload).toString('base64'),
+    payload: payload.toString('base64'),
+  };
+}
+
