@@ -1,5 +1,6 @@
 /** @module sending/event — one TLS session outcome as an MTA reports it (libtlsrpt shape, RFC 8460 names) */
-import type { FailureDetail, Policy } from '../rfc8460/types.js';
+import { z } from 'zod';
+import { RESULT_TYPES, type FailureDetail, type Policy } from '../rfc8460/types.js';
 
 /** One TLS session outcome, libtlsrpt shape with RFC names. */
 export interface TlsSessionOutcome {
@@ -17,4 +18,110 @@ export interface AppliedPolicy {
   policy: Policy;
   failed: boolean;
   failureDetails: Omit<FailureDetail, 'failedSessionCount'>[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON form (HTTP `POST /api/v1/events` and the library's JSON entry), in the RFC's vocabulary.
+
+// Domains as MTAs write them; normalised (lower case, one trailing dot stripped) on the way in.
+const domainName = z.string().min(1).max(254).regex(/^[^\s\u0000-\u001f\u007f/\\@]+$/u, 'expected a domain name');
+const ip = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
+const text = (max: number) => z.string().max(max);
+
+/** One failure detail, RFC 8460 §4.4 names (without `failed-session-count`: each is one session). */
+export const FailureDetailJson = z.strictObject({
+  'result-type': z.enum(RESULT_TYPES as [string, ...string[]], { error: `expected one of the RFC 8460 §4.3 result types: ${RESULT_TYPES.join(', ')}` }),
+  'sending-mta-ip': ip.optional(),
+  'receiving-mx-hostname': text(255).optional(),
+  'receiving-mx-helo': text(4096).optional(),
+  'receiving-ip': ip.optional(),
+  'additional-information': text(4096).optional(),
+  'failure-reason-code': text(4096).optional(),
+});
+
+/** One policy applied to the session and this session's result for it. */
+export const AppliedPolicyJson = z.strictObject({
+  'policy-type': z.enum(['tlsa', 'sts', 'no-policy-found']),
+  /** Defaults to the event's recipient-domain (as libtlsrpt does). */
+  'policy-domain': domainName.optional(),
+  'policy-string': z.array(text(4096)).max(256).optional(),
+  'mx-host': z.array(text(255)).max(256).optional(),
+  result: z.enum(['success', 'failure']),
+  'failure-details': z.array(FailureDetailJson).max(256).optional(),
+});
+
+/** One TLS session outcome. */
+export const TlsSessionOutcomeJson = z.strictObject({
+  'recipient-domain': domainName,
+  /** The `_smtp._tls` TXT record the MTA looked up, when it did (it carries the rua). */
+  'tlsrpt-record': text(4096).optional(),
+  /** True for the delivery of a TLS report itself: dropped (RFC 8460 §5.3). */
+  'is-report-delivery': z.boolean().optional(),
+  policies: z.array(AppliedPolicyJson).min(1).max(256),
+});
+
+/** The body of `POST /api/v1/events`: a batch of outcomes. */
+export const EventBatchJson = z.strictObject({ events: z.array(TlsSessionOutcomeJson).max(100_000) });
+
+export type TlsSessionOutcomeJson = z.infer<typeof TlsSessionOutcomeJson>;
+export type EventBatchJson = z.infer<typeof EventBatchJson>;
+
+/** A rejected JSON event: `path` in the input's own names, e.g. `events[2].policies[0].result`. */
+export class EventJsonError extends Error {
+  override name = 'EventJsonError';
+  constructor(readonly path: string, message: string) {
+    super(path ? `${path}: ${message}` : message);
+  }
+}
+
+const pathOf = (p: readonly PropertyKey[]) =>
+  p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+
+const normalize = (d: string) => {
+  const l = d.toLowerCase();
+  return l.endsWith('.') ? l.slice(0, -1) : l;
+};
+
+/** Converts one validated JSON event to the internal model. */
+export function outcomeFromJson(e: TlsSessionOutcomeJson): TlsSessionOutcome {
+  const recipientDomain = normalize(e['recipient-domain']);
+  return {
+    recipientDomain,
+    ...(e['tlsrpt-record'] !== undefined ? { tlsrptRecord: e['tlsrpt-record'] } : {}),
+    ...(e['is-report-delivery'] ? { isReportDelivery: true } : {}),
+    policies: e.policies.map((p) => ({
+      policy: {
+        policyType: p['policy-type'],
+        policyDomain: p['policy-domain'] !== undefined ? normalize(p['policy-domain']) : recipientDomain,
+        policyString: p['policy-string'] ?? [],
+        mxHost: p['mx-host'] ?? [],
+      },
+      failed: p.result === 'failure',
+      failureDetails: (p['failure-details'] ?? []).map((d) => {
+        const out: AppliedPolicy['failureDetails'][number] = { resultType: d['result-type'] };
+        if (d['sending-mta-ip'] !== undefined) out.sendingMtaIp = d['sending-mta-ip'];
+        if (d['receiving-mx-hostname'] !== undefined) out.receivingMxHostname = d['receiving-mx-hostname'];
+        if (d['receiving-mx-helo'] !== undefined) out.receivingMxHelo = d['receiving-mx-helo'];
+        if (d['receiving-ip'] !== undefined) out.receivingIp = d['receiving-ip'];
+        if (d['additional-information'] !== undefined) out.additionalInformation = d['additional-information'];
+        if (d['failure-reason-code'] !== undefined) out.failureReasonCode = d['failure-reason-code'];
+        return out;
+      }),
+    })),
+  };
+}
+
+/**
+ * Validates a whole batch (`{"events": [...]}`) and converts it; all or nothing: throws
+ * {@link EventJsonError} naming the first bad field, so nothing of a bad batch is stored.
+ * @example parseEventBatch({ events: [{ 'recipient-domain': 'example.org', policies: [{ 'policy-type': 'no-policy-found', result: 'success' }] }] })
+ */
+export function parseEventBatch(input: unknown): TlsSessionOutcome[] {
+  const r = EventBatchJson.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const keys = (issue as { keys?: string[] }).keys;
+    throw new EventJsonError(pathOf(issue.path), keys ? `unknown key ${keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message);
+  }
+  return r.data.events.map(outcomeFromJson);
 }

@@ -1,0 +1,222 @@
+/**
+ * @module sending/collector — the collection pipeline every source feeds (datagram socket, HTTP,
+ * library calls): loop safety, counting metrics, and the flush schedule of the aggregator
+ * (every `flushMs`, every `flushEvents` outcomes, and at once for outcomes that must be durable).
+ * It is a service Component: `stop()` flushes everything (SIGTERM / SIGINT).
+ */
+import type { Logger } from '../log.js';
+import { silentLog } from '../log.js';
+import { eventMetrics, gauge, counter, histogram } from '../metrics.js';
+import type { Store } from '../store/index.js';
+import { Aggregator, type AggregatorOptions, type FlushResult, type RejectReason } from './aggregate.js';
+import type { TlsSessionOutcome } from './event.js';
+import { countOpenWindows, type WindowFrequency } from './windows.js';
+
+export type EventSource = 'datagram' | 'http' | 'library';
+
+export interface CollectorOptions {
+  store: Store;
+  /** The send frequency in force for a policy domain (SettingsService.sendFrequency); default daily. */
+  sendFrequency?: (policyDomain: string) => WindowFrequency;
+  /** Flush interval; outcomes from sources without acknowledgement (datagrams) may be lost inside it on a crash. Default 1000. */
+  flushMs?: number;
+  /** Flush as soon as this many outcomes wait. Default 50,000. */
+  flushEvents?: number;
+  maxBufferedKeys?: number;
+  log?: Logger;
+  /** Epoch milliseconds (tests). */
+  clock?: () => number;
+}
+
+/** What a durable batch did. */
+export interface RecordSummary {
+  accepted: number;
+  dropped: Partial<Record<RejectReason, number>>;
+}
+
+export interface Collector {
+  readonly name: 'collector';
+  readonly aggregator: Aggregator;
+  /** Counts one outcome without waiting; returns why it was dropped, if it was. Never throws. */
+  record(outcome: TlsSessionOutcome, source?: EventSource): RejectReason | undefined;
+  /** Counts a batch and resolves once it is committed to the store (what HTTP acknowledges). */
+  recordDurable(outcomes: readonly TlsSessionOutcome[], source?: EventSource): Promise<RecordSummary>;
+  /** Writes everything recorded so far; rejects if the store write failed (the counts stay queued). */
+  flush(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the timer and flushes everything (retrying a few times). */
+  stop(): Promise<void>;
+}
+
+const metrics = {
+  flushSeconds: histogram('tlsrpt_collector_flush_seconds', 'duration of one aggregation flush (one store transaction)', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  flushFailures: counter('tlsrpt_collector_flush_failures_total', 'aggregation flushes that failed (counts kept in memory and retried)'),
+  flushedEvents: counter('tlsrpt_collector_flushed_events_total', 'outcomes written to the store'),
+};
+
+/** The collectors of this process, read by the gauges at scrape time. */
+const live = new Set<Collector & { store: Store }>();
+gauge('tlsrpt_collector_buffered_events', 'outcomes counted in memory, not yet flushed', [], function () {
+  let n = 0;
+  for (const c of live) n += c.aggregator.pendingEvents;
+  this.set(n);
+});
+gauge('tlsrpt_collector_buffered_keys', 'distinct aggregation keys held in memory', [], function () {
+  let n = 0;
+  for (const c of live) n += c.aggregator.pendingKeys;
+  this.set(n);
+});
+gauge('tlsrpt_collector_open_windows', 'reporting windows open in the store', [], async function () {
+  const c = [...live][0];
+  if (!c) return;
+  try {
+    this.set(await countOpenWindows(c.store));
+  } catch {
+    // A store hiccup must not fail the whole scrape.
+  }
+});
+
+/**
+ * Creates the collection pipeline.
+ * @example
+ * const collector = createCollector({ store, sendFrequency: (d) => settings.sendFrequency(d) });
+ * await collector.start();
+ * collector.record(outcome);                         // fire and forget (≤ flushMs to the store)
+ * await collector.recordDurable([outcome], 'http');  // resolves once committed
+ * await collector.stop();                            // flushes the rest
+ */
+export function createCollector(opts: CollectorOptions): Collector {
+  const log = opts.log ?? silentLog;
+  const flushMs = opts.flushMs ?? 1000;
+  const flushEvents = opts.flushEvents ?? 50_000;
+  const aggOpts: AggregatorOptions = {
+    store: opts.store,
+    sendFrequency: opts.sendFrequency ?? (() => 'daily'),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.maxBufferedKeys ? { maxBufferedKeys: opts.maxBufferedKeys } : {}),
+  };
+  const aggregator = new Aggregator(aggOpts);
+  let timer: NodeJS.Timeout | undefined;
+  let retryAt = 0;
+  let failures = 0;
+  let lastErrorLog = 0;
+  let immediate = false;
+  let thresholdFlush = false;
+
+  const observe = (r: FlushResult) => {
+    failures = 0;
+    retryAt = 0;
+    if (r.policyRows === 0) return;
+    metrics.flushSeconds.observe(r.ms / 1000);
+    metrics.flushedEvents.inc(r.events);
+    log.debug({ events: r.events, policyRows: r.policyRows, detailRows: r.detailRows, windowsCreated: r.windowsCreated, ms: Math.round(r.ms) }, 'collector flushed');
+  };
+  const onError = (e: unknown) => {
+    failures++;
+    metrics.flushFailures.inc();
+    retryAt = Date.now() + Math.min(30_000, 100 * 2 ** Math.min(failures, 9));
+    if (Date.now() - lastErrorLog > 10_000) {
+      lastErrorLog = Date.now();
+      log.error({ err: (e as Error).message, pendingEvents: aggregator.pendingEvents, failures }, 'collector flush failed; counts kept in memory, retrying');
+    }
+  };
+  const flushNow = () => aggregator.flush().then(observe, onError);
+  const tick = () => {
+    if (aggregator.pendingEvents > 0 && Date.now() >= retryAt) void flushNow();
+  };
+  const countIn = (r: RejectReason | undefined, source: EventSource) => {
+    eventMetrics.received.inc({ source });
+    if (r) eventMetrics.rejected.inc({ source, reason: r });
+    else eventMetrics.accepted.inc({ source });
+  };
+
+  const collector: Collector & { store: Store } = {
+    name: 'collector',
+    aggregator,
+    store: opts.store,
+    record(outcome, source = 'library') {
+      let r: RejectReason | undefined;
+      try {
+        r = aggregator.add(outcome);
+      } catch (e) {
+        // A malformed object from a library caller must not stop the collector.
+        log.warn({ err: (e as Error).message, source }, 'outcome could not be counted');
+        r = 'invalid-domain';
+      }
+      countIn(r, source);
+      if (aggregator.pendingEvents >= flushEvents && !thresholdFlush && Date.now() >= retryAt) {
+        thresholdFlush = true;
+        void flushNow().finally(() => (thresholdFlush = false));
+      }
+      return r;
+    },
+    async recordDurable(outcomes, source = 'library') {
+      const summary: RecordSummary = { accepted: 0, dropped: {} };
+      for (const o of outcomes) {
+        const r = collector.record(o, source);
+        if (r) summary.dropped[r] = (summary.dropped[r] ?? 0) + 1;
+        else summary.accepted++;
+      }
+      const durable = aggregator.durable();
+      // Group commit: requests arriving in the same turn share one transaction.
+      if (!immediate && Date.now() >= retryAt) {
+        immediate = true;
+        setImmediate(() => {
+          immediate = false;
+          void flushNow();
+        });
+      }
+      await durable;
+      return summary;
+    },
+    async flush() {
+      const r = await aggregator.flush();
+      observe(r);
+    },
+    async start() {
+      live.add(collector);
+      // Checked often so a failed flush is retried on its backoff; the flush period is flushMs.
+      let last = Date.now();
+      timer = setInterval(() => {
+        if (Date.now() - last >= flushMs || failures > 0) {
+          last = Date.now();
+          tick();
+        }
+      }, Math.max(10, Math.min(flushMs, 250))).unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+          await collector.flush();
+          if (aggregator.pendingEvents === 0) break;
+        } catch (e) {
+          onError(e);
+          await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+        }
+      }
+      if (aggregator.pendingEvents > 0) log.error({ lostEvents: aggregator.pendingEvents }, 'collector stopped with outcomes it could not store');
+      live.delete(collector);
+    },
+  };
+  return collector;
+}
+
+/** Rejections of a source that decodes its own input (the datagram socket), counted by the shared rule. */
+export function countSourceRejection(source: EventSource, reason: string): void {
+  eventMetrics.received.inc({ source });
+  eventMetrics.rejected.inc({ source, reason });
+}
+
+/** The datagram source's own health figures (socket receive errors, wake-ups, dumps) at scrape time. */
+export function exposeDatagramStats(stats: () => { receiveErrors: number; handlerErrors: number; dumped: number; wakeups: number; rejected: Record<string, number> }): void {
+  gauge('tlsrpt_datagram_source', 'datagram socket figures since start (receive_errors, handler_errors, dumped, wakeups, unsupported_dpv)', ['stat'], function () {
+    const s = stats();
+    this.set({ stat: 'receive_errors' }, s.receiveErrors);
+    this.set({ stat: 'handler_errors' }, s.handlerErrors);
+    this.set({ stat: 'dumped' }, s.dumped);
+    this.set({ stat: 'wakeups' }, s.wakeups);
+    this.set({ stat: 'unsupported_dpv' }, s.rejected['unsupported-dpv'] ?? 0);
+  });
+}
