@@ -106,7 +106,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
 
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, any> = { ...raw };
-  const section = (name: string) => (out[name] = { ...(out[name] as object | undefined) });
+  const section = (name: string): Record<string, unknown> => (out[name] = { ...(out[name] as object | undefined) });
   if (env.TLSRPT_STORE) {
     out.store = /^postgres(ql)?:\/\//.test(env.TLSRPT_STORE) ? { postgres: env.TLSRPT_STORE } : { sqlite: env.TLSRPT_STORE };
   }

@@ -1,0 +1,103 @@
+/**
+ * @module settings/validate — compiles and checks settings singletons before anything keeps them:
+ * every expression must parse in its field's context, and every branch whose value is known
+ * without a report (`{"else": "'monthly'"}`) must convert to the field's type. Errors name the
+ * field (`TlsReportSettings.subject.match[0].if`), the position and what was expected.
+ */
+import { compileSetting, ExprError, fromJson, type Compiled, type CompiledSetting, type ExprHost, type Value } from '../expr/index.js';
+import { FIELDS, isSingletonName, SINGLETONS, type FieldSpec, type SingletonName } from './fields.js';
+import { ServiceConfig } from './config.js';
+
+export interface SettingError {
+  /** Dotted path: `TlsReportSettings.sendFrequency.else`. */
+  field: string;
+  /** 0-based character offset inside the expression, when the error is in one. */
+  position?: number;
+  message: string;
+}
+
+/** Largest singleton accepted, as JSON text. */
+export const MAX_SINGLETON_BYTES = 262144;
+
+function constantSetting(v: Value, source: string): CompiledSetting {
+  const compiled: Compiled = { source, isStatic: true, evaluate: () => v };
+  return { ...compiled, branches: [{ path: '', compiled }] };
+}
+
+/** Compiles one field's value (throws ExprError whose `field` is the part inside the value). */
+export function compileField(spec: FieldSpec, value: unknown, host?: ExprHost): CompiledSetting {
+  const literal = spec.form === 'plain' ? typeof value === 'string' : spec.form === 'list' ? typeof value === 'string' || Array.isArray(value) : false;
+  if (literal) {
+    if (Array.isArray(value) && !value.every((x) => typeof x === 'string')) throw new ExprError('expected a list of strings', 0, { field: '' });
+    return constantSetting(fromJson(value), JSON.stringify(value));
+  }
+  if (spec.form === 'plain' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new ExprError(`expected a string, found ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value}`, 0, { field: '' });
+  }
+  if (Array.isArray(value)) throw new ExprError('expected {"else": EXPR} or {"match": [...], "else": EXPR}, found a list', 0, { field: '' });
+  return compileSetting(value, { variables: spec.variables, constants: spec.constants, host });
+}
+
+const join = (...parts: string[]) => parts.filter((p) => p !== '').join('.');
+
+/** Every error of one singleton's value (empty when it may be stored). */
+export function validateSingleton(name: SingletonName, value: unknown): SettingError[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [{ field: name, message: `expected a JSON object with the fields of ${name}` }];
+  }
+  if (JSON.stringify(value).length > MAX_SINGLETON_BYTES) {
+    return [{ field: name, message: `${name} is larger than ${MAX_SINGLETON_BYTES} bytes of JSON` }];
+  }
+  const fields = FIELDS[name];
+  const errors: SettingError[] = [];
+  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+    if (key.startsWith('@')) continue; // annotations such as "@type" in Stalwart's object encoding
+    const spec = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
+    if (!spec) {
+      errors.push({ field: join(name, key), message: `unknown field ${key}: ${name} has ${Object.keys(fields).join(', ')}` });
+      continue;
+    }
+    if (raw === null) continue; // null = back to the default
+    let compiled: CompiledSetting;
+    try {
+      compiled = compileField(spec, raw);
+    } catch (e) {
+      if (!(e instanceof ExprError)) throw e;
+      errors.push({ field: join(name, key, e.field ?? ''), position: e.position, message: e.message });
+      continue;
+    }
+    for (const branch of compiled.branches) {
+      if (!branch.compiled.isStatic) continue;
+      const converted = spec.convert(branch.compiled.evaluate({}));
+      if (!converted.ok) errors.push({ field: join(name, key, branch.path), message: `${converted.reason} (${key} needs ${spec.type})` });
+    }
+  }
+  return errors;
+}
+
+/**
+ * Every error of a config document (`tlsrpt.json`): its service sections and the three singletons.
+ * @example validateSettingsDocument(JSON.parse(text)) // [] when valid
+ */
+export function validateSettingsDocument(doc: unknown): SettingError[] {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [{ field: '(root)', message: 'expected a JSON object' }];
+  const errors: SettingError[] = [];
+  const parsed = ServiceConfig.safeParse(doc);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const top = String(i.path[0] ?? '');
+      if (isSingletonName(top)) continue; // checked below, field by field
+      errors.push({ field: i.path.join('.') || '(root)', message: i.message });
+    }
+  }
+  for (const name of SINGLETONS) {
+    const value = (doc as Record<string, unknown>)[name];
+    if (value !== undefined) errors.push(...validateSingleton(name, value));
+  }
+  return errors;
+}
+
+/** One line per error, as the CLI prints them. */
+export function formatSettingError(e: SettingError): string {
+  return `${e.field}: ${e.message}`;
+}
