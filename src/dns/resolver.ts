@@ -35,10 +35,15 @@ export interface QueryAnswer { rcode: 'NOERROR' | 'NXDOMAIN'; answers: dnsPacket
  */
 export class DnsError extends Error {
   override name = 'DnsError';
-  readonly temporary = true;
-  constructor(readonly code: string, readonly hostname: string, message: string) {
+  constructor(readonly code: string, readonly hostname: string, message: string, readonly temporary = true) {
     super(message);
   }
+}
+
+/** RFC 1035 §2.3.4: at most 253 characters, labels of 1–63 octets (any printable characters: TXT owner names use `_`). */
+export function isValidDnsName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  return name.split('.').every((l) => l.length >= 1 && l.length <= 63 && /^[\x21-\x7e]+$/.test(l));
 }
 
 export interface ResolverOptions {
@@ -85,6 +90,7 @@ export function createResolver(opts: ResolverOptions = {}): Resolver & { query(n
 
   async function query(rawName: string, type: dnsPacket.RecordType): Promise<QueryAnswer> {
     const name = normalizeName(rawName);
+    if (!isValidDnsName(name)) throw new DnsError('EBADNAME', name, `${JSON.stringify(rawName)} is not a valid DNS name`, false);
     let last: DnsError | undefined;
     for (let i = 0; i < attempts; i++) {
       const server = servers[i % servers.length];
