@@ -164,14 +164,15 @@ export function createIngestor(deps: IngestDeps): Ingestor {
         continue;
       }
       const input: InboundReportInput = {
-        raw: payload.bytes,
+        raw: bytes,
+        json: payload.bytes,
         report,
         findings,
         channel: meta.channel,
         receivedAt: meta.receivedAt,
         ...(meta.peer ? { peer: meta.peer } : {}),
         ...(meta.envelope ? { envelope: meta.envelope } : {}),
-        ...(dkim ? { dkim: { result: dkim.result, ...(dkim.signingDomain ? { domain: dkim.signingDomain } : {}), aligned: dkim.aligned, ...(dkim.alignedWith ? { alignedWith: dkim.alignedWith } : {}) } } : {}),
+        ...(dkim ? { dkim: storedDkim(dkim) } : {}),
         message: messageMeta(carrier, payload, meta),
       };
       const saved = await save(deps.store, input);
@@ -198,6 +199,11 @@ export function createIngestor(deps: IngestDeps): Ingestor {
       }
     },
   };
+}
+
+function storedDkim(d: DkimResult): NonNullable<InboundReportInput['dkim']> {
+  const { signatures: _all, signingDomain, ...rest } = d;
+  return { ...rest, ...(signingDomain ? { domain: signingDomain } : {}) };
 }
 
 /** The message a payload came in: the innermost forwarded message/rfc822 holding it, else the input itself. */
