@@ -6,6 +6,9 @@ import type { Logger } from './log.js';
 import type { ServiceConfig } from './settings/config.js';
 import { parseHostPort } from './settings/config.js';
 import { createApp, type HttpApp } from './http/app.js';
+import { setupAdminAuth } from './http/auth.js';
+import { settingsRoutes } from './http/routes/settings.js';
+import { openSettings, type SettingsHandle } from './settings/index.js';
 import { listen, type ListeningServer } from './http/server.js';
 import { openStore, type Store } from './store/index.js';
 import { createConfiguredIngestor, openInboundSettings, receivingComponents } from './receiving/sources/index.js';
@@ -24,6 +27,8 @@ export interface ServiceContext {
   log: Logger;
   app: HttpApp;
   store: Store;
+  /** The settings singletons in force (reloaded on change); pass to areas that need them. */
+  settings: SettingsHandle;
 }
 
 export interface RunningService {
@@ -34,10 +39,21 @@ export interface RunningService {
 
 export async function startService(config: ServiceConfig, log: Logger): Promise<RunningService> {
   const { host, port } = parseHostPort(config.http.listen);
-  const app = createApp();
   // With no config this is ./data/tlsrpt.db (created on first start, schema migrated).
   const store = await openStore(config.store, { log });
-  const ctx: ServiceContext = { config, log, app, store };
+  // Settings singletons (stored; seeded from the file) and the admin token for /api/*.
+  let settings: SettingsHandle;
+  let app: HttpApp;
+  try {
+    settings = await openSettings(store, config, log.child({ component: 'settings' }));
+    const auth = await setupAdminAuth({ store, configuredToken: config.http.token, log });
+    app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  app.route('/', settingsRoutes({ settings }));
+  const ctx: ServiceContext = { config, log, app, store, settings };
   const components: Component[] = [];
   // Areas add their components and routes here, in dependency order.
   // Collection (issue 5): the aggregator + POST /api/v1/events always; the libtlsrpt datagram
@@ -49,8 +65,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     const cc = config.collector;
     const collector = createCollector({
       store,
-      // STAND-IN until the settings service lands: the documented default frequency.
-      sendFrequency: () => 'daily',
+      sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
       flushMs: cc?.flushMs,
       flushEvents: cc?.flushEvents,
       log: log.child({ component: 'collector' }),
@@ -79,8 +94,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     const cc = config.collector;
     const collector = createCollector({
       store,
-      // STAND-IN until the settings service lands: the documented default frequency.
-      sendFrequency: () => 'daily',
+      sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
       flushMs: cc?.flushMs,
       flushEvents: cc?.flushEvents,
       log: log.child({ component: 'collector' }),
@@ -132,6 +146,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   } catch (e) {
     // A half-started service must not leave sockets or the database open behind it.
     await stopStarted();
+    settings.close();
     await store.close();
     throw e;
   }
@@ -144,6 +159,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     stop: () => (stopping ??= (async () => {
       await http.close();
       await stopStarted();
+      settings.close();
       await store.close();
     })()),
   };
