@@ -85,35 +85,6 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', eventsRoutes({ collector, store, maxBodyBytes: config.http.maxBodyBytes, token: config.http.token }));
     app.route('/', metricsRoutes({ token: config.http.token }));
   }
-  // Collection (issue 5): the aggregator + POST /api/v1/events always; the libtlsrpt datagram
-  // socket when collector.socket is set. Started before the socket, stopped after it (flushes last).
-  {
-    const { createCollector, countSourceRejection, exposeDatagramStats } = await import('./sending/collector.js');
-    const { eventsRoutes } = await import('./http/routes/events.js');
-    const { metricsRoutes } = await import('./http/routes/metrics.js');
-    const cc = config.collector;
-    const collector = createCollector({
-      store,
-      sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
-      flushMs: cc?.flushMs,
-      flushEvents: cc?.flushEvents,
-      log: log.child({ component: 'collector' }),
-    });
-    components.push(collector);
-    if (cc?.socket) {
-      const { createDatagramSource } = await import('./sending/sources/datagram.js');
-      const source = createDatagramSource({
-        path: cc.socket, mode: cc.mode, owner: cc.owner, group: cc.group, dumpDir: cc.dumpDir,
-        log: log.child({ component: 'datagram' }),
-        onOutcome: (o) => void collector.record(o, 'datagram'),
-        onReject: (reason) => countSourceRejection('datagram', reason),
-      });
-      exposeDatagramStats(() => source.stats());
-      components.push(source);
-    }
-    app.route('/', eventsRoutes({ collector, store, maxBodyBytes: config.http.maxBodyBytes, token: config.http.token }));
-    app.route('/', metricsRoutes({ token: config.http.token }));
-  }
   // Receiving: one ingestor for the public endpoint (RFC 8460 §5.4), SMTP/LMTP listener and IMAP pollers.
   const inboundSettings = await openInboundSettings(store, config, log);
   const ingestor = createConfiguredIngestor({ config, log, store, settings: inboundSettings });
@@ -122,6 +93,13 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
   }));
   components.push(...receivingComponents({ config, log, ingestor, settings: inboundSettings }));
+  // Inbound queries (GET /api/v1/inbound/...) and the daily retention purge (retention.inboundDays, default 400).
+  {
+    const { inboundRoutes } = await import('./http/routes/inbound.js');
+    const { createRetentionComponent, retentionOptions } = await import('./receiving/retention.js');
+    app.route('/', inboundRoutes({ store }));
+    components.push(createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }));
+  }
   void ctx;
 
   const started: Component[] = [];

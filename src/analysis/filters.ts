@@ -23,7 +23,8 @@ export function dayString(day: number): string {
 export function parseDay(filter: string, text: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || !Number.isFinite(ms) || new Date(ms).getUTCDate() !== Number(m[3])) {
+  const d = new Date(ms);
+  if (!m || !Number.isFinite(ms) || d.getUTCDate() !== Number(m[3]) || d.getUTCMonth() !== Number(m[2]) - 1) {
     throw new FilterError(filter, `expected a day as YYYY-MM-DD, got ${JSON.stringify(text)}`);
   }
   return ms / 1000 / DAY_SECONDS;
