@@ -75,15 +75,17 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       const { createDatagramSource } = await import('./sending/sources/datagram.js');
       const source = createDatagramSource({
         path: cc.socket, mode: cc.mode, owner: cc.owner, group: cc.group, dumpDir: cc.dumpDir,
-        log: log.child({ component: 'datagram' }),
+        log,
         onOutcome: (o) => void collector.record(o, 'datagram'),
         onReject: (reason) => countSourceRejection('datagram', reason),
       });
       exposeDatagramStats(() => source.stats());
       components.push(source);
     }
-    app.route('/', eventsRoutes({ collector, store, maxBodyBytes: config.http.maxBodyBytes, token: config.http.token }));
-    app.route('/', metricsRoutes({ token: config.http.token }));
+    app.route('/', eventsRoutes({ collector, store, maxBodyBytes: config.http.maxBodyBytes }));
+    // /metrics is outside /api but needs the same admin token (idempotent: reads what settings set up).
+    const { setupAdminAuth } = await import('./http/auth.js');
+    app.route('/', metricsRoutes({ auth: await setupAdminAuth({ store, configuredToken: config.http.token, log }) }));
   }
   // Receiving: one ingestor for the public endpoint (RFC 8460 §5.4), SMTP/LMTP listener and IMAP pollers.
   const inboundSettings = await openInboundSettings(store, config, log);

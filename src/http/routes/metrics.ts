@@ -1,15 +1,16 @@
 /**
  * @module http/routes/metrics — `GET /metrics`: the process's Prometheus metrics (text format).
- * Needs the admin bearer token when `http.token` is set (counters reveal traffic volumes).
+ * Needs the admin bearer token like `/api/*` (counters reveal traffic volumes and domains'
+ * activity); Prometheus sends it with `authorization: { credentials: <token> }` in its scrape config.
  */
 import { Hono } from 'hono';
+import { requireAdmin, type AdminAuth } from '../auth.js';
 import { registry } from '../../metrics.js';
-import { bearer } from './events.js';
 
-/** @example app.route('/', metricsRoutes({ token: config.http.token })); */
-export function metricsRoutes(deps: { token?: string } = {}): Hono {
+/** @example app.route('/', metricsRoutes({ auth })); */
+export function metricsRoutes(deps: { auth: AdminAuth | undefined }): Hono {
   const app = new Hono();
-  if (deps.token) app.use('/metrics', bearer(deps.token));
+  app.use('/metrics', requireAdmin(deps.auth));
   app.get('/metrics', async (c) => {
     const text = await registry.metrics();
     return c.body(text, 200, { 'Content-Type': registry.contentType });
