@@ -90,6 +90,8 @@ export function createSmtpListener(opts: SmtpListenerOptions): SmtpListener {
     lmtp: opts.lmtp ?? false,
     name: opts.hostname,
     banner: 'tlsrpt-hub',
+    // A reverse lookup per connection only slows report senders down; nothing here uses the name.
+    disableReverseLookup: true,
     logger: false,
     size: maxMessageBytes,
     maxClients: opts.maxClients ?? 100,
