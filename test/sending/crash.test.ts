@@ -1,0 +1,153 @@
+/**
+ * @module test/sending/crash — durability of acknowledged events: a real `tlsrpt serve` child
+ * ingests batches over HTTP from concurrent clients and is killed with SIGKILL mid-stream.
+ * After a restart every acknowledged batch is in the store, whole; an unacknowledged one is
+ * there whole or not at all; and the windows keep counting after the restart. Both stores.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { forEachStore } from '../support/stores.js';
+
+const TOKEN = 'crash-token-0123456789';
+const BATCH = 50;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function call(port: number, method: string, p: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: p, method, headers: { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) });
+        } catch (e) {
+          reject(e);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function startServe(configFile: string, logFile: string): ChildProcess {
+  const child = spawn(process.execPath, [path.resolve('bin/tlsrpt.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (c) => (log += c));
+  child.on('exit', () => writeFileSync(logFile, log));
+  return child;
+}
+
+async function waitUp(port: number, child: ChildProcess): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
+    try {
+      const r = await call(port, 'GET', '/healthz');
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('serve did not come up');
+}
+
+/** One batch: every event carries the batch's own failure-reason-code, so its count is findable. */
+const batch = (id: string, domain: string) => ({
+  events: Array.from({ length: BATCH }, () => ({
+    'recipient-domain': domain,
+    policies: [{ 'policy-type': 'no-policy-found', result: 'failure', 'failure-details': [{ 'result-type': 'starttls-not-supported', 'failure-reason-code': id }] }],
+  })),
+});
+
+forEachStore('crash (SIGKILL mid-stream)', (open) => {
+  test('every acknowledged event is in the store after a restart, and counting goes on', async () => {
+    const store = await open();
+    const storeConfig = store.config;
+    await store.close();
+    const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-crash-'));
+    try {
+      const port = await freePort();
+      const cfg = path.join(dir, 'cfg.json');
+      // A long flush interval: only the per-request durable write can store what is acknowledged.
+      writeFileSync(cfg, JSON.stringify({ store: storeConfig, http: { listen: `127.0.0.1:${port}`, token: TOKEN }, collector: { flushMs: 60_000 }, SystemSettings: { domain: 'example.com', hostname: 'mx.example.com' } }));
+      let child = startServe(cfg, path.join(dir, 'serve1.log'));
+      await waitUp(port, child);
+
+      const acked = new Set<string>();
+      const sent = new Set<string>();
+      let killed = false;
+      const clients = Array.from({ length: 4 }, async (_, c) => {
+        for (let seq = 0; !killed; seq++) {
+          const id = `c${c}-b${seq}`;
+          sent.add(id);
+          try {
+            const r = await call(port, 'POST', '/api/v1/events', batch(id, `crash${c % 2}.example`));
+            if (r.status === 200 && r.json.accepted === BATCH) acked.add(id);
+            else assert.fail(`unexpected answer ${r.status} ${JSON.stringify(r.json)}`);
+          } catch (e) {
+            if (!killed) throw e;
+          }
+        }
+      });
+      while (acked.size < 40) await new Promise((r) => setTimeout(r, 5));
+      killed = true;
+      child.kill('SIGKILL');
+      await Promise.all(clients);
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      assert.equal(child.signalCode, 'SIGKILL');
+
+      child = startServe(cfg, path.join(dir, 'serve2.log'));
+      try {
+        await waitUp(port, child);
+        const counts = async () => {
+          const r = await call(port, 'GET', '/api/v1/outbound/windows');
+          const byId = new Map<string, number>();
+          const windowIds: number[] = [];
+          for (const w of r.json.windows) {
+            windowIds.push(w.id);
+            for (const p of w.policies) for (const d of p['failure-details']) byId.set(d['failure-reason-code'], (byId.get(d['failure-reason-code']) ?? 0) + d['failed-session-count']);
+          }
+          return { byId, windowIds: windowIds.sort() };
+        };
+        const before = await counts();
+        for (const id of acked) assert.equal(before.byId.get(id), BATCH, `acknowledged batch ${id} has ${before.byId.get(id) ?? 0} of ${BATCH} events after the crash`);
+        for (const [id, n] of before.byId) {
+          assert.ok(sent.has(id), `unknown batch ${id}`);
+          assert.equal(n, BATCH, `batch ${id} stored partly (${n})`);
+        }
+        assert.ok(acked.size >= 40);
+        // The windows survived and keep counting.
+        const again = await call(port, 'POST', '/api/v1/events', batch(`c0-b${[...acked].length}-after`, 'crash0.example'));
+        assert.equal(again.status, 200);
+        const after = await counts();
+        assert.deepEqual(after.windowIds, before.windowIds);
+        assert.equal(after.byId.size, before.byId.size + 1);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
