@@ -73,8 +73,17 @@ function epochSeconds(iso: string, fallback: number): number {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : fallback;
 }
 
+/** A session count as stored: a whole number within int8 and exact in JS (hostile reports send 1e300). */
 function count(n: number): number {
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER) : 0;
+}
+
+/** Text as stored: PostgreSQL text cannot hold NUL, so a sender's NUL becomes U+FFFD (on both databases alike). */
+function text(s: string): string;
+function text(s: string | undefined | null): string | null;
+function text(s: string | undefined | null): string | null {
+  if (s === undefined || s === null) return null;
+  return s.includes('\0') ? s.replace(/\0/g, '\uFFFD') : s;
 }
 
 function bytes(b: Uint8Array): Buffer {
@@ -92,7 +101,7 @@ export function dedupKeys(report: TlsReport, receivedAt: number) {
   const dateStart = epochSeconds(report.dateRange.startDatetime, receivedAt);
   const dateEnd = epochSeconds(report.dateRange.endDatetime, dateStart);
   const policyDomains = [...new Set(report.policies.map((p) => (p.policy.policyDomain ?? '').toLowerCase()))].sort().join(',');
-  return { reporter: reporterOf(report), reportId: report.reportId, policyDomains, dateStart, dateEnd, contentHash: reportContentHash(report) };
+  return { reporter: text(reporterOf(report)), reportId: text(report.reportId ?? ''), policyDomains: text(policyDomains), dateStart, dateEnd, contentHash: reportContentHash(report) };
 }
 
 /**
@@ -119,8 +128,8 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
 
   const row = {
     reporter: keys.reporter,
-    organization_name: report.organizationName ?? '',
-    contact_info: report.contactInfo ?? null,
+    organization_name: text(report.organizationName ?? ''),
+    contact_info: text(report.contactInfo),
     report_id: keys.reportId,
     date_start: keys.dateStart,
     date_end: keys.dateEnd,
@@ -131,13 +140,13 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
     total_failed: totalFailed,
     findings_count: input.findings.length,
     channel: input.channel,
-    peer: input.peer ?? null,
-    source: input.source ?? input.message?.source ?? null,
+    peer: text(input.peer),
+    source: text(input.source ?? input.message?.source),
     received_at: Math.floor(input.receivedAt),
     envelope_json: envelope ? JSON.stringify(envelope) : null,
     message_json: input.message ? JSON.stringify(input.message) : null,
     dkim_result: dkim?.result ?? 'none',
-    dkim_domain: dkimDomain ? dkimDomain.toLowerCase() : null,
+    dkim_domain: dkimDomain ? text(dkimDomain.toLowerCase()) : null,
     dkim_aligned: dkim?.aligned ? 1 : 0,
     dkim_json: dkim ? JSON.stringify(dkim) : null,
     report_json: JSON.stringify(report),
@@ -186,13 +195,13 @@ async function findDuplicate(trx: Transaction<Database> | Kysely<Database>, keys
 
 async function insertChildren(trx: Transaction<Database>, reportRef: number, input: InboundReportInput, reporter: string, day: number): Promise<void> {
   for (const [idx, p] of input.report.policies.entries()) {
-    const policyDomain = (p.policy.policyDomain ?? '').toLowerCase();
+    const policyDomain = text((p.policy.policyDomain ?? '').toLowerCase());
     const policy = await trx
       .insertInto('inbound_policy')
       .values({
         report_ref: reportRef,
         idx,
-        policy_type: p.policy.policyType ?? '',
+        policy_type: text(p.policy.policyType ?? ''),
         policy_domain: policyDomain,
         policy_string_json: JSON.stringify(p.policy.policyString ?? []),
         mx_host_json: JSON.stringify(p.policy.mxHost ?? []),
@@ -211,14 +220,14 @@ async function insertChildren(trx: Transaction<Database>, reportRef: number, inp
           details.map((d) => ({
             report_ref: reportRef,
             policy_ref: Number(policy.id),
-            result_type: d.resultType ?? '',
-            sending_mta_ip: d.sendingMtaIp || null,
-            receiving_mx_hostname: d.receivingMxHostname ? d.receivingMxHostname.toLowerCase().replace(/\.$/, '') : null,
-            receiving_mx_helo: d.receivingMxHelo || null,
-            receiving_ip: d.receivingIp || null,
+            result_type: text(d.resultType ?? ''),
+            sending_mta_ip: text(d.sendingMtaIp || null),
+            receiving_mx_hostname: d.receivingMxHostname ? text(d.receivingMxHostname.toLowerCase().replace(/\.$/, '')) : null,
+            receiving_mx_helo: text(d.receivingMxHelo || null),
+            receiving_ip: text(d.receivingIp || null),
             failed_session_count: count(d.failedSessionCount),
-            additional_information: d.additionalInformation || null,
-            failure_reason_code: d.failureReasonCode || null,
+            additional_information: text(d.additionalInformation || null),
+            failure_reason_code: text(d.failureReasonCode || null),
             extra_json: d.extra && Object.keys(d.extra).length ? JSON.stringify(d.extra) : null,
             policy_domain: policyDomain,
             reporter,
@@ -231,7 +240,7 @@ async function insertChildren(trx: Transaction<Database>, reportRef: number, inp
   for (const findings of chunks(input.findings, 1000)) {
     await trx
       .insertInto('inbound_finding')
-      .values(findings.map((f) => ({ report_ref: reportRef, code: f.code, path: f.path ?? null, message: f.message })))
+      .values(findings.map((f) => ({ report_ref: reportRef, code: text(f.code), path: text(f.path), message: text(f.message) })))
       .execute();
   }
 }

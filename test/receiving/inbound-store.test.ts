@@ -142,4 +142,26 @@ forEachStore('inbound store', (open) => {
     const row2 = await store.db.selectFrom('inbound_report').select(['dkim_result', 'dkim_aligned', 'raw']).where('id', '=', unsigned.id).executeTakeFirstOrThrow();
     assert.deepEqual({ ...row2 }, { dkim_result: 'none', dkim_aligned: 0, raw: null });
   });
+
+  test('hostile values are stored, not fatal: NUL bytes, huge counts, thousands of failure details', async () => {
+    const store = await open();
+    const i = input('parsedmarc__mail.ru.json');
+    const report = structuredClone(i.report);
+    report.organizationName = 'Evil\u0000Org';
+    report.contactInfo = undefined;
+    report.reportId = 'id\u0000with-nul';
+    report.policies[0].summary.totalSuccessfulSessionCount = 1e300;
+    report.policies[0].failureDetails = Array.from({ length: 2500 }, (_, n) => ({
+      resultType: n % 2 ? 'validation-failure' : 'Other\u0000', receivingIp: `192.0.2.${n % 250}`, failedSessionCount: 1,
+    }));
+    const r = await saveInboundReport(store, { ...i, report });
+    assert.equal(r.status, 'stored');
+    assert.equal((await saveInboundReport(store, { ...i, report })).status, 'duplicate');
+    const row = await store.db.selectFrom('inbound_report').selectAll().where('id', '=', r.id).executeTakeFirstOrThrow();
+    assert.equal(row.organization_name, 'Evil\uFFFDOrg');
+    assert.equal(row.reporter, 'evil\uFFFDorg');
+    assert.equal(row.total_successful, Number.MAX_SAFE_INTEGER);
+    const n = await store.db.selectFrom('inbound_failure').select((eb) => eb.fn.countAll<number>().as('n')).where('report_ref', '=', r.id).executeTakeFirstOrThrow();
+    assert.equal(n.n, 2500);
+  });
 });
