@@ -2,7 +2,8 @@
 
 /**
  * A source that does not parse (or a setting value of the wrong shape).
- * `position` is the 0-based character offset in the expression source; `field` is the path
+ * `position` is the 0-based character offset in the expression source (-1 when the error is in
+ * the shape of a setting value, not inside an expression); `field` is the path
  * inside a setting value (`match[0].if`, `else`) when the error comes from `compileSetting`.
  * @example
  * try { compileExpression('(1 + 2', ctx) } catch (e) { e.message } // "expected ')' at position 6, found end of expression"

@@ -187,9 +187,9 @@ class Parser {
     if (this.vars.has(name)) return { t: 'var', name, pos: t.pos };
     const constants = this.ctx.constants;
     if (constants && Object.prototype.hasOwnProperty.call(constants, name)) return { t: 'lit', v: constants[name], pos: t.pos };
-    const allowed = [...this.vars, ...Object.keys(constants ?? {})];
+    const allowed = [...Object.keys(constants ?? {}), ...this.vars];
     const hint = name.includes('.') ? ` (a literal text needs quotes: '${name}')` : '';
-    const list = allowed.length ? `; allowed here: ${allowed.join(', ')}` : '';
+    const list = allowed.length ? `; allowed here: ${allowed.slice(0, 10).join(', ')}${allowed.length > 10 ? ', …' : ''}` : '';
     throw new ExprError(`variable ${name} is not allowed here (position ${t.pos})${hint}${list}`, t.pos, { expected: 'a variable or constant of this field' });
   }
 

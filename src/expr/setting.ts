@@ -9,6 +9,9 @@ import { compileSource, toCompiled, type Code, type Compiled, type EvalFn } from
 import type { ExprContext } from './parse.js';
 import { truthy } from './value.js';
 
+/** Position of errors in the shape of a setting value rather than inside an expression. */
+const SHAPE = -1;
+
 export interface CompiledSetting extends Compiled {
   /** Every value-producing part (`match[i].then`, `else`), to check constant results when saving. */
   readonly branches: readonly { path: string; compiled: Compiled }[];
@@ -24,7 +27,7 @@ export interface CompiledSetting extends Compiled {
  */
 export function compileSetting(value: unknown, ctx: ExprContext): CompiledSetting {
   if (value === null || value === undefined) {
-    throw new ExprError('no value: expected {"else": EXPR} or {"match": [...], "else": EXPR}', 0, { field: '' });
+    throw new ExprError('no value: expected {"else": EXPR} or {"match": [...], "else": EXPR}', SHAPE, { field: '' });
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     const code = part(value, ctx, '');
@@ -34,12 +37,12 @@ export function compileSetting(value: unknown, ctx: ExprContext): CompiledSettin
   const obj = value as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (key !== 'match' && key !== 'else' && !key.startsWith('@')) {
-      throw new ExprError(`unknown key "${key}": expected "match" and "else"`, 0, { field: key });
+      throw new ExprError(`unknown key "${key}": expected "match" and "else"`, SHAPE, { field: key });
     }
   }
   if (!('else' in obj) || obj.else === undefined || obj.else === null) {
     const field = 'match' in obj ? 'else' : '';
-    throw new ExprError(`${'match' in obj ? 'a "match" needs an "else"' : 'missing "else"'}: expected {"else": EXPR}${'match' in obj ? '' : ' or {"match": [...], "else": EXPR}'}`, 0, { field: field || 'else' });
+    throw new ExprError(`${'match' in obj ? 'a "match" needs an "else"' : 'missing "else"'}: expected {"else": EXPR}${'match' in obj ? '' : ' or {"match": [...], "else": EXPR}'}`, SHAPE, { field: field || 'else' });
   }
   const entries = matchEntries(obj.match);
   const conds: EvalFn[] = [];
@@ -50,11 +53,11 @@ export function compileSetting(value: unknown, ctx: ExprContext): CompiledSettin
   entries.forEach(({ key, entry }) => {
     const path = `match[${key}]`;
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new ExprError(`expected {"if": EXPR, "then": EXPR}`, 0, { field: path });
+      throw new ExprError(`expected {"if": EXPR, "then": EXPR}`, SHAPE, { field: path });
     }
     const e = entry as Record<string, unknown>;
     for (const k of Object.keys(e)) {
-      if (k !== 'if' && k !== 'then' && !k.startsWith('@')) throw new ExprError(`unknown key "${k}": expected "if" and "then"`, 0, { field: `${path}.${k}` });
+      if (k !== 'if' && k !== 'then' && !k.startsWith('@')) throw new ExprError(`unknown key "${k}": expected "if" and "then"`, SHAPE, { field: `${path}.${k}` });
     }
     const c = part(e.if, ctx, `${path}.if`);
     const t = part(e.then, ctx, `${path}.then`);
@@ -87,11 +90,11 @@ function matchEntries(match: unknown): { key: string; entry: unknown }[] {
   if (typeof match === 'object') {
     const keys = Object.keys(match as object).filter((k) => !k.startsWith('@'));
     for (const k of keys) {
-      if (!/^\d+$/.test(k)) throw new ExprError(`"match" keys must be "0", "1", …; found "${k}"`, 0, { field: `match.${k}` });
+      if (!/^\d+$/.test(k)) throw new ExprError(`"match" keys must be "0", "1", …; found "${k}"`, SHAPE, { field: `match.${k}` });
     }
     return keys.sort((a, b) => Number(a) - Number(b)).map((key) => ({ key, entry: (match as Record<string, unknown>)[key] }));
   }
-  throw new ExprError('"match" must be a list of {"if", "then"}', 0, { field: 'match' });
+  throw new ExprError('"match" must be a list of {"if", "then"}', SHAPE, { field: 'match' });
 }
 
 function sourceOf(v: unknown): string {
@@ -106,7 +109,7 @@ function part(v: unknown, ctx: ExprContext, field: string): Code {
     return { fn: () => n, isStatic: true, usesState: false };
   }
   if (typeof v !== 'string') {
-    throw new ExprError(v === undefined ? 'missing: expected an expression' : `expected an expression in a string, found ${Array.isArray(v) ? 'a list' : typeof v}`, 0, { field });
+    throw new ExprError(v === undefined ? 'missing: expected an expression' : `expected an expression in a string, found ${Array.isArray(v) ? 'a list' : typeof v}`, SHAPE, { field });
   }
   if (v.trim() === '') throw new ExprError('empty expression: expected a value at position 0', 0, { field, expected: 'a value' });
   try {

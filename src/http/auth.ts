@@ -4,21 +4,19 @@
  * store. Presented tokens are hashed and compared in constant time, so neither the comparison
  * nor a length difference tells an attacker how close a guess was.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
+import { createAdminTokenIfNone, generateToken, hashToken, readAdminTokenHash } from '../settings/admin-token.js';
+
+export { hashToken, rotateAdminToken } from '../settings/admin-token.js';
 
 export interface AdminAuth {
   /** True when `presented` is the admin token. */
   verify(presented: string): boolean;
   /** Where the token comes from: the config file / environment, or the store (generated). */
   readonly source: 'config' | 'stored';
-}
-
-/** SHA-256 of a token, hex. Tokens are 256-bit random (or operator-chosen ≥ 16 chars): a plain hash suffices. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 function verifierFor(hashHex: string, source: AdminAuth['source']): AdminAuth {
@@ -61,37 +59,17 @@ function announceOnStderr(token: string): void {
  */
 export async function setupAdminAuth(opts: SetupAdminAuthOptions): Promise<AdminAuth> {
   if (opts.configuredToken) return tokenAuth(opts.configuredToken);
-  const read = () => opts.store.db.selectFrom('admin_token').select('token_hash').where('id', '=', 'admin').executeTakeFirst();
-  const row = await read();
-  if (row) return verifierFor(row.token_hash, 'stored');
-  const token = randomBytes(32).toString('base64url');
-  const inserted = await opts.store.db
-    .insertInto('admin_token')
-    .values({ id: 'admin', token_hash: hashToken(token), created_at: Math.floor((opts.now?.() ?? Date.now() / 1000)) })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+  const hash = await readAdminTokenHash(opts.store);
+  if (hash) return verifierFor(hash, 'stored');
+  const token = generateToken();
+  if (await createAdminTokenIfNone(opts.store, token, Math.floor(opts.now?.() ?? Date.now() / 1000))) {
     (opts.announce ?? announceOnStderr)(token);
     opts.log.warn('generated an admin API token and printed it once on stderr; only its hash is stored');
     return verifierFor(hashToken(token), 'stored');
   }
-  const winner = await read();
+  const winner = await readAdminTokenHash(opts.store);
   if (!winner) throw new Error('admin token row vanished while starting');
-  return verifierFor(winner.token_hash, 'stored');
-}
-
-/**
- * Replaces the stored admin token with a new one and returns it (for an operator who lost it).
- * Running services pick it up on their next start.
- */
-export async function rotateAdminToken(store: Store, now = Math.floor(Date.now() / 1000)): Promise<string> {
-  const token = randomBytes(32).toString('base64url');
-  await store.db
-    .insertInto('admin_token')
-    .values({ id: 'admin', token_hash: hashToken(token), created_at: now })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ token_hash: hashToken(token), created_at: now }))
-    .execute();
-  return token;
+  return verifierFor(winner, 'stored');
 }
 
 /** Refuses a request without `Authorization: Bearer <admin token>` (401, JSON error). */

@@ -50,7 +50,7 @@ export const STALWART_QUEUE_VARIABLES: readonly string[] = [
 ];
 
 const rcpt = ['rcpt_domain', ...STALWART_QUEUE_VARIABLES];
-const withSubmitter = [...rcpt, 'submitter'];
+const withSubmitter = ['rcpt_domain', 'submitter', ...STALWART_QUEUE_VARIABLES];
 
 export const FREQUENCY_CONSTANTS: Readonly<Record<string, Value>> = Object.freeze({
   hourly: 'hourly', daily: 'daily', weekly: 'weekly', never: 'never', disable: 'disable',
@@ -132,9 +132,9 @@ export function convertPatterns(v: Value): Converted<string[]> {
 const f = <T>(spec: FieldSpec<T>): FieldSpec<T> => spec;
 
 export const TLS_REPORT_FIELDS = {
-  fromName: f({ name: 'fromName', form: 'expression', variables: [...withSubmitter, 'report_id'], default: { else: "'Report Subsystem'" }, last: 'Report Subsystem', convert: (v) => convertText(v), type: 'text' }),
+  fromName: f({ name: 'fromName', form: 'expression', variables: ['report_id', ...withSubmitter], default: { else: "'Report Subsystem'" }, last: 'Report Subsystem', convert: (v) => convertText(v), type: 'text' }),
   fromAddress: f({ name: 'fromAddress', form: 'expression', variables: withSubmitter, default: { else: "'noreply-tls@' + system('domain')" }, last: 'noreply-tls@localhost', convert: convertAddress, type: 'e-mail address' }),
-  subject: f({ name: 'subject', form: 'expression', variables: [...withSubmitter, 'report_id', 'period_start', 'period_end'], default: { else: "'TLS Aggregate Report'" }, last: 'TLS Aggregate Report', convert: (v) => convertText(v), type: 'text' }),
+  subject: f({ name: 'subject', form: 'expression', variables: ['report_id', 'period_start', 'period_end', ...withSubmitter], default: { else: "'TLS Aggregate Report'" }, last: 'TLS Aggregate Report', convert: (v) => convertText(v), type: 'text' }),
   orgName: f({ name: 'orgName', form: 'expression', variables: withSubmitter, default: { else: "system('domain')" }, last: 'localhost', convert: (v) => convertText(v), type: 'text' }),
   contactInfo: f<string | undefined>({ name: 'contactInfo', form: 'expression', variables: withSubmitter, default: { else: 'false' }, last: undefined, convert: convertOptionalText, type: 'text or false (unset)' }),
   sendFrequency: f<Frequency>({ name: 'sendFrequency', form: 'expression', variables: rcpt, constants: FREQUENCY_CONSTANTS, default: { else: 'daily' }, last: 'daily', convert: convertFrequency, type: 'hourly, daily, weekly or never' }),

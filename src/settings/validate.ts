@@ -28,13 +28,13 @@ function constantSetting(v: Value, source: string): CompiledSetting {
 export function compileField(spec: FieldSpec, value: unknown, host?: ExprHost): CompiledSetting {
   const literal = spec.form === 'plain' ? typeof value === 'string' : spec.form === 'list' ? typeof value === 'string' || Array.isArray(value) : false;
   if (literal) {
-    if (Array.isArray(value) && !value.every((x) => typeof x === 'string')) throw new ExprError('expected a list of strings', 0, { field: '' });
+    if (Array.isArray(value) && !value.every((x) => typeof x === 'string')) throw new ExprError('expected a list of strings', -1, { field: '' });
     return constantSetting(fromJson(value), JSON.stringify(value));
   }
   if (spec.form === 'plain' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
-    throw new ExprError(`expected a string, found ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value}`, 0, { field: '' });
+    throw new ExprError(`expected a string, found ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value}`, -1, { field: '' });
   }
-  if (Array.isArray(value)) throw new ExprError('expected {"else": EXPR} or {"match": [...], "else": EXPR}, found a list', 0, { field: '' });
+  if (Array.isArray(value)) throw new ExprError('expected {"else": EXPR} or {"match": [...], "else": EXPR}, found a list', -1, { field: '' });
   return compileSetting(value, { variables: spec.variables, constants: spec.constants, host });
 }
 
@@ -63,7 +63,7 @@ export function validateSingleton(name: SingletonName, value: unknown): SettingE
       compiled = compileField(spec, raw);
     } catch (e) {
       if (!(e instanceof ExprError)) throw e;
-      errors.push({ field: join(name, key, e.field ?? ''), position: e.position, message: e.message });
+      errors.push({ field: join(name, key, e.field ?? ''), ...(e.position >= 0 ? { position: e.position } : {}), message: e.message });
       continue;
     }
     for (const branch of compiled.branches) {
