@@ -94,6 +94,8 @@ export function createSmtpListener(opts: SmtpListenerOptions): SmtpListener {
     disableReverseLookup: true,
     logger: false,
     size: maxMessageBytes,
+    // SIZE is enforced while streaming too, not only when the client declares it in MAIL FROM.
+    rejectOversized: true,
     maxClients: opts.maxClients ?? 100,
     socketTimeout: opts.socketTimeoutMs ?? 60_000,
     closeTimeout: 5_000,
@@ -122,7 +124,10 @@ export function createSmtpListener(opts: SmtpListenerOptions): SmtpListener {
     },
     onData(stream, session, cb) {
       readMessage(stream, maxMessageBytes).then(async (raw) => {
-        if (stream.sizeExceeded || !raw) return cb(null); // smtp-server answers 552 itself (SIZE exceeded)
+        if (stream.sizeExceeded || !raw) {
+          opts.log.info({ channel: protocol, peer: session.remoteAddress, limit: maxMessageBytes }, 'smtp: message over the size limit refused');
+          return cb(Object.assign(new Error(`5.3.4 message exceeds the maximum size of ${maxMessageBytes} bytes`), { responseCode: 552 }));
+        }
         const replies = await handleMessage(raw, session);
         if (opts.lmtp) return cb(null, replies.map((r) => (r.ok ? r.message : smtpError(r))) as any);
         // SMTP has one reply per message: any temporary failure asks the sender to retry it all.
