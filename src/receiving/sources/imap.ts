@@ -102,6 +102,8 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     const dest = await ensureFolders(c);
     const lock = await c.getMailboxLock(account.mailbox);
     try {
+      // A mailbox kept selected between polls learns of new mail only after a command that lets the server say so.
+      await c.noop();
       const uids = (await c.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
       for (const uid of uids) {
         if (closing) break; // stop() waits for the message in hand, not for the whole mailbox
