@@ -6,7 +6,7 @@ import type { ListInboundFilter } from './inbound-reports.js';
 import type { SummaryFilter } from './inbound-summary.js';
 import { normalizeDomain, parseBool, parseCount, parseDay, parseTimeBound } from './filters.js';
 
-/** List filters: domain, reporter, from, to (day, date-time or epoch seconds), hasFailures, limit, offset. */
+/** List filters: domain, reporter, from, to (day, date-time or epoch seconds), hasFailures, resultType, mx, ip, limit, offset. */
 export function listFilterFromQuery(q: (name: string) => string | undefined): ListInboundFilter {
   const f: ListInboundFilter = {};
   const domain = q('domain');
@@ -19,6 +19,12 @@ export function listFilterFromQuery(q: (name: string) => string | undefined): Li
   if (to) f.to = parseTimeBound('to', to, 'to');
   const failures = q('hasFailures') ?? q('has-failures');
   if (failures !== undefined) f.hasFailures = parseBool('hasFailures', failures);
+  const resultType = q('resultType') ?? q('result-type');
+  if (resultType) f.resultType = resultType.trim();
+  const mx = q('mx');
+  if (mx) f.mx = normalizeDomain(mx);
+  const ip = q('ip');
+  if (ip) f.ip = ip.trim();
   const limit = q('limit');
   if (limit) f.limit = parseCount('limit', limit, 1, 1000);
   const offset = q('offset');

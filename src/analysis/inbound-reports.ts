@@ -18,6 +18,10 @@ export interface ListInboundFilter {
   /** Epoch seconds, exclusive. */
   to?: number;
   hasFailures?: boolean;
+  /** Only reports with a failure detail of this result type / receiving MX host / receiving IP. */
+  resultType?: string;
+  mx?: string;
+  ip?: string;
   /** Default 50, at most 1000. */
   limit?: number;
   offset?: number;
@@ -64,6 +68,16 @@ function baseQuery(store: Store, f: ListInboundFilter) {
   if (f.from !== undefined) q = q.where('r.date_start', '>=', f.from);
   if (f.to !== undefined) q = q.where('r.date_start', '<', f.to);
   if (f.hasFailures !== undefined) q = q.where('r.total_failed', f.hasFailures ? '>' : '=', 0);
+  if (f.resultType !== undefined || f.mx !== undefined || f.ip !== undefined) {
+    const { resultType, mx, ip } = f;
+    q = q.where(({ exists, selectFrom }) => {
+      let d = selectFrom('inbound_failure as d').select('d.id').whereRef('d.report_ref', '=', 'r.id');
+      if (resultType !== undefined) d = d.where('d.result_type', '=', resultType);
+      if (mx !== undefined) d = d.where('d.receiving_mx_hostname', '=', mx);
+      if (ip !== undefined) d = d.where('d.receiving_ip', '=', ip);
+      return exists(d);
+    });
+  }
   return q;
 }
 

@@ -122,6 +122,11 @@ forEachStore('inbound queries', (open) => {
     assert.deepEqual(byOrg.reports.map((r) => r.reportId), ['b28254de-7b2e-be36-bb5c-4c3b92da8b25@mail.ru']);
     const inTime = await listInboundReports(store, { from: parseTimeBound('f', '2024-01-01', 'from'), to: parseTimeBound('t', '2024-12-31', 'to'), limit: 1000 });
     assert.ok(inTime.reports.length > 0 && inTime.reports.every((r) => r.startDatetime.startsWith('2024-')));
+    const byResult = await listInboundReports(store, { resultType: 'certificate-expired', limit: 1000 });
+    assert.deepEqual(byResult.reports.map((r) => r.reportId), ['5065427c-23d3-47ca-b6e0-946ea0e8c4be']);
+    const byMx = await listInboundReports(store, { mx: 'mx2.mail.company-y.example', ip: '203.0.113.56' });
+    assert.deepEqual(byMx.reports.map((r) => r.reportId), ['5065427c-23d3-47ca-b6e0-946ea0e8c4be']);
+    assert.equal((await listInboundReports(store, { mx: 'mx2.mail.company-y.example', ip: '192.0.2.1' })).total, 0);
     const page1 = await listInboundReports(store, { limit: 5 });
     const page2 = await listInboundReports(store, { limit: 5, offset: 5 });
     assert.deepEqual([...page1.reports, ...page2.reports].map((r) => r.id), all.reports.slice(0, 10).map((r) => r.id));

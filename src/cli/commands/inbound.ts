@@ -73,6 +73,9 @@ export function register(program: Command): void {
   withFilters(withJson(withConfig(inbound.command('list'))), 'list')
     .description('list stored reports, newest first')
     .option('--has-failures [yes|no]', 'only reports with (or, with "no", without) failed sessions')
+    .option('--result-type <type>', 'only reports with a failure of this result type (e.g. certificate-expired)')
+    .option('--mx <host>', 'only reports with a failure at this receiving MX host')
+    .option('--ip <address>', 'only reports with a failure at this receiving IP')
     .option('--limit <n>', 'at most this many (1-1000)', '50')
     .option('--offset <n>', 'skip this many (paging)')
     .action((opts: FilterOptions) =>
