@@ -15,24 +15,32 @@ export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The finding path of `key` in policy `pbase` (e.g. `policies[0]`), inside failure detail `j`
+ * when j >= 0. Built only when a finding is recorded: the clean path allocates no strings.
+ */
+function pathOf(pbase: string, j: number, key: string): string {
+  return j < 0 ? `${pbase}.${key}` : `${pbase}.failure-details[${j}].${key}`;
+}
+
 function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
 /** A session counter: a non-negative integer; anything else is read as well as it can be and noted. */
-export function readCount(v: unknown, sink: FindingSink, path: string, missingCode: string): number {
+export function readCount(v: unknown, sink: FindingSink, pbase: string, j: number, key: string, missingCode: string): number {
   if (typeof v === 'number') {
     if (Number.isSafeInteger(v) && v >= 0) return v;
     if (Number.isFinite(v) && v > 0) {
       const n = Math.min(Math.trunc(v), Number.MAX_SAFE_INTEGER);
-      sink.add('non-integer-count', path, `${v} is not a non-negative integer; read as ${n}`);
+      sink.add('non-integer-count', pathOf(pbase, j, key), `${v} is not a non-negative integer; read as ${n}`);
       return n;
     }
-    sink.add('invalid-count', path, `${v} is not a session count; read as 0`);
+    sink.add('invalid-count', pathOf(pbase, j, key), `${v} is not a session count; read as 0`);
     return 0;
   }
   if (v === undefined || v === null) {
-    sink.add(missingCode, path, `${v === null ? 'null' : 'missing'}; read as 0`);
+    sink.add(missingCode, pathOf(pbase, j, key), `${v === null ? 'null' : 'missing'}; read as 0`);
     return 0;
   }
   if (typeof v === 'string' && v.length > 0 && v.length <= 15) {
@@ -43,40 +51,40 @@ export function readCount(v: unknown, sink: FindingSink, path: string, missingCo
       n = n * 10 + c;
     }
     if (n >= 0) {
-      sink.add('count-as-string', path, `a string "${v}" instead of an integer`);
+      sink.add('count-as-string', pathOf(pbase, j, key), `a string "${v}" instead of an integer`);
       return n;
     }
   }
-  sink.add('invalid-count', path, `a ${typeName(v)} is not a session count; read as 0`);
+  sink.add('invalid-count', pathOf(pbase, j, key), `a ${typeName(v)} is not a session count; read as 0`);
   return 0;
 }
 
 /** An optional string field: null, "" and other types are dropped and noted (quirks.md). */
-function readOptionalString(v: unknown, sink: FindingSink, path: string): string | undefined {
+function readOptionalString(v: unknown, sink: FindingSink, pbase: string, j: number, key: string): string | undefined {
   if (typeof v === 'string') {
     if (v.length > 0) return v;
-    sink.add('empty-field', path, 'empty string; treated as absent');
+    sink.add('empty-field', pathOf(pbase, j, key), 'empty string; treated as absent');
     return undefined;
   }
   if (v === null) {
-    sink.add('null-optional-field', path, 'null instead of omitted; treated as absent');
+    sink.add('null-optional-field', pathOf(pbase, j, key), 'null instead of omitted; treated as absent');
     return undefined;
   }
   if (typeof v === 'number' || typeof v === 'boolean') {
-    sink.add('wrong-type', path, `a ${typeof v} instead of a string; kept as text`);
+    sink.add('wrong-type', pathOf(pbase, j, key), `a ${typeof v} instead of a string; kept as text`);
     return String(v);
   }
-  sink.add('wrong-type', path, `a ${typeName(v)} instead of a string; dropped`);
+  sink.add('wrong-type', pathOf(pbase, j, key), `a ${typeName(v)} instead of a string; dropped`);
   return undefined;
 }
 
-function readIp(v: unknown, sink: FindingSink, path: string): string | undefined {
-  const s = readOptionalString(v, sink, path);
-  if (s !== undefined && !isIp(s)) sink.add('invalid-ip', path, `"${s.length > 64 ? s.slice(0, 64) + '…' : s}" is not an IP address; kept as given`);
+function readIp(v: unknown, sink: FindingSink, pbase: string, j: number, key: string): string | undefined {
+  const s = readOptionalString(v, sink, pbase, j, key);
+  if (s !== undefined && !isIp(s)) sink.add('invalid-ip', pathOf(pbase, j, key), `"${s.length > 64 ? s.slice(0, 64) + '…' : s}" is not an IP address; kept as given`);
   return s;
 }
 
-function readFailureDetail(o: Json, sink: FindingSink, base: string): FailureDetail {
+function readFailureDetail(o: Json, sink: FindingSink, pbase: string, j: number): FailureDetail {
   let resultType = '';
   let sawResultType = false;
   let failedSessionCount: unknown;
@@ -89,32 +97,32 @@ function readFailureDetail(o: Json, sink: FindingSink, base: string): FailureDet
         sawResultType = true;
         if (typeof v === 'string' && v.length > 0) resultType = v;
         break;
-      case 'sending-mta-ip': { const s = readIp(v, sink, base + '.sending-mta-ip'); if (s !== undefined) d.sendingMtaIp = s; break; }
-      case 'receiving-ip': { const s = readIp(v, sink, base + '.receiving-ip'); if (s !== undefined) d.receivingIp = s; break; }
-      case 'receiving-mx-hostname': { const s = readOptionalString(v, sink, base + '.receiving-mx-hostname'); if (s !== undefined) d.receivingMxHostname = s; break; }
-      case 'receiving-mx-helo': { const s = readOptionalString(v, sink, base + '.receiving-mx-helo'); if (s !== undefined) d.receivingMxHelo = s; break; }
-      case 'additional-information': { const s = readOptionalString(v, sink, base + '.additional-information'); if (s !== undefined) d.additionalInformation = s; break; }
-      case 'failure-reason-code': { const s = readOptionalString(v, sink, base + '.failure-reason-code'); if (s !== undefined) d.failureReasonCode = s; break; }
+      case 'sending-mta-ip': { const s = readIp(v, sink, pbase, j, 'sending-mta-ip'); if (s !== undefined) d.sendingMtaIp = s; break; }
+      case 'receiving-ip': { const s = readIp(v, sink, pbase, j, 'receiving-ip'); if (s !== undefined) d.receivingIp = s; break; }
+      case 'receiving-mx-hostname': { const s = readOptionalString(v, sink, pbase, j, 'receiving-mx-hostname'); if (s !== undefined) d.receivingMxHostname = s; break; }
+      case 'receiving-mx-helo': { const s = readOptionalString(v, sink, pbase, j, 'receiving-mx-helo'); if (s !== undefined) d.receivingMxHelo = s; break; }
+      case 'additional-information': { const s = readOptionalString(v, sink, pbase, j, 'additional-information'); if (s !== undefined) d.additionalInformation = s; break; }
+      case 'failure-reason-code': { const s = readOptionalString(v, sink, pbase, j, 'failure-reason-code'); if (s !== undefined) d.failureReasonCode = s; break; }
       case 'failed-session-count': failedSessionCount = v; break;
       default:
         if (extra === undefined) extra = {};
         putExtra(extra, k, v);
-        sink.add('extra-field', base + '.' + k, 'a key RFC 8460 does not define; kept as extra data');
+        sink.add('extra-field', pathOf(pbase, j, k), 'a key RFC 8460 does not define; kept as extra data');
     }
   }
   if (!sawResultType || resultType === '') {
-    sink.add('missing-result-type', base + '.result-type', 'no result-type; kept as ""');
+    sink.add('missing-result-type', pathOf(pbase, j, 'result-type'), 'no result-type; kept as ""');
   } else if (!isRegisteredResultType(resultType)) {
     const lower = resultType.toLowerCase();
     if (isRegisteredResultType(lower)) {
-      sink.add('result-type-case', base + '.result-type', `"${resultType}" read as "${lower}"`);
+      sink.add('result-type-case', pathOf(pbase, j, 'result-type'), `"${resultType}" read as "${lower}"`);
       resultType = lower;
     } else {
-      sink.add('unknown-result-type', base + '.result-type', `"${resultType}" is not in the RFC 8460 §4.3 registry; kept as given`);
+      sink.add('unknown-result-type', pathOf(pbase, j, 'result-type'), `"${resultType}" is not in the RFC 8460 §4.3 registry; kept as given`);
     }
   }
   d.resultType = resultType;
-  d.failedSessionCount = readCount(failedSessionCount, sink, base + '.failed-session-count', 'missing-failed-session-count');
+  d.failedSessionCount = readCount(failedSessionCount, sink, pbase, j, 'failed-session-count', 'missing-failed-session-count');
   if (extra !== undefined) d.extra = extra;
   return d;
 }
@@ -281,8 +289,8 @@ export function readPolicyResult(o: Json, sink: FindingSink, base: string): Poli
   let totalSuccessfulSessionCount = 0, totalFailureSessionCount = 0;
   if (isObject(summaryRaw)) {
     const s = summaryRaw;
-    totalSuccessfulSessionCount = readCount(s['total-successful-session-count'], sink, base + '.summary.total-successful-session-count', 'missing-summary-counter');
-    totalFailureSessionCount = readCount(s['total-failure-session-count'], sink, base + '.summary.total-failure-session-count', 'missing-summary-counter');
+    totalSuccessfulSessionCount = readCount(s['total-successful-session-count'], sink, base, -1, 'summary.total-successful-session-count', 'missing-summary-counter');
+    totalFailureSessionCount = readCount(s['total-failure-session-count'], sink, base, -1, 'summary.total-failure-session-count', 'missing-summary-counter');
     for (const k in s) {
       if (k !== 'total-successful-session-count' && k !== 'total-failure-session-count') {
         sink.add('extra-field', base + '.summary.' + k, 'a key RFC 8460 does not define; ignored');
@@ -296,9 +304,8 @@ export function readPolicyResult(o: Json, sink: FindingSink, base: string): Poli
   if (Array.isArray(detailsRaw)) {
     for (let j = 0; j < detailsRaw.length; j++) {
       const e = detailsRaw[j];
-      const path = `${base}.failure-details[${j}]`;
-      if (!isObject(e)) { sink.add('wrong-type', path, `a ${typeName(e)} instead of a failure detail; dropped`); continue; }
-      const d = readFailureDetail(e, sink, path);
+      if (!isObject(e)) { sink.add('wrong-type', `${base}.failure-details[${j}]`, `a ${typeName(e)} instead of a failure detail; dropped`); continue; }
+      const d = readFailureDetail(e, sink, base, j);
       detailSum += d.failedSessionCount;
       failureDetails.push(d);
     }

@@ -38,31 +38,34 @@ function digits(s: string, from: number, n: number): number {
   return v;
 }
 
+function invalid(text: string): DatetimeValue {
+  return { iso: text, ms: NaN, deviation: 'invalid-datetime' };
+}
+
 /**
  * Reads `YYYY-MM-DD[T| ]HH:MM:SS[.frac][Z|±HH:MM]` (RFC 3339 §5.6, plus the zone-less form
  * Microsoft sent in 2023, read as UTC per quirks.md). Hand-written: this runs for every report.
  */
 export function readDatetime(text: string): DatetimeValue {
   const s = text.trim();
-  const bad: DatetimeValue = { iso: text, ms: NaN, deviation: 'invalid-datetime' };
-  if (s.length < 19) return bad;
+  if (s.length < 19) return invalid(text);
   const year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
   const hour = digits(s, 11, 2), minute = digits(s, 14, 2);
   let second = digits(s, 17, 2);
   const sep = s.charCodeAt(10);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 24 ||
-      minute < 0 || minute > 59 || second < 0 || second > 60) return bad;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return bad;
+      minute < 0 || minute > 59 || second < 0 || second > 60) return invalid(text);
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return invalid(text);
   let deviation: DatetimeValue['deviation'];
   if (sep === 32) deviation = 'datetime-format';
-  else if (sep !== 84 && sep !== 116) return bad;
+  else if (sep !== 84 && sep !== 116) return invalid(text);
   if (second === 60) second = 59; // a leap second names the last second of that minute
   let i = 19;
   if (s.charCodeAt(i) === 46 || s.charCodeAt(i) === 44) {
     i++;
     const start = i;
     while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-    if (i === start) return bad;
+    if (i === start) return invalid(text);
   }
   let offsetMinutes = 0;
   if (i === s.length) {
@@ -74,27 +77,59 @@ export function readDatetime(text: string): DatetimeValue {
     } else if ((z === 43 || z === 45) && (s.length - i === 6 || s.length - i === 5)) {
       const oh = digits(s, i + 1, 2);
       const om = s.length - i === 6 ? (s.charCodeAt(i + 3) === 58 ? digits(s, i + 4, 2) : -1) : digits(s, i + 3, 2);
-      if (oh < 0 || oh > 23 || om < 0 || om > 59) return bad;
+      if (oh < 0 || oh > 23 || om < 0 || om > 59) return invalid(text);
       offsetMinutes = (z === 43 ? 1 : -1) * (oh * 60 + om);
       if (offsetMinutes !== 0 && deviation === undefined) deviation = 'datetime-not-utc';
     } else {
-      return bad;
+      return invalid(text);
     }
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60000;
-  // Date.UTC rolls 31 February over into March: compare the calendar day back to reject it.
-  const check = new Date(Date.UTC(year, month - 1, day));
-  if (check.getUTCDate() !== day || (hour === 24 && (minute !== 0 || second !== 0)) || !Number.isFinite(ms)) return bad;
+  if (day > daysInMonth(year, month) || (hour === 24 && (minute !== 0 || second !== 0))) return invalid(text);
+  const ms = (daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60) * 1000;
+  if (deviation === undefined && s.length === 20 && sep === 84 && s.charCodeAt(19) === 90 && second === digits(s, 17, 2) && hour < 24) {
+    return { iso: s, ms }; // already canonical: no formatting, no allocation (the common case)
+  }
   const iso = isoSeconds(ms);
-  if (iso === undefined) return bad;
+  if (iso === undefined) return invalid(text);
   return deviation === undefined ? { iso, ms } : { iso, ms, deviation };
 }
 
-/** Epoch milliseconds → `YYYY-MM-DDTHH:MM:SSZ`, or undefined outside years 0000–9999. */
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant); Date.UTC maps years 0–99 to 19xx. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+const pad2 = (n: number) => (n < 10 ? '0' + n : '' + n);
+
+/**
+ * Epoch milliseconds → `YYYY-MM-DDTHH:MM:SSZ`, or undefined outside years 0000–9999.
+ * Arithmetic only (days → civil date, H. Hinnant's algorithm): Date objects cost more here.
+ */
 export function isoSeconds(ms: number): string | undefined {
-  if (!(ms >= -62167219200000 && ms <= 253402300799000)) return undefined;
-  const full = new Date(ms).toISOString(); // 2016-04-01T00:00:00.000Z
-  return full.slice(0, 19) + 'Z';
+  if (!(ms >= -62167219200000 && ms <= 253402300799999)) return undefined;
+  const secs = Math.floor(ms / 1000);
+  const days = Math.floor(secs / 86400);
+  const sod = secs - days * 86400;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const yyyy = y < 10 ? '000' + y : y < 100 ? '00' + y : y < 1000 ? '0' + y : '' + y;
+  return `${yyyy}-${pad2(m)}-${pad2(d)}T${pad2(Math.floor(sod / 3600))}:${pad2(Math.floor(sod / 60) % 60)}:${pad2(sod % 60)}Z`;
 }
 
 function isIpv4(s: string, from: number, to: number): boolean {

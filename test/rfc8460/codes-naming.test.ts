@@ -57,3 +57,20 @@ describe('naming (RFC 8460 §5.1, §5.3)', () => {
     assert.doesNotMatch(reportSubject({ policyDomain: 'a.example\r\nBcc: x@evil.example', submitter: 's.example', reportId: '1' }), /[\r\n]/);
   });
 });
+
+describe('date arithmetic', () => {
+  it('isoSeconds and readDatetime agree with Date for every second of years 0000–9999', async () => {
+    const fc = (await import('fast-check')).default;
+    const { isoSeconds } = await import('../../src/rfc8460/values.js');
+    fc.assert(fc.property(fc.integer({ min: -62167219200, max: 253402300799 }), (sec) => {
+      const want = new Date(sec * 1000).toISOString().slice(0, 19) + 'Z';
+      assert.equal(isoSeconds(sec * 1000), want);
+      assert.equal(readDatetime(want).ms, sec * 1000);
+      if (sec >= -62167219200 + 5400) assert.equal(readDatetime(want.replace('Z', '+01:30')).ms, sec * 1000 - 5_400_000);
+    }), { numRuns: 5000 });
+    assert.equal(readDatetime('0050-03-01T00:00:00Z').iso, '0050-03-01T00:00:00Z');
+    assert.equal(readDatetime('2024-02-29T00:00:00Z').iso, '2024-02-29T00:00:00Z');
+    assert.equal(readDatetime('2023-02-29T00:00:00Z').deviation, 'invalid-datetime');
+    assert.equal(readDatetime('2024-05-01T24:00:00Z').iso, '2024-05-02T00:00:00Z');
+  });
+});
