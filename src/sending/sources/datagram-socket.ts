@@ -131,9 +131,10 @@ export function trySendDatagram(path: string, data: Uint8Array): boolean {
   const n = load().send(path, Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   if (n >= 0) return true;
   if (n === -11) return false;
-  const e: ErrnoError = new Error(`send to ${path} failed: errno ${-n}`);
+  const code = ({ 2: 'ENOENT', 111: 'ECONNREFUSED', 90: 'EMSGSIZE', 13: 'EACCES', 105: 'ENOBUFS' } as Record<number, string>)[-n] ?? `errno ${-n}`;
+  const e: ErrnoError = new Error(`send to ${path} failed: ${code}`);
   e.errno = n;
-  e.code = ({ 2: 'ENOENT', 111: 'ECONNREFUSED', 90: 'EMSGSIZE', 13: 'EACCES', 105: 'ENOBUFS' } as Record<number, string>)[-n] ?? `E${-n}`;
+  e.code = code;
   e.syscall = 'sendto';
   throw e;
 }
