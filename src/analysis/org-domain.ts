@@ -43,7 +43,8 @@ const MULTI_LABEL_SUFFIXES = new Set(
   ).split(/\s+/),
 );
 
-function fallbackOrgDomain(n: string): string {
+/** The built-in fallback (used when tldts cannot load); exported for tests. */
+export function fallbackOrgDomain(n: string): string {
   const labels = n.split('.');
   if (labels.length <= 2) return n;
   const last2 = labels.slice(-2).join('.');

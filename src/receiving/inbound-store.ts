@@ -68,7 +68,9 @@ export type SaveInboundResult =
 
 const DAY = 86400;
 
+/** The parser normalises readable date-times to `…Z`; anything else (kept as given) is not guessed at. */
 function epochSeconds(iso: string, fallback: number): number {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(iso ?? '')) return fallback;
   const ms = Date.parse(iso);
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : fallback;
 }
