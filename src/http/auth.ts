@@ -19,20 +19,51 @@ export interface AdminAuth {
   readonly source: 'config' | 'stored';
 }
 
-function verifierFor(hashHex: string, source: AdminAuth['source']): AdminAuth {
-  const expected = Buffer.from(hashHex, 'hex');
+/** Compares presented tokens with a SHA-256 in constant time; the hash can be swapped (rotation). */
+class HashVerifier implements AdminAuth {
+  private expected: Buffer;
+  constructor(hashHex: string, readonly source: AdminAuth['source']) {
+    this.expected = Buffer.from(hashHex, 'hex');
+  }
+  setHash(hashHex: string): void {
+    this.expected = Buffer.from(hashHex, 'hex');
+  }
+  verify(presented: string): boolean {
+    const got = createHash('sha256').update(presented, 'utf8').digest();
+    return got.length === this.expected.length && timingSafeEqual(got, this.expected);
+  }
+}
+
+/**
+ * A stored token, re-read at most every `refreshMs` (in the background, on use), so
+ * `tlsrpt settings rotate-token` takes effect on running nodes within seconds.
+ */
+function storedVerifier(store: Store, hashHex: string, refreshMs: number): AdminAuth {
+  const inner = new HashVerifier(hashHex, 'stored');
+  let checkedAt = Date.now();
+  let refreshing = false;
   return {
-    source,
+    source: 'stored',
     verify(presented) {
-      const got = createHash('sha256').update(presented, 'utf8').digest();
-      return got.length === expected.length && timingSafeEqual(got, expected);
+      if (!refreshing && Date.now() - checkedAt > refreshMs) {
+        refreshing = true;
+        readAdminTokenHash(store)
+          .then((h) => {
+            if (h) inner.setHash(h);
+          }, () => {})
+          .finally(() => {
+            checkedAt = Date.now();
+            refreshing = false;
+          });
+      }
+      return inner.verify(presented);
     },
   };
 }
 
 /** Auth by a token known in clear (`http.token`, tests). */
 export function tokenAuth(token: string): AdminAuth {
-  return verifierFor(hashToken(token), 'config');
+  return new HashVerifier(hashToken(token), 'config');
 }
 
 export interface SetupAdminAuthOptions {
@@ -43,6 +74,8 @@ export interface SetupAdminAuthOptions {
   /** Shows a newly generated token to the operator, once (default: a few lines on stderr). */
   announce?: (token: string) => void;
   now?: () => number;
+  /** How often a stored token is re-read (default 10 s). */
+  refreshMs?: number;
 }
 
 function announceOnStderr(token: string): void {
@@ -59,17 +92,18 @@ function announceOnStderr(token: string): void {
  */
 export async function setupAdminAuth(opts: SetupAdminAuthOptions): Promise<AdminAuth> {
   if (opts.configuredToken) return tokenAuth(opts.configuredToken);
+  const refreshMs = opts.refreshMs ?? 10_000;
   const hash = await readAdminTokenHash(opts.store);
-  if (hash) return verifierFor(hash, 'stored');
+  if (hash) return storedVerifier(opts.store, hash, refreshMs);
   const token = generateToken();
   if (await createAdminTokenIfNone(opts.store, token, Math.floor(opts.now?.() ?? Date.now() / 1000))) {
     (opts.announce ?? announceOnStderr)(token);
     opts.log.warn('generated an admin API token and printed it once on stderr; only its hash is stored');
-    return verifierFor(hashToken(token), 'stored');
+    return storedVerifier(opts.store, hashToken(token), refreshMs);
   }
   const winner = await readAdminTokenHash(opts.store);
   if (!winner) throw new Error('admin token row vanished while starting');
-  return verifierFor(winner, 'stored');
+  return storedVerifier(opts.store, winner, refreshMs);
 }
 
 /** Refuses a request without `Authorization: Bearer <admin token>` (401, JSON error). */

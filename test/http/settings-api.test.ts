@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { forEachStore, reopen } from '../support/stores.js';
 import { silentLog } from '../../src/log.js';
 import { createApp } from '../../src/http/app.js';
-import { hashToken, setupAdminAuth, tokenAuth } from '../../src/http/auth.js';
+import { hashToken, rotateAdminToken, setupAdminAuth, tokenAuth } from '../../src/http/auth.js';
 import { settingsRoutes } from '../../src/http/routes/settings.js';
 import { openSettings } from '../../src/settings/index.js';
 import { ServiceConfig } from '../../src/settings/config.js';
@@ -196,6 +196,19 @@ forEachStore('settings API', (open) => {
     assert.equal(configured.verify(TOKEN), true);
     assert.equal(configured.verify(token), false);
     assert.equal(announced.length, 1);
+  });
+
+  it('a rotated token replaces the old one on a running node within the refresh time', async () => {
+    const store = await open();
+    const announced: string[] = [];
+    const running = await setupAdminAuth({ store, log: silentLog, announce: (t) => announced.push(t), refreshMs: 50 });
+    const old = announced[0];
+    assert.equal(running.verify(old), true);
+    const fresh = await rotateAdminToken(store);
+    const deadline = Date.now() + 3000;
+    while (!running.verify(fresh) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(running.verify(fresh), true);
+    assert.equal(running.verify(old), false);
   });
 });
 

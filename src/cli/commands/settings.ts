@@ -129,11 +129,11 @@ export function register(program: Command): void {
     });
 
   usageErrorsExit2(withConfig(settings.command('rotate-token')))
-    .description('replace the admin API token with a new one, print it once (restart running services to apply)')
+    .description('replace the admin API token with a new one and print it once (running services switch within 10 seconds)')
     .action(async (opts: CommonOptions) => {
       const { rotateAdminToken } = await import('../../settings/admin-token.js');
       const token = await withStore(opts, (store) => rotateAdminToken(store));
       process.stdout.write(`${token}\n`);
-      process.stderr.write('tlsrpt settings: new admin token printed above (only its hash is stored); http.token in the config, when set, still takes precedence\n');
+      process.stderr.write('tlsrpt settings: new admin token printed above (only its hash is stored); running services accept it within 10 seconds; http.token in the config, when set, still takes precedence\n');
     });
 }
