@@ -213,6 +213,30 @@ describe('extractReports: MIME shapes', () => {
       assert.equal(message.messageId, '<m1@sender.example>');
     });
   }
+  it('decodes quoted-printable parts, RFC 2231 and RFC 2047 names, bare-LF mail, a missing close delimiter', async () => {
+    const qp = REPORT.toString('utf8').replace(/=/g, '=3D').replace(/(.{60})/g, '$1=\r\n');
+    const r1 = await extractReports(reportMail([human, { headers: ['Content-Type: application/tlsrpt+json', 'Content-Transfer-Encoding: quoted-printable', "Content-Disposition: attachment; filename*0*=utf-8''r%C3%A9port; filename*1=.json"], body: qp }]));
+    assert.deepEqual(json(r1.payloads[0].bytes), json(REPORT));
+    assert.equal(r1.payloads[0].filename, 'réport.json');
+    const r2 = await extractReports(reportMail([attachment('application/gzip', gz, { name: '=?UTF-8?B?csOpcG9ydA==?=.json.gz' })]));
+    assert.equal(r2.payloads[0].filename, 'réport.json.gz');
+    const lf = Buffer.from(reportMail([human, attachment('application/tlsrpt+gzip', gz)]).toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+    assert.equal((await extractReports(lf)).payloads.length, 1);
+    const open = Buffer.from(reportMail([human, attachment('application/tlsrpt+gzip', gz)]).toString('latin1').replace(/--BOUND--\r\n$/, ''), 'latin1');
+    assert.equal((await extractReports(open)).payloads.length, 1);
+    const subj = mail('Content-Type: application/tlsrpt+json', REPORT.toString('utf8'), ['Subject: =?utf-8?q?Report_Domain=3A?= =?utf-8?b?IGV4YW1wbGUub3Jn?=']);
+    // The extra Subject comes first in the header list, so it wins, decoded and joined.
+    const m = (await extractReports(Buffer.from(subj.toString('latin1').replace(/^Subject: Report Domain: example.org .*\r\n/m, ''), 'latin1'))).message;
+    assert.equal(m.subject, 'Report Domain: example.org');
+  });
+  it('reads multipart/digest parts as forwarded messages (RFC 2046 §5.1.5)', async () => {
+    const inner = fixture('stalwart-mail-auth__rpt02.eml').toString('utf8');
+    // A digest part without headers: the delimiter line, an empty line, then the message.
+    const digest = mail('Content-Type: multipart/digest; boundary="DIG"', `--DIG\r\n\r\n${inner}\r\n--DIG--\r\n`);
+    const { payloads } = await extractReports(digest);
+    assert.deepEqual(json(payloads[0].bytes), json(REPORT2));
+    assert.match(payloads[0].source, /^part 1 message\/rfc822 > /);
+  });
   it('keeps the filename given only as filename=', async () => {
     const { payloads } = await extractReports(cases[9][1]);
     assert.equal(payloads[0].filename, 'google.com!example.org!1!2.json.gz');
@@ -303,6 +327,17 @@ describe('extractReports: hard limits', () => {
     await rejectsWith(zip, 'zip-too-many-entries');
     await rejectsWith(makeZip(entries.slice(0, 101)), 'zip-too-many-entries');
     await rejectsWith(makeZip(entries.slice(0, 3)), 'zip-too-many-entries', { maxZipEntries: 2 });
+  }));
+  it('stays linear on hostile shapes (no hang, no memory blow-up)', () => quick(async () => {
+    const M = 10 * 1024 * 1024;
+    await rejectsWith(Buffer.concat([Buffer.from('From: a@b\n'), Buffer.alloc(M, '\n')]), 'not-a-tls-report');
+    await rejectsWith(Buffer.concat([Buffer.from('From: a@b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n'), Buffer.from('--bx\r\n'.repeat(M / 6))]), 'malformed-mime');
+    await rejectsWith(Buffer.concat([Buffer.from('From: '), Buffer.alloc(M, 'a')]), 'malformed-mime');
+    await rejectsWith(Buffer.from('X-A: b\r\n'.repeat(10_000) + '\r\n{}'), 'malformed-mime');
+    await rejectsWith(Buffer.concat([Buffer.from('From: a@b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'), Buffer.from('=\r\n'.repeat(M / 3))]), 'not-a-tls-report');
+    const before = process.memoryUsage().rss;
+    await rejectsWith(Buffer.concat([Buffer.from('From: a@b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n'), Buffer.alloc(4 * M, 'A')]), 'not-a-tls-report');
+    assert.ok(process.memoryUsage().rss - before < 400 * 1024 * 1024);
   }));
   it('refuses too many MIME parts and too deep nesting', () => quick(async () => {
     const many = reportMail(Array.from({ length: 10_000 }, () => textPart('x')));
