@@ -80,7 +80,8 @@ export function compileNode(node: Node, ctx: ExprContext): Code {
       return {
         fn: (vars) => {
           const v = vars[name];
-          return v === undefined || v === null ? '' : v;
+          // Only values of the language: never undefined, null, or something inherited like Object.prototype.toString.
+          return typeof v === 'string' || typeof v === 'number' || Array.isArray(v) ? v : '';
         },
         isStatic: false,
         usesState: false,

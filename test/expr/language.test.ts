@@ -171,3 +171,12 @@ describe('expression errors carry the position and what was expected', () => {
     assert.throws(() => compileExpression('1+'.repeat(10000) + '1', ctx), /too long/);
   });
 });
+
+describe('variables', () => {
+  it('never leak values that are not of the language', () => {
+    const c = compileExpression('toString + constructor + __proto__', { variables: ['toString', 'constructor', '__proto__'] });
+    assert.equal(c.evaluate({}), '');
+    assert.equal(c.evaluate({ toString: 'a' } as never), 'a');
+    assert.equal(compileExpression('x', { variables: ['x'] }).evaluate({ x: null as never }), '');
+  });
+});
