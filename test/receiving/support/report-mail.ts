@@ -39,6 +39,8 @@ export interface ReportMailOptions {
   reportId?: string;
   /** Attach the JSON uncompressed as application/tlsrpt+json. */
   plain?: boolean;
+  /** Attach these bytes as they are (hostile-input tests), labelled application/tlsrpt+gzip unless `plain`. */
+  attachment?: Buffer;
   date?: Date;
 }
 
@@ -46,7 +48,7 @@ export interface ReportMailOptions {
 export function buildReportMail(o: ReportMailOptions): Buffer {
   const boundary = `tlsrpt-${randomUUID()}`;
   const json = Buffer.isBuffer(o.reportJson) ? o.reportJson : Buffer.from(o.reportJson);
-  const body = o.plain ? json : gzipSync(json);
+  const body = o.attachment ?? (o.plain ? json : gzipSync(json));
   const b64 = body.toString('base64').replace(/.{76}/g, '$&\r\n');
   const reportId = o.reportId ?? randomUUID();
   const begin = Math.floor((o.date ?? new Date()).getTime() / 1000);
