@@ -161,7 +161,7 @@ export function parseTlsrptRecord(text: string): RecordResult {
     if (name === 'v') return { ok: false, reason: 'a second v= field' };
     if (!isExtName(name)) return { ok: false, reason: `"${name}" is not an extension name (letter or digit, then at most 31 of letter, digit, _ - .)` };
     if (!isExtValue(value)) return { ok: false, reason: `extension ${name} has an invalid value "${value}" (printable, no "=", ";" or space, not empty)` };
-    if (!(name in extensions)) Object.defineProperty(extensions, name, { value, enumerable: true, writable: true, configurable: true });
+    if (!Object.hasOwn(extensions, name)) Object.defineProperty(extensions, name, { value, enumerable: true, writable: true, configurable: true });
   }
   if (ruaField === undefined) return { ok: false, reason: 'no rua= field (RFC 8460 §3 requires one)' };
   if (trimWsp(ruaField) === '') return { ok: false, reason: 'rua= is empty' };

@@ -3,15 +3,19 @@ import { isRegisteredResultType } from './codes.js';
 import type { FailureDetail, PolicyResult, TlsReport } from './types.js';
 
 export interface SerializeOptions {
-  /** Also write the non-RFC `extra` keys (after the RFC keys). Default false: RFC-exact output. */
+  /**
+   * Lossless mode for storing a normalised copy: also write the non-RFC `extra` keys (after the
+   * RFC keys) and keep failure details of unknown result types. Default false: RFC-exact output.
+   */
   includeExtra?: boolean;
 }
 
 function copyExtra(target: Record<string, unknown>, extra: Record<string, unknown> | undefined, opts?: SerializeOptions): void {
   if (!opts?.includeExtra || extra === undefined) return;
   for (const k of Object.keys(extra)) {
-    if (k in target || k === '__proto__') continue; // an extra never overrides an RFC key
-    target[k] = extra[k];
+    if (Object.hasOwn(target, k)) continue; // an extra never overrides an RFC key
+    // defineProperty: a `__proto__` key stays an own key (and is written), not the prototype.
+    Object.defineProperty(target, k, { value: extra[k], enumerable: true, writable: true, configurable: true });
   }
 }
 
@@ -52,7 +56,7 @@ function policyResultJson(p: PolicyResult, opts?: SerializeOptions): Record<stri
     // RFC 8460 §4.3: result types come from the IANA registry. A detail of a type we cannot
     // name (kept from a lenient read) would make the receiver's parser guess; it is left out.
     // The summary totals are unaffected, so no session goes uncounted.
-    'failure-details': p.failureDetails.filter((d) => isRegisteredResultType(d.resultType)).map((d) => detailJson(d, opts)),
+    'failure-details': (opts?.includeExtra ? p.failureDetails : p.failureDetails.filter((d) => isRegisteredResultType(d.resultType))).map((d) => detailJson(d, opts)),
   };
   copyExtra(o, p.extra, opts);
   return o;
@@ -60,7 +64,8 @@ function policyResultJson(p: PolicyResult, opts?: SerializeOptions): Record<stri
 
 /**
  * The RFC 8460 §4.4 JSON object for a report, keys in the RFC's order. Unknown result types
- * are left out (see above); unknown policy types are written as given so their counts survive.
+ * are left out unless `includeExtra` (see above); unknown policy types are written as given so
+ * their counts survive.
  * @example JSON.stringify(toRfcJson(report))
  */
 export function toRfcJson(report: TlsReport, opts?: SerializeOptions): object {

@@ -64,3 +64,26 @@ export const tlsReport: fc.Arbitrary<TlsReport> = fc.record({
   if (contactInfo !== undefined) report.contactInfo = contactInfo;
   return report;
 });
+
+const RFC_KEYS = new Set([
+  'organization-name', 'date-range', 'contact-info', 'report-id', 'policies', 'policy', 'summary', 'failure-details',
+  'policy-type', 'policy-string', 'policy-domain', 'mx-host', 'result-type', 'sending-mta-ip', 'receiving-mx-hostname',
+  'receiving-mx-helo', 'receiving-ip', 'failed-session-count', 'additional-information', 'failure-reason-code',
+]);
+/** Non-RFC keys with JSON values (made by JSON.parse, as the parser would see them). */
+const extras = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !RFC_KEYS.has(k)), fc.json({ maxDepth: 2 }).map((j) => JSON.parse(j) as unknown), { minKeys: 1, maxKeys: 3 })
+  .map((d) => ({ ...d }));
+const unknownResultType = fc.string({ minLength: 1, maxLength: 20 }).filter((t) => !RESULT_TYPES.includes(t.toLowerCase()));
+
+/** A valid report plus what lenient reading keeps beyond the RFC: extra keys, unknown result types. */
+export const tlsReportWithExtras: fc.Arbitrary<TlsReport> = fc.tuple(tlsReport, extras, extras, extras, extras, unknownResultType, fc.boolean())
+  .map(([report, top, pol, res, det, unknown, addUnknown]) => {
+    report.extra = top;
+    for (const p of report.policies) {
+      p.policy.extra = pol;
+      p.extra = res;
+      if (p.failureDetails.length > 0) p.failureDetails[0].extra = det;
+      if (addUnknown) p.failureDetails.push({ resultType: unknown, failedSessionCount: 1 });
+    }
+    return report;
+  });

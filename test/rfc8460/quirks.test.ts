@@ -1,7 +1,7 @@
 /** @module test/rfc8460/quirks — each deviation of quirks.md is accepted and named; only non-reports are rejected */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseReport, ReportError, type Finding } from '../../src/rfc8460/index.js';
+import { parseReport, ReportError, serializeReport, type Finding } from '../../src/rfc8460/index.js';
 
 /** A conformant RFC 8460 report, as JSON data; each test edits a copy. */
 function base(): any {
@@ -103,7 +103,13 @@ describe('lenient parser: quirks.md deviations become findings', () => {
     }, ['extra-field@x-sender', `extra-field@${D}.additional-info-uri`, `extra-field@${D}.failure-error-code`],
       (r) => { assert.deepEqual(r.policies[0].failureDetails[0].extra, { 'additional-info-uri': 'https://x.example/1', 'failure-error-code': 7 }); assert.deepEqual(r.extra, { 'x-sender': { v: 1 } }); }],
     ['a "__proto__" key stays an own extra key', (d) => { d.policies[0]['failure-details'][0] = JSON.parse('{"result-type":"certificate-expired","failed-session-count":2,"__proto__":{"polluted":1}}'); }, [`extra-field@${D}.__proto__`],
-      (r) => { const x = r.policies[0].failureDetails[0].extra; assert.equal(Object.getPrototypeOf(x), Object.prototype); assert.deepEqual(Object.keys(x), ['__proto__']); }],
+      (r) => {
+        const x = r.policies[0].failureDetails[0].extra;
+        assert.equal(Object.getPrototypeOf(x), Object.prototype);
+        assert.deepEqual(Object.keys(x), ['__proto__']);
+        assert.match(serializeReport(r, { includeExtra: true }), /"__proto__":\{"polluted":1\}/);
+        assert.equal(({} as any).polluted, undefined);
+      }],
     ['counts as strings and fractions', (d) => { d.policies[0].summary['total-successful-session-count'] = '10'; d.policies[0]['failure-details'][0]['failed-session-count'] = 2.0000001; },
       [`count-as-string@${P}.summary.total-successful-session-count`, `non-integer-count@${D}.failed-session-count`], (r) => assert.equal(r.policies[0].summary.totalSuccessfulSessionCount, 10)],
     ['negative count', (d) => { d.policies[0].summary['total-successful-session-count'] = -4; }, [`invalid-count@${P}.summary.total-successful-session-count`]],

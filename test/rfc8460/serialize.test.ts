@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseReport, serializeReport, toRfcJson, type TlsReport } from '../../src/rfc8460/index.js';
-import { tlsReport } from './arbitraries.js';
+import { isRegisteredResultType, parseReport, serializeReport, toRfcJson, type TlsReport } from '../../src/rfc8460/index.js';
+import { tlsReport, tlsReportWithExtras } from './arbitraries.js';
 
 const GOLDEN = new URL('./golden/', import.meta.url);
 const FIXTURES = new URL('../fixtures/reports/', import.meta.url);
@@ -82,6 +82,14 @@ describe('serializeReport: RFC-exact JSON (RFC 8460 §4.4)', () => {
       assert.deepStrictEqual(back, report);
       for (const f of findings) assert.ok(allowed.has(f.code), `unexpected finding for valid data: ${f.code} ${f.path} ${f.message}`);
     }), { numRuns: 500 });
+  });
+
+  it('includeExtra is lossless: extras and unknown result types come back', () => {
+    fc.assert(fc.property(tlsReportWithExtras, (report) => {
+      assert.deepStrictEqual(parseReport(serializeReport(report, { includeExtra: true })).report, report);
+      const strict = JSON.parse(serializeReport(report));
+      for (const p of strict.policies) for (const d of p['failure-details']) assert.ok(isRegisteredResultType(d['result-type']));
+    }), { numRuns: 300 });
   });
 
   it('serialize(parse(serialize(x))) is byte-stable', () => {
