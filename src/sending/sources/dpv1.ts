@@ -83,19 +83,22 @@ export function normalizeDatagramDomain(raw: string): string | undefined {
   return d.length <= 253 ? d : undefined;
 }
 
-function optionalString(o: Record<string, unknown>, key: string, where: string): string | undefined {
+// Paths in rejection details are built only when rejecting: this is the hot path.
+type Where = () => string;
+
+function optionalString(o: Record<string, unknown>, key: string, where: Where): string | undefined {
   const v = o[key];
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') throw new Reject('bad-policies', `${where}.${key} is ${typeof v}, expected a string`);
+  if (typeof v !== 'string') throw new Reject('bad-policies', `${where()}.${key} is ${typeof v}, expected a string`);
   return v;
 }
 
-function stringArray(o: Record<string, unknown>, key: string, where: string): string[] {
+function stringArray(o: Record<string, unknown>, key: string, where: Where): string[] {
   const v = o[key];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new Reject('bad-policies', `${where}.${key} is not an array`);
+  if (!Array.isArray(v)) throw new Reject('bad-policies', `${where()}.${key} is not an array`);
   for (let i = 0; i < v.length; i++) {
-    if (typeof v[i] !== 'string') throw new Reject('bad-policies', `${where}.${key}[${i}] is not a string`);
+    if (typeof v[i] !== 'string') throw new Reject('bad-policies', `${where()}.${key}[${i}] is not a string`);
   }
   return v as string[];
 }
@@ -104,12 +107,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function failureDetail(raw: unknown, where: string): Omit<FailureDetail, 'failedSessionCount'> {
-  if (!isObject(raw)) throw new Reject('bad-policies', `${where} is not an object`);
+function failureDetail(raw: unknown, where: Where): Omit<FailureDetail, 'failedSessionCount'> {
+  if (!isObject(raw)) throw new Reject('bad-policies', `${where()} is not an object`);
   const c = raw.c;
-  if (typeof c !== 'number') throw new Reject('unknown-result-type', `${where}.c is ${JSON.stringify(c) ?? 'absent'}, expected a libtlsrpt failure code`);
+  if (typeof c !== 'number') throw new Reject('unknown-result-type', `${where()}.c is ${JSON.stringify(c) ?? 'absent'}, expected a libtlsrpt failure code`);
   const resultType = RESULT_TYPE[c];
-  if (resultType === undefined) throw new Reject('unknown-result-type', `${where}.c ${c} is no RFC 8460 result type${c === 901 ? ' (libtlsrpt internal "unfinished policy")' : ''}`);
+  if (resultType === undefined) throw new Reject('unknown-result-type', `${where()}.c ${c} is no RFC 8460 result type${c === 901 ? ' (libtlsrpt internal "unfinished policy")' : ''}`);
   const d: Omit<FailureDetail, 'failedSessionCount'> = { resultType };
   const s = optionalString(raw, 's', where);
   if (s !== undefined) d.sendingMtaIp = s;
@@ -126,20 +129,20 @@ function failureDetail(raw: unknown, where: string): Omit<FailureDetail, 'failed
   return d;
 }
 
-function appliedPolicy(raw: unknown, recipientDomain: string, where: string): AppliedPolicy {
-  if (!isObject(raw)) throw new Reject('bad-policies', `${where} is not an object`);
+function appliedPolicy(raw: unknown, recipientDomain: string, where: Where): AppliedPolicy {
+  if (!isObject(raw)) throw new Reject('bad-policies', `${where()} is not an object`);
   const code = raw['policy-type'];
   const policyType = typeof code === 'number' ? POLICY_TYPE[code] : undefined;
-  if (policyType === undefined) throw new Reject('unknown-policy-type', `${where}.policy-type is ${JSON.stringify(code) ?? 'absent'}, expected 1 (tlsa), 2 (sts) or 9 (no-policy-found)`);
+  if (policyType === undefined) throw new Reject('unknown-policy-type', `${where()}.policy-type is ${JSON.stringify(code) ?? 'absent'}, expected 1 (tlsa), 2 (sts) or 9 (no-policy-found)`);
   const rawDomain = raw['policy-domain'];
   let policyDomain = recipientDomain;
   if (rawDomain !== undefined && rawDomain !== null && rawDomain !== '') {
     const pd = typeof rawDomain === 'string' ? normalizeDatagramDomain(rawDomain) : undefined;
-    if (pd === undefined) throw new Reject('bad-policies', `${where}.policy-domain ${JSON.stringify(rawDomain).slice(0, 80)} is not a domain name`);
+    if (pd === undefined) throw new Reject('bad-policies', `${where()}.policy-domain ${JSON.stringify(rawDomain).slice(0, 80)} is not a domain name`);
     policyDomain = pd;
   }
   const f = raw.f;
-  if (f !== 0 && f !== 1) throw new Reject('bad-policies', `${where}.f is ${JSON.stringify(f) ?? 'absent'}, expected 0 (success) or 1 (failure)`);
+  if (f !== 0 && f !== 1) throw new Reject('bad-policies', `${where()}.f is ${JSON.stringify(f) ?? 'absent'}, expected 0 (success) or 1 (failure)`);
   const policy: Policy = {
     policyType,
     policyString: stringArray(raw, 'policy-string', where),
@@ -149,8 +152,8 @@ function appliedPolicy(raw: unknown, recipientDomain: string, where: string): Ap
   const failureDetails: Omit<FailureDetail, 'failedSessionCount'>[] = [];
   const details = raw['failure-details'];
   if (details !== undefined && details !== null) {
-    if (!Array.isArray(details)) throw new Reject('bad-policies', `${where}.failure-details is not an array`);
-    for (let i = 0; i < details.length; i++) failureDetails.push(failureDetail(details[i], `${where}.failure-details[${i}]`));
+    if (!Array.isArray(details)) throw new Reject('bad-policies', `${where()}.failure-details is not an array`);
+    for (let i = 0; i < details.length; i++) failureDetails.push(failureDetail(details[i], () => `${where()}.failure-details[${i}]`));
   }
   return { policy, failed: f === 1, failureDetails };
 }
@@ -170,7 +173,7 @@ function fromValue(value: unknown): Dpv1Result {
     const policies = value.policies;
     if (!Array.isArray(policies) || policies.length === 0) throw new Reject('bad-policies', 'policies is absent, empty or not an array');
     const applied: AppliedPolicy[] = new Array(policies.length);
-    for (let i = 0; i < policies.length; i++) applied[i] = appliedPolicy(policies[i], recipientDomain, `policies[${i}]`);
+    for (let i = 0; i < policies.length; i++) applied[i] = appliedPolicy(policies[i], recipientDomain, () => `policies[${i}]`);
     const outcome: TlsSessionOutcome = { recipientDomain, policies: applied };
     if (typeof value.pr === 'string' && value.pr !== '') outcome.tlsrptRecord = value.pr;
     return unsupportedDpv === undefined ? { ok: true, outcome } : { ok: true, outcome, unsupportedDpv };
@@ -205,6 +208,8 @@ export function decodeDpv1Text(text: string): Dpv1Result {
  */
 export function decodeDpv1(buf: Buffer, start = 0, end = buf.length): Dpv1Result {
   if (end - start > DPV1_MAX_BYTES) return { ok: false, reason: 'oversize', detail: `${end - start} bytes, limit ${DPV1_MAX_BYTES}` };
-  if (!isUtf8(buf.subarray(start, end))) return { ok: false, reason: 'invalid-utf8', detail: 'bytes are not valid UTF-8' };
-  return decodeDpv1Text(buf.toString('utf8', start, end));
+  const text = buf.toString('utf8', start, end);
+  // Decoding replaces invalid sequences with U+FFFD; only then is the (rarer) full check needed.
+  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) return { ok: false, reason: 'invalid-utf8', detail: 'bytes are not valid UTF-8' };
+  return decodeDpv1Text(text);
 }
