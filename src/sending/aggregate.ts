@@ -4,12 +4,14 @@
  * transaction. Intake never waits for the store: `flush()` swaps the batch for an empty one
  * first, then writes the old one; a failed write is merged back and retried later.
  */
-import { sql, type Kysely } from 'kysely';
 import type { FailureDetail, Policy } from '../rfc8460/types.js';
-import type { Database, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
+import { writeCounts, type PolicyCounts } from './aggregate-store.js';
 import type { TlsSessionOutcome } from './event.js';
 import { failureDetailKey, normalizeDomain, policyFingerprint } from './fingerprint.js';
-import { windowBounds, type WindowFrequency } from './windows.js';
+import type { WindowFrequency } from './windows.js';
+
+export { writeTransaction, WindowRaceError } from './aggregate-store.js';
 
 /** Why an outcome was not counted. */
 export type RejectReason = 'report-delivery' | 'invalid-domain' | 'no-policies' | 'buffer-full';
@@ -89,8 +91,10 @@ export interface FlushResult {
 const MAX_DOMAIN = 253;
 // No whitespace, control characters or separators that never appear in a domain name.
 const DOMAIN_OK = /^[^\s\u0000-\u001f\u007f/\\@,;"'<>()[\]{}]+$/u;
-const validDomain = (d: string) => d.length > 0 && d.length <= MAX_DOMAIN && DOMAIN_OK.test(d);
-const noNul = (s: string | undefined) => (s !== undefined && s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+const validDomain = (d: string) => d.length > 0 && d.length <= MAX_DOMAIN && DOMAIN_OK.test(d) && (d as unknown as WellFormed).isWellFormed();
+// Text columns take neither NUL (PostgreSQL) nor lone surrogates (PostgreSQL's jsonb): replaced at the boundary.
+const clean = (s: string | undefined) => (s === undefined ? s : ((s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s) as unknown as WellFormed).toWellFormed());
 const CACHE_MAX = 100_000;
 
 /**
@@ -104,8 +108,9 @@ export class Aggregator {
   private current = new Batch();
   private queued?: Promise<FlushResult>;
   private running?: Promise<FlushResult>;
-  private readonly fingerprints = new Map<string, string>();
-  private readonly detailKeys = new Map<string, string>();
+  /** Exact policy identity → [fingerprint, JSON]; exact detail identity → [key, JSON]. Bounded. */
+  private readonly fingerprints = new Map<string, [string, string]>();
+  private readonly detailKeys = new Map<string, [string, string]>();
   private readonly clock: () => number;
   private readonly maxKeys: number;
 
@@ -144,7 +149,7 @@ export class Aggregator {
     const batch = this.current;
     if (batch.entries.size >= this.maxKeys) return 'buffer-full';
     const hour = Math.floor(this.clock() / 3_600_000) * 3600;
-    const tlsrptRecord = noNul(o.tlsrptRecord?.trim() || undefined);
+    const tlsrptRecord = clean(o.tlsrptRecord?.trim() || undefined);
     for (let i = 0; i < o.policies.length; i++) {
       const ap = o.policies[i];
       const p = ap.policy;
@@ -209,7 +214,17 @@ export class Aggregator {
     this.current = new Batch();
     const t0 = performance.now();
     try {
-      const r = await writeBatch(this.opts.store, batch, (e) => this.fingerprintOf(e), (raw, d) => this.detailKeyOf(raw, d), this.opts.sendFrequency, Math.floor(this.clock() / 1000));
+      const rows: PolicyCounts[] = [];
+      for (const e of batch.entries.values()) {
+        const details: PolicyCounts['details'] = [];
+        for (const [raw, d] of e.details) {
+          const [detailKey, detailJson] = this.detailKeyOf(raw, d.detail);
+          details.push({ detailKey, detailJson, count: d.count });
+        }
+        const [fingerprint, policyJson] = this.fingerprintOf(e);
+        rows.push({ policyDomain: e.policyDomain, hour: e.hour, fingerprint, tlsrptRecord: e.tlsrptRecord ?? null, policyJson, successful: e.successful, failed: e.failed, details });
+      }
+      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000));
       batch.durability?.resolve();
       return { ...r, events: batch.events, ms: performance.now() - t0 };
     } catch (e) {
@@ -219,21 +234,21 @@ export class Aggregator {
     }
   }
 
-  private fingerprintOf(e: PolicyEntry): string {
+  private fingerprintOf(e: PolicyEntry): [string, string] {
     let fp = this.fingerprints.get(e.policyRaw);
     if (!fp) {
       if (this.fingerprints.size >= CACHE_MAX) this.fingerprints.clear();
-      fp = policyFingerprint(e.policy, e.tlsrptRecord);
+      fp = [policyFingerprint(e.policy, e.tlsrptRecord), JSON.stringify(e.policy)];
       this.fingerprints.set(e.policyRaw, fp);
     }
     return fp;
   }
 
-  private detailKeyOf(raw: string, d: DetailFields): string {
+  private detailKeyOf(raw: string, d: DetailFields): [string, string] {
     let k = this.detailKeys.get(raw);
     if (!k) {
       if (this.detailKeys.size >= CACHE_MAX) this.detailKeys.clear();
-      k = failureDetailKey(d);
+      k = [failureDetailKey(d), JSON.stringify(d)];
       this.detailKeys.set(raw, k);
     }
     return k;
@@ -250,200 +265,4 @@ function cleanDetail(d: DetailFields): DetailFields {
   if (d.failureReasonCode !== undefined) out.failureReasonCode = d.failureReasonCode;
   if (d.extra && Object.keys(d.extra).length) out.extra = d.extra;
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The store write: one transaction per batch.
-
-type Db = Kysely<Database>;
-const CHUNK = 250;
-
-/**
- * A write transaction. SQLite: BEGIN IMMEDIATE taken without blocking the event loop (busy
- * timeout 0 while acquiring, retried on a timer) so a CLI command holding the write lock never
- * freezes datagram intake. PostgreSQL: READ COMMITTED; the window rows are locked FOR SHARE.
- */
-export async function writeTransaction<T>(store: Store, fn: (db: Db) => Promise<T>): Promise<T> {
-  if (store.kind === 'postgres') return store.db.transaction().execute(fn);
-  return store.db.connection().execute(async (conn) => {
-    for (let attempt = 0; ; attempt++) {
-      await sql`pragma busy_timeout = 0`.execute(conn);
-      try {
-        await sql`begin immediate`.execute(conn);
-        break;
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || attempt > 2000) throw e;
-      } finally {
-        await sql`pragma busy_timeout = 5000`.execute(conn);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt)));
-    }
-    try {
-      const r = await fn(conn);
-      await sql`commit`.execute(conn);
-      return r;
-    } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => {});
-      throw e;
-    }
-  });
-}
-
-/** better-sqlite3 runs each statement synchronously: give I/O (the datagram socket) a turn. */
-const breathe = (store: Store) => (store.kind === 'sqlite' ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve());
-
-/** Thrown when a window another node created concurrently does not cover our events: retried. */
-export class WindowRaceError extends Error {
-  override name = 'WindowRaceError';
-}
-
-async function writeBatch(
-  store: Store,
-  batch: Batch,
-  fingerprintOf: (e: PolicyEntry) => string,
-  detailKeyOf: (raw: string, d: DetailFields) => string,
-  sendFrequency: (policyDomain: string) => WindowFrequency,
-  nowSec: number,
-): Promise<Omit<FlushResult, 'events' | 'ms'>> {
-  // CPU work before the transaction: fingerprints of distinct policies.
-  const entries = [...batch.entries.values()];
-  const fps = entries.map(fingerprintOf);
-  const frequencies = new Map<string, WindowFrequency>();
-  const frequencyOf = (d: string) => {
-    let f = frequencies.get(d);
-    if (!f) frequencies.set(d, (f = sendFrequency(d)));
-    return f;
-  };
-  return writeTransaction(store, async (db) => {
-    const { windowIds, created } = await resolveOpenWindows(store, db, entries, frequencyOf, nowSec);
-    // Several hours of one batch can fall in one window: merge to one row per (window, fingerprint).
-    const policies = new Map<string, { window_id: number; fingerprint: string; tlsrpt_record: string | null; policy_json: string; successful: number; failed: number }>();
-    const failures = new Map<string, { window_id: number; fingerprint: string; detail_key: string; detail_json: string; count: number }>();
-    entries.forEach((e, i) => {
-      const window_id = windowIds.get(`${e.policyDomain}\0${e.hour}`)!;
-      const fingerprint = fps[i];
-      const pk = `${window_id}\0${fingerprint}`;
-      const row = policies.get(pk);
-      if (row) {
-        row.successful += e.successful;
-        row.failed += e.failed;
-      } else {
-        policies.set(pk, { window_id, fingerprint, tlsrpt_record: e.tlsrptRecord ?? null, policy_json: JSON.stringify(e.policy), successful: e.successful, failed: e.failed });
-      }
-      for (const [raw, d] of e.details) {
-        const detail_key = detailKeyOf(raw, d.detail);
-        const fk = `${pk}\0${detail_key}`;
-        const f = failures.get(fk);
-        if (f) f.count += d.count;
-        else failures.set(fk, { window_id, fingerprint, detail_key, detail_json: JSON.stringify(d.detail), count: d.count });
-      }
-    });
-    // A stable row order keeps concurrent nodes from deadlocking on PostgreSQL.
-    const policyRows = [...policies.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((x) => x[1]);
-    const failureRows = [...failures.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((x) => x[1]);
-    for (let i = 0; i < policyRows.length; i += CHUNK) {
-      await db
-        .insertInto('outbound_policy')
-        .values(policyRows.slice(i, i + CHUNK))
-        .onConflict((oc) =>
-          oc.columns(['window_id', 'fingerprint']).doUpdateSet((eb) => ({
-            successful: eb('outbound_policy.successful', '+', eb.ref('excluded.successful')),
-            failed: eb('outbound_policy.failed', '+', eb.ref('excluded.failed')),
-          })),
-        )
-        .execute();
-      await breathe(store);
-    }
-    for (let i = 0; i < failureRows.length; i += CHUNK) {
-      await db
-        .insertInto('outbound_failure')
-        .values(failureRows.slice(i, i + CHUNK))
-        .onConflict((oc) => oc.columns(['window_id', 'fingerprint', 'detail_key']).doUpdateSet((eb) => ({ count: eb('outbound_failure.count', '+', eb.ref('excluded.count')) })))
-        .execute();
-      await breathe(store);
-    }
-    return { policyRows: policyRows.length, detailRows: failureRows.length, windowsCreated: created };
-  });
-}
-
-/**
- * Finds (locking FOR SHARE on PostgreSQL) or creates the OPEN window of each (policy domain,
- * hour). Only open windows are counted into (CONTRACTS.md): once the delivery closer has
- * closed a window, later events open a new one. A new window's frequency is the one in force
- * now for the domain (settings.md: the frequency at a window's first event decides it).
- */
-async function resolveOpenWindows(
-  store: Store,
-  db: Db,
-  entries: PolicyEntry[],
-  frequencyOf: (d: string) => WindowFrequency,
-  nowSec: number,
-): Promise<{ windowIds: Map<string, number>; created: number }> {
-  const wanted = new Map<string, { policyDomain: string; hour: number }>();
-  for (const e of entries) wanted.set(`${e.policyDomain}\0${e.hour}`, { policyDomain: e.policyDomain, hour: e.hour });
-  let minHour = Infinity;
-  for (const w of wanted.values()) minHour = Math.min(minHour, w.hour);
-  type W = { id: number; start: number; end: number };
-  const open = new Map<string, W[]>();
-  const load = async (domains: string[]) => {
-    for (let i = 0; i < domains.length; i += 500) {
-      let q = db
-        .selectFrom('outbound_window')
-        .select(['id', 'policy_domain', 'window_start', 'window_end'])
-        .where('state', '=', 'open')
-        .where('policy_domain', 'in', domains.slice(i, i + 500))
-        .where('window_end', '>', minHour);
-      if (store.kind === 'postgres') q = q.forShare();
-      for (const r of await q.execute()) {
-        const list = open.get(r.policy_domain) ?? [];
-        if (!list.some((w) => w.id === Number(r.id))) list.push({ id: Number(r.id), start: Number(r.window_start), end: Number(r.window_end) });
-        open.set(r.policy_domain, list);
-      }
-      await breathe(store);
-    }
-  };
-  const cover = (d: string, hour: number) =>
-    (open.get(d) ?? []).filter((w) => w.start <= hour && hour < w.end).sort((a, b) => a.start - b.start || a.id - b.id)[0];
-
-  await load([...new Set([...wanted.values()].map((w) => w.policyDomain))]);
-  const windowIds = new Map<string, number>();
-  const toCreate = new Map<string, { policy_domain: string; window_start: number; window_end: number; frequency: WindowFrequency; state: 'open'; created_at: number }>();
-  for (const [key, w] of wanted) {
-    const found = cover(w.policyDomain, w.hour);
-    if (found) {
-      windowIds.set(key, found.id);
-      continue;
-    }
-    const frequency = frequencyOf(w.policyDomain);
-    const b = windowBounds(frequency, w.hour);
-    toCreate.set(`${w.policyDomain}\0${b.start}`, { policy_domain: w.policyDomain, window_start: b.start, window_end: b.end, frequency, state: 'open', created_at: nowSec });
-  }
-  let created = 0;
-  if (toCreate.size) {
-    const rows = [...toCreate.values()];
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const inserted = await db
-        .insertInto('outbound_window')
-        .values(rows.slice(i, i + CHUNK))
-        // Another node may have created the same window meanwhile: keep its row.
-        .onConflict((oc) => oc.columns(['policy_domain', 'window_start']).where('state', '=', sql.lit('open') as never).doNothing())
-        .returning(['id', 'policy_domain', 'window_start', 'window_end'])
-        .execute();
-      created += inserted.length;
-      for (const r of inserted) {
-        const list = open.get(r.policy_domain) ?? [];
-        list.push({ id: Number(r.id), start: Number(r.window_start), end: Number(r.window_end) });
-        open.set(r.policy_domain, list);
-      }
-      await breathe(store);
-    }
-    if (created < toCreate.size) await load([...new Set(rows.map((r) => r.policy_domain))]);
-    for (const [key, w] of wanted) {
-      if (windowIds.has(key)) continue;
-      const found = cover(w.policyDomain, w.hour);
-      if (!found) throw new WindowRaceError(`no open window covers ${w.policyDomain} at ${w.hour} after a concurrent create; retrying`);
-      windowIds.set(key, found.id);
-    }
-  }
-  return { windowIds, created };
 }
