@@ -1,4 +1,5 @@
 /** @module bench/parse — throughput of the lenient report parser against the gunzip + JSON.parse floor */
+import { pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseReport, RESULT_TYPES } from '../src/rfc8460/index.js';
 
@@ -75,62 +76,72 @@ function report(): { json: string; shape: Shape } {
   return { json: JSON.stringify(doc, null, indent), shape };
 }
 
-const COUNT = Number(process.env.BENCH_REPORTS ?? 3000);
-const corpus: Buffer[] = [];
-let jsonBytes = 0, gzBytes = 0;
-for (let i = 0; i < COUNT; i++) {
-  const { json } = report();
-  const gz = gzipSync(json);
-  corpus.push(gz);
-  jsonBytes += Buffer.byteLength(json);
-  gzBytes += gz.length;
-}
-console.log(`corpus: ${COUNT} reports, ${(jsonBytes / 1e6).toFixed(2)} MB JSON, ${(gzBytes / 1e6).toFixed(2)} MB gzip (avg ${Math.round(jsonBytes / COUNT)} B JSON)`);
-
-function floorChunk(chunk: Buffer[]): number {
-  let n = 0;
-  for (const gz of chunk) n += (JSON.parse(gunzipSync(gz).toString('utf8')) as { policies: unknown[] }).policies.length;
-  return n;
-}
-function oursChunk(chunk: Buffer[]): number {
-  let n = 0;
-  for (const gz of chunk) n += parseReport(gunzipSync(gz)).report.policies.length;
-  return n;
-}
-// The machine is shared (other work's tests run alongside), and wall-clock time swings with that
-// load. So time is this process's CPU time (user + system, all threads: GC helpers count), taken
-// in small chunks, floor and ours back to back in alternating order. Each round sums its chunks;
-// the ratio reported is the median over rounds, the throughput that of the best round.
-const now = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
-const CHUNK = 100;
-const chunks: Buffer[][] = [];
-for (let i = 0; i < corpus.length; i += CHUNK) chunks.push(corpus.slice(i, i + CHUNK));
-for (let i = 0; i < 3; i++) for (const c of chunks) { floorChunk(c); oursChunk(c); }
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
-const rounds: { floor: number; ours: number }[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  (globalThis as { gc?: () => void }).gc?.();
-  let f = 0, o = 0;
-  for (const [k, c] of chunks.entries()) {
-    if ((k + r) % 2 === 0) {
-      let t = now(); floorChunk(c); f += now() - t;
-      t = now(); oursChunk(c); o += now() - t;
-    } else {
-      let t = now(); oursChunk(c); o += now() - t;
-      t = now(); floorChunk(c); f += now() - t;
-    }
+/** A seeded corpus of gzipped reports in varied senders' shapes (exported for profiling). */
+export function generateCorpus(count: number): { corpus: Buffer[]; jsonBytes: number; gzBytes: number } {
+  const corpus: Buffer[] = [];
+  let jsonBytes = 0, gzBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const { json } = report();
+    const gz = gzipSync(json);
+    corpus.push(gz);
+    jsonBytes += Buffer.byteLength(json);
+    gzBytes += gz.length;
   }
-  rounds.push({ floor: f, ours: o });
+  return { corpus, jsonBytes, gzBytes };
 }
-const ratios = rounds.map((r) => r.floor / r.ours).sort((a, b) => a - b);
-const median = ratios[Math.floor(ratios.length / 2)];
-const bestFloor = Math.min(...rounds.map((r) => r.floor));
-const bestOurs = Math.min(...rounds.map((r) => r.ours));
-const rps = (s: number) => COUNT / s;
-const mbps = (s: number) => jsonBytes / 1e6 / s;
-console.log(`floor (gunzipSync + JSON.parse):  ${rps(bestFloor).toFixed(0)} reports/s, ${mbps(bestFloor).toFixed(1)} MB/s of JSON (per CPU second)`);
-console.log(`ours  (gunzipSync + parseReport): ${rps(bestOurs).toFixed(0)} reports/s, ${mbps(bestOurs).toFixed(1)} MB/s of JSON (per CPU second)`);
-console.log(`ratio per round: min ${ratios[0].toFixed(2)}, median ${median.toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)} (target >= 0.60)`);
-console.log(`RESULT parse_reports_per_s ${rps(bestOurs).toFixed(0)} reports/s`);
-console.log(`RESULT parse_mb_per_s ${mbps(bestOurs).toFixed(1)} MB/s`);
-console.log(`RESULT ratio_vs_floor ${median.toFixed(2)} x`);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();
+
+function main(): void {
+  const COUNT = Number(process.env.BENCH_REPORTS ?? 3000);
+  const { corpus, jsonBytes, gzBytes } = generateCorpus(COUNT);
+  console.log(`corpus: ${COUNT} reports, ${(jsonBytes / 1e6).toFixed(2)} MB JSON, ${(gzBytes / 1e6).toFixed(2)} MB gzip (avg ${Math.round(jsonBytes / COUNT)} B JSON)`);
+
+  function floorChunk(chunk: Buffer[]): number {
+    let n = 0;
+    for (const gz of chunk) n += (JSON.parse(gunzipSync(gz).toString('utf8')) as { policies: unknown[] }).policies.length;
+    return n;
+  }
+  function oursChunk(chunk: Buffer[]): number {
+    let n = 0;
+    for (const gz of chunk) n += parseReport(gunzipSync(gz)).report.policies.length;
+    return n;
+  }
+  // The machine is shared (other work's tests run alongside), and wall-clock time swings with that
+  // load. So time is this process's CPU time (user + system, all threads: GC helpers count), taken
+  // in small chunks, floor and ours back to back in alternating order. Each round sums its chunks;
+  // the ratio reported is the median over rounds, the throughput that of the best round.
+  const now = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const CHUNK = 100;
+  const chunks: Buffer[][] = [];
+  for (let i = 0; i < corpus.length; i += CHUNK) chunks.push(corpus.slice(i, i + CHUNK));
+  for (let i = 0; i < 3; i++) for (const c of chunks) { floorChunk(c); oursChunk(c); }
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+  const rounds: { floor: number; ours: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    let f = 0, o = 0;
+    for (const [k, c] of chunks.entries()) {
+      if ((k + r) % 2 === 0) {
+        let t = now(); floorChunk(c); f += now() - t;
+        t = now(); oursChunk(c); o += now() - t;
+      } else {
+        let t = now(); oursChunk(c); o += now() - t;
+        t = now(); floorChunk(c); f += now() - t;
+      }
+    }
+    rounds.push({ floor: f, ours: o });
+  }
+  const ratios = rounds.map((r) => r.floor / r.ours).sort((a, b) => a - b);
+  const median = ratios[Math.floor(ratios.length / 2)];
+  const bestFloor = Math.min(...rounds.map((r) => r.floor));
+  const bestOurs = Math.min(...rounds.map((r) => r.ours));
+  const rps = (s: number) => COUNT / s;
+  const mbps = (s: number) => jsonBytes / 1e6 / s;
+  console.log(`floor (gunzipSync + JSON.parse):  ${rps(bestFloor).toFixed(0)} reports/s, ${mbps(bestFloor).toFixed(1)} MB/s of JSON (per CPU second)`);
+  console.log(`ours  (gunzipSync + parseReport): ${rps(bestOurs).toFixed(0)} reports/s, ${mbps(bestOurs).toFixed(1)} MB/s of JSON (per CPU second)`);
+  console.log(`ratio per round: min ${ratios[0].toFixed(2)}, median ${median.toFixed(2)}, max ${ratios[ratios.length - 1].toFixed(2)} (target >= 0.60)`);
+  console.log(`RESULT parse_reports_per_s ${rps(bestOurs).toFixed(0)} reports/s`);
+  console.log(`RESULT parse_mb_per_s ${mbps(bestOurs).toFixed(1)} MB/s`);
+  console.log(`RESULT ratio_vs_floor ${median.toFixed(2)} x`);
+}

@@ -218,7 +218,8 @@ function fillPolicyDomains(policies: PolicyResult[], reportId: string, hint: str
  * report.policies[0].summary.totalFailureSessionCount;
  */
 export function parseReport(input: string | Uint8Array, options?: ParseOptions): ParsedReport {
-  const maxDepth = options?.maxDepth ?? 64;
+  const requested = options?.maxDepth;
+  const maxDepth = requested !== undefined && Number.isInteger(requested) && requested > 0 ? requested : 64;
   // Depth first, on the raw bytes: a hostile document is refused before it is even decoded.
   if (exceedsDepth(input, maxDepth)) throw new ReportError('too-deep', `JSON nesting deeper than ${maxDepth} levels`);
   const text = decodeReportText(input);
