@@ -42,23 +42,20 @@ const DAY_MS = 86_400_000;
  * sequence. A plain indexed loop measured faster than indexOf jumps or lookup tables here.
  */
 export function exceedsDepth(json: string | Uint8Array, maxDepth: number): boolean {
-  if (typeof json === 'string') return fewOpeners(json, maxDepth) ? false : exceedsDepthText(json, maxDepth);
-  return fewOpeners(json, maxDepth) ? false : exceedsDepthBytes(json, maxDepth);
+  if (typeof json === 'string') return !fewOpeners(json, '{', '[', maxDepth) && exceedsDepthText(json, maxDepth);
+  const buf = asBuffer(json);
+  return !fewOpeners(buf, 123, 91, maxDepth) && exceedsDepthBytes(buf, maxDepth);
 }
 
 /**
- * True when the text holds at most `maxDepth` `{` and `[` in all: then no nesting can exceed it,
- * and the character scan is skipped. Counted with native indexOf jumps, stopping at maxDepth + 1,
- * so this costs a few dozen calls for the typical report (a handful of policies and details).
+ * True when the JSON holds at most `maxDepth` `{` and `[` in all: then no nesting can exceed
+ * it and the character scan is skipped. Counted with native indexOf jumps that stop at
+ * maxDepth + 1, so the typical report (a handful of policies and details) costs a few dozen calls.
  */
-function fewOpeners(json: string | Uint8Array, maxDepth: number): boolean {
+function fewOpeners<T extends string | number>(hay: { indexOf(v: T, from?: number): number }, brace: T, bracket: T, maxDepth: number): boolean {
   let count = 0;
-  // Buffer and string both have indexOf(value, from); Uint8Array's only matches one byte value.
-  const hay = typeof json === 'string' ? json : asBuffer(json);
-  const braces: string | number = typeof json === 'string' ? '{' : 123;
-  const brackets: string | number = typeof json === 'string' ? '[' : 91;
-  for (let i = hay.indexOf(braces as never); i >= 0; i = hay.indexOf(braces as never, i + 1)) if (++count > maxDepth) return false;
-  for (let i = hay.indexOf(brackets as never); i >= 0; i = hay.indexOf(brackets as never, i + 1)) if (++count > maxDepth) return false;
+  for (let i = hay.indexOf(brace); i >= 0; i = hay.indexOf(brace, i + 1)) if (++count > maxDepth) return false;
+  for (let i = hay.indexOf(bracket); i >= 0; i = hay.indexOf(bracket, i + 1)) if (++count > maxDepth) return false;
   return true;
 }
 

@@ -132,21 +132,24 @@ export function isoSeconds(ms: number): string | undefined {
   return `${yyyy}-${pad2(m)}-${pad2(d)}T${pad2(Math.floor(sod / 3600))}:${pad2(Math.floor(sod / 60) % 60)}:${pad2(sod % 60)}Z`;
 }
 
+/** Dotted-quad IPv4 in s[from, to): four decimal parts of 1–3 digits, each at most 255. */
 function isIpv4(s: string, from: number, to: number): boolean {
-  let parts = 0, value = 0, len = 0;
-  for (let i = from; i <= to; i++) {
-    const c = i === to ? 46 : s.charCodeAt(i);
+  if (to - from < 7 || to - from > 15) return false;
+  let dots = 0, value = 0, len = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
     if (c === 46) {
-      if (len === 0 || value > 255 || ++parts > 4) return false;
-      value = 0; len = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (++len > 3) return false;
-      value = value * 10 + (c - 48);
+      if (len === 0 || ++dots > 3) return false;
+      value = 0;
+      len = 0;
     } else {
-      return false;
+      const d = c - 48;
+      if (d < 0 || d > 9 || ++len > 3) return false;
+      value = value * 10 + d;
+      if (value > 255) return false;
     }
   }
-  return parts === 4;
+  return dots === 3 && len > 0;
 }
 
 function hexGroups(s: string, from: number, to: number, allowV4: boolean): number {
@@ -172,7 +175,9 @@ function hexGroups(s: string, from: number, to: number, allowV4: boolean): numbe
 /** True for IPv4 dotted-quad or RFC 4291 IPv6 text (with `::` and an embedded IPv4 tail). */
 export function isIp(s: string): boolean {
   if (s.length === 0 || s.length > 45) return false;
-  if (s.indexOf(':') < 0) return isIpv4(s, 0, s.length);
+  // IPv4 is the common case and fails fast on the first ':' or hex letter.
+  if (isIpv4(s, 0, s.length)) return true;
+  if (s.indexOf(':') < 0) return false;
   const gap = s.indexOf('::');
   if (gap < 0) return hexGroups(s, 0, s.length, true) === 8;
   if (s.indexOf('::', gap + 1) >= 0) return false;
