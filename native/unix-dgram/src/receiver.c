@@ -32,33 +32,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-typedef struct {
-  napi_env env;
-  uv_poll_t poll;
-  int fd;
-  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-  dev_t dev;
-  ino_t ino;
-  napi_ref self;        /* keeps the handle alive while the socket is open */
-  napi_ref on_batch;
-  napi_ref on_error;
-  napi_ref arena_ref;   /* the shared Buffer (shared mode) */
-  napi_ref lengths_ref; /* Int32Array[batch] */
-  napi_async_context async_ctx;
-  char *arena;
-  size_t arena_size;
-  int32_t *lengths;
-  uint32_t batch;
-  size_t max_size;
-  int array_mode;
-  int closed;
-  int poll_closed;
-  int finalized;
-  int fail_next; /* test hook: errno the next recv "returns" */
-  double wakeups, datagrams, truncated, errors, callbacks;
-} Receiver;
+#include "receiver.h"
 
-static void receiver_free_if_done(Receiver *r) {
+
+void ud_receiver_free_if_done(Receiver *r) {
   if (r->poll_closed && r->finalized) free(r);
 }
 
@@ -66,19 +43,20 @@ static void on_poll_closed(uv_handle_t *h) {
   Receiver *r = h->data;
   if (r->fd >= 0) close(r->fd);
   r->fd = -1;
+  if (r->threaded) ud_thread_cleanup(r);
   r->poll_closed = 1;
-  receiver_free_if_done(r);
+  ud_receiver_free_if_done(r);
 }
 
 static void receiver_finalize(napi_env env, void *data, void *hint) {
   Receiver *r = data;
   r->finalized = 1;
-  receiver_free_if_done(r);
+  ud_receiver_free_if_done(r);
 }
 
 /* Calls a JS function from a libuv callback; a throwing callback is a bug in our JS layer,
  * surfaced as an uncaught exception rather than swallowed. */
-static void call_js(Receiver *r, napi_ref fn_ref, size_t argc, napi_value *argv) {
+void ud_call_js(Receiver *r, napi_ref fn_ref, size_t argc, napi_value *argv) {
   napi_env env = r->env;
   napi_value fn, recv, result;
   if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
@@ -95,22 +73,22 @@ static void call_js(Receiver *r, napi_ref fn_ref, size_t argc, napi_value *argv)
   }
 }
 
-static void report_error(Receiver *r, int err, const char *syscall) {
+void ud_report_error(Receiver *r, int err, const char *syscall) {
   r->errors++;
   napi_value e = ud_make_error_object(r->env, err, syscall);
-  call_js(r, r->on_error, 1, &e);
+  ud_call_js(r, r->on_error, 1, &e);
 }
 
-static void deliver(Receiver *r, uint32_t count, napi_value array) {
+void ud_deliver(Receiver *r, uint32_t count, napi_value array) {
   if (count == 0 || r->closed) return;
   r->callbacks++;
   napi_value argv[2];
   napi_create_uint32(r->env, count, &argv[0]);
   if (array != NULL) {
     argv[1] = array;
-    call_js(r, r->on_batch, 2, argv);
+    ud_call_js(r, r->on_batch, 2, argv);
   } else {
-    call_js(r, r->on_batch, 1, argv);
+    ud_call_js(r, r->on_batch, 1, argv);
   }
 }
 
@@ -122,7 +100,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   r->wakeups++;
   if (status < 0) {
-    report_error(r, -status, "poll");
+    ud_report_error(r, -status, "poll");
     napi_close_handle_scope(env, scope);
     return;
   }
@@ -133,7 +111,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   while (count < r->batch && !r->closed) {
     if (!r->array_mode && r->arena_size - off < r->max_size) {
       /* arena full of large datagrams: hand them over, then reuse it within this wake-up */
-      deliver(r, count, NULL);
+      ud_deliver(r, count, NULL);
       count = 0;
       off = 0;
       if (r->closed) break;
@@ -152,9 +130,9 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     if (n < 0) {
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) break;
-      deliver(r, count, array);
+      ud_deliver(r, count, array);
       count = 0;
-      report_error(r, err, "recv");
+      ud_report_error(r, err, "recv");
       /* the datagram queue may still hold data: the poll stays armed and tries again */
       napi_close_handle_scope(env, scope);
       return;
@@ -185,7 +163,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     napi_create_uint32(env, count, &len);
     napi_set_named_property(env, array, "length", len);
   }
-  deliver(r, count, array);
+  ud_deliver(r, count, array);
   napi_close_handle_scope(env, scope);
 }
 
@@ -277,10 +255,12 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   addr.sun_family = AF_UNIX;
   if (ud_get_path(env, argv[0], addr.sun_path, sizeof addr.sun_path) != 0) return NULL;
   int64_t mode = 0660, rcvbuf = 4 << 20, batch = 256, max_size = 256 * 1024, arena = 2 << 20, array_mode = 0;
+  int64_t threaded = 1, max_buffered = 64 << 20;
   int has;
   if (ud_get_int_prop(env, argv[1], "mode", &mode, &has) || ud_get_int_prop(env, argv[1], "rcvbuf", &rcvbuf, &has) ||
       ud_get_int_prop(env, argv[1], "batch", &batch, &has) || ud_get_int_prop(env, argv[1], "maxSize", &max_size, &has) ||
-      ud_get_int_prop(env, argv[1], "arenaBytes", &arena, &has) || ud_get_int_prop(env, argv[1], "arrayMode", &array_mode, &has))
+      ud_get_int_prop(env, argv[1], "arenaBytes", &arena, &has) || ud_get_int_prop(env, argv[1], "arrayMode", &array_mode, &has) ||
+      ud_get_int_prop(env, argv[1], "threaded", &threaded, &has) || ud_get_int_prop(env, argv[1], "maxBufferedBytes", &max_buffered, &has))
     return NULL;
   if (batch < 1 || batch > 65536 || max_size < 1 || max_size > (1 << 30)) {
     napi_throw_range_error(env, NULL, "batch must be 1..65536 and maxSize 1..1 GiB");
@@ -329,6 +309,15 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   r->max_size = (size_t)max_size;
   r->array_mode = array_mode != 0;
   r->arena_size = r->array_mode ? r->max_size : (size_t)arena + r->max_size;
+  r->wake_fd = -1;
+  if (threaded && !r->array_mode) {
+    /* one chunk of the receive thread = one JS call: the arena holds a whole chunk */
+    r->threaded = 1;
+    r->chunk_datagrams = 4096;
+    r->batch = r->chunk_datagrams;
+    r->arena_size = r->max_size > (1u << 20) ? r->max_size : (1u << 20);
+    r->max_buffered = max_buffered > 0 ? (size_t)max_buffered : (64u << 20);
+  }
 
   napi_value result, handle, arena_buf, lengths_ab, lengths, resource_name, resource;
   void *arena_data = NULL, *lengths_data = NULL;
@@ -350,13 +339,25 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
 
   uv_loop_t *loop = NULL;
   NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
-  int rc = uv_poll_init(loop, &r->poll, fd);
-  if (rc == 0) {
-    r->poll.data = r;
-    rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  int rc;
+  if (r->threaded) {
+    rc = ud_thread_start(r, loop);
+  } else {
+    rc = uv_poll_init(loop, &r->poll, fd);
+    if (rc == 0) {
+      r->poll.data = r;
+      rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
+    }
   }
   if (rc != 0) {
     r->closed = 1;
+    napi_delete_reference(env, r->self);
+    if (r->threaded && r->async.loop != NULL) {
+      /* the async handle is in the loop already: free only after it closed */
+      unlink(r->path);
+      uv_close((uv_handle_t *)&r->async, on_poll_closed);
+      return ud_throw_errno(env, rc < 0 ? -rc : rc, "uv_thread_create", r->path);
+    }
     r->poll_closed = 1;
     close(fd);
     r->fd = -1;
@@ -387,9 +388,15 @@ napi_value ud_receiver_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Receiver *r = get_receiver(env, info, &argc, argv);
   if (r == NULL || r->closed) return NULL;
-  r->closed = 1;
-  uv_poll_stop(&r->poll);
-  uv_close((uv_handle_t *)&r->poll, on_poll_closed);
+  if (r->threaded) {
+    ud_thread_stop(r); /* hands what the thread read to JS first */
+    r->closed = 1;
+    uv_close((uv_handle_t *)&r->async, on_poll_closed);
+  } else {
+    r->closed = 1;
+    uv_poll_stop(&r->poll);
+    uv_close((uv_handle_t *)&r->poll, on_poll_closed);
+  }
   /* unlink only our own socket file, not one a newer process has bound at the same path */
   struct stat st;
   if (stat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino) unlink(r->path);
@@ -409,6 +416,8 @@ napi_value ud_receiver_info(napi_env env, napi_callback_info info) {
   if (r == NULL) return NULL;
   napi_value o, v;
   NAPI_CALL(env, napi_create_object(env, &o));
+  if (r->threaded && !r->closed) uv_mutex_lock(&r->mu);
+  double buffered = (double)r->buffered_bytes;
 #define SET_NUM(name, val) \
   napi_create_double(env, (double)(val), &v); \
   napi_set_named_property(env, o, name, v);
@@ -419,6 +428,10 @@ napi_value ud_receiver_info(napi_env env, napi_callback_info info) {
   SET_NUM("errors", r->errors);
   SET_NUM("batch", r->batch);
   SET_NUM("maxSize", r->max_size);
+  SET_NUM("bufferedBytes", buffered);
+  if (r->threaded && !r->closed) uv_mutex_unlock(&r->mu);
+  napi_get_boolean(env, r->threaded != 0, &v);
+  napi_set_named_property(env, o, "threaded", v);
   int rcv = 0;
   socklen_t len = sizeof rcv;
   if (!r->closed && getsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) == 0) {
@@ -438,6 +451,6 @@ napi_value ud_receiver_fail_next(napi_env env, napi_callback_info info) {
   if (r == NULL) return NULL;
   int32_t err = EIO;
   if (argc > 1) napi_get_value_int32(env, argv[1], &err);
-  r->fail_next = err;
+  __atomic_store_n(&r->fail_next, err, __ATOMIC_SEQ_CST);
   return NULL;
 }

@@ -44,6 +44,9 @@ export interface ReceiverInfo {
   errors: number;
   batch: number;
   maxSize: number;
+  /** Threaded mode: bytes received by the thread and not yet handed to JS. */
+  bufferedBytes: number;
+  threaded: boolean;
   rcvbuf?: number;
   closed: boolean;
 }
@@ -60,12 +63,20 @@ export interface BindOptions {
   maxSize?: number;
   /** SO_RCVBUF asked for (default 4 MiB); it does not lengthen the queue (see the module comment). */
   rcvbuf?: number;
-  /** A fresh Buffer per datagram instead of the shared arena (slower; kept for measurement). */
+  /** A fresh Buffer per datagram instead of the shared arena (poll mode only; slower; kept for measurement). */
   arrayMode?: boolean;
+  /**
+   * Default true: a receive thread drains the socket into memory and the loop thread hands it
+   * to JS, so a busy JS thread (store flush, GC) does not make the kernel drop datagrams.
+   * false: the loop thread drains on readability (uv_poll), at most `batch` per wake-up.
+   */
+  threaded?: boolean;
+  /** Threaded mode: the receive thread stops reading when this much waits for JS (default 64 MiB). */
+  maxBufferedBytes?: number;
 }
 
 /**
- * One wake-up's datagrams. Datagram i is `lengths[i]` bytes of `arena`, back to back from
+ * One batch of datagrams (one wake-up in poll mode, one chunk of the receive thread). Datagram i is `lengths[i]` bytes of `arena`, back to back from
  * offset 0; a negative length is a datagram longer than `maxSize` (its real length, negated),
  * which takes no bytes. `arena` is reused: copy what must outlive the callback.
  * In arrayMode, `buffers[i]` is datagram i (null when oversize) instead.
@@ -94,7 +105,7 @@ export interface UnixDatagramReceiver {
  */
 export function bindUnixDatagram(path: string, options: BindOptions, onBatch: (batch: DatagramBatch) => void, onError: (e: Error) => void): UnixDatagramReceiver {
   const a = load();
-  const native = { ...options, arrayMode: options.arrayMode ? 1 : 0 };
+  const native = { ...options, arrayMode: options.arrayMode ? 1 : 0, threaded: options.threaded === false || options.arrayMode ? 0 : 1 };
   let bound: { handle: object; arena: Buffer; lengths: Int32Array } | undefined;
   const batch: DatagramBatch = { count: 0, lengths: new Int32Array(0), arena: Buffer.alloc(0) };
   bound = a.bind(path, native, (count, buffers) => {
