@@ -1,0 +1,48 @@
+/**
+ * @module bench/import/run — the measured side of bench/import, in its own process so the
+ * generator's memory does not count: imports a maildir exactly as `tlsrpt import` does
+ * (configured ingestor with DKIM over the configured DNS, SQLite store, 8 in flight) and
+ * prints one JSON line with counts, reports/s and RSS at 25/50/100 % of the inputs.
+ *
+ *   node --import tsx bench/import/run.ts CONFIG MAILDIR COUNT
+ */
+import { loadConfig } from '../../src/settings/config.js';
+import { openStore } from '../../src/store/index.js';
+import { log } from '../../src/log.js';
+import { createConfiguredIngestor, DEFAULT_INBOUND } from '../../src/receiving/sources/index.js';
+import { importPaths } from '../../src/receiving/sources/import.js';
+
+const [cfgFile, maildir, countArg] = process.argv.slice(2);
+const count = Number(countArg);
+const config = loadConfig(cfgFile);
+const quiet = log.child({}, { level: 'warn' });
+const store = await openStore(config.store, { log: quiet });
+const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings: { inbound: () => DEFAULT_INBOUND } });
+
+const mb = (n: number) => Math.round(n / 1048576);
+let peak = process.memoryUsage().rss;
+const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+const marks = new Set([Math.round(count / 4), Math.round(count / 2), count]);
+const checkpoints: { inputs: number; rssMb: number }[] = [];
+
+const summary = await importPaths([maildir], {
+  ingestor,
+  maxInputBytes: 50 * 1024 * 1024,
+  concurrency: 8,
+  onInput: (_s, _o, s) => {
+    const rss = process.memoryUsage().rss;
+    peak = Math.max(peak, rss);
+    if (marks.has(s.inputs)) checkpoints.push({ inputs: s.inputs, rssMb: mb(rss) });
+  },
+});
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage().rss);
+const dkim = await store.db.selectFrom('inbound_report').select((eb) => eb.fn.countAll().as('n')).where('dkim_result', '=', 'pass').executeTakeFirstOrThrow();
+await store.close();
+const reports = summary.counts.imported + summary.counts.duplicate;
+console.log(JSON.stringify({
+  counts: summary.counts, inputs: summary.inputs, seconds: summary.seconds,
+  reportsPerSecond: reports / summary.seconds, peakRssMb: mb(peak),
+  checkpoints, rssGrowthMb: checkpoints.length === 3 ? checkpoints[2].rssMb - checkpoints[0].rssMb : null,
+  dkimPass: Number(dkim.n), problems: summary.problems.slice(0, 5),
+}));
