@@ -5,7 +5,7 @@ import type { Finding, PolicyResult, TlsReport } from './types.js';
 import { FindingSink, isoSeconds, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
 
 /** Why an input is not a TLS report. Deviations inside a report are findings, never errors. */
-export type ReportErrorCode = 'not-a-tls-report' | 'invalid-json' | 'too-deep' | 'invalid-utf8';
+export type ReportErrorCode = 'not-a-tls-report' | 'invalid-json' | 'too-deep' | 'invalid-utf8' | 'too-many-entries';
 
 /** Thrown by {@link parseReport} for input that is not a TLS report at all. */
 export class ReportError extends Error {
@@ -25,6 +25,10 @@ export interface ParseOptions {
    * to fill a policy that has no `policy-domain` when the report itself gives no better source.
    */
   policyDomainHint?: string;
+  /** Most `policies` entries accepted; default 10,000 (real reports carry a handful). */
+  maxPolicies?: number;
+  /** Most `failure-details` entries accepted over all policies; default 100,000. */
+  maxFailureDetails?: number;
 }
 
 export interface ParsedReport {
@@ -202,10 +206,30 @@ function fillPolicyDomains(policies: PolicyResult[], reportId: string, hint: str
 }
 
 /**
+ * Normalising fills every missing field, so a few input bytes (`{},`) become a full policy.
+ * Bounding the entry counts keeps memory in proportion however the input is shaped.
+ */
+function checkEntryCounts(policies: unknown[], options: ParseOptions | undefined): void {
+  const maxPolicies = options?.maxPolicies ?? 10_000;
+  const maxDetails = options?.maxFailureDetails ?? 100_000;
+  if (policies.length > maxPolicies) {
+    throw new ReportError('too-many-entries', `${policies.length} policies; at most ${maxPolicies} are accepted`);
+  }
+  let details = 0;
+  for (const p of policies) {
+    const d = isObject(p) ? p['failure-details'] : undefined;
+    if (Array.isArray(d) && (details += d.length) > maxDetails) {
+      throw new ReportError('too-many-entries', `more than ${maxDetails} failure details; that many are not accepted`);
+    }
+  }
+}
+
+/**
  * Parses a TLS report leniently (RFC 8460 §4 plus every deviation in quirks.md).
  *
  * Rejected (ReportError) only: bytes that are not UTF-8 (`invalid-utf8`), nesting deeper than
- * `maxDepth` (`too-deep`), text that is not JSON (`invalid-json`), and JSON that is not a TLS
+ * `maxDepth` (`too-deep`), more entries than `maxPolicies` / `maxFailureDetails`
+ * (`too-many-entries`), text that is not JSON (`invalid-json`), and JSON that is not a TLS
  * report (`not-a-tls-report`): a report is a JSON object with a `policies` array and at least
  * one of `date-range` (an object) or `report-id` (a string). Everything else parses, with a
  * finding per deviation.
@@ -234,6 +258,7 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   if (!isObject(dateRangeRaw) && typeof reportIdRaw !== 'string') {
     throw new ReportError('not-a-tls-report', 'JSON object with neither "date-range" nor "report-id": not a TLS report (RFC 8460 §4.4)');
   }
+  checkEntryCounts(policiesRaw, options);
 
   const sink = new FindingSink();
   let extra: Record<string, unknown> | undefined;

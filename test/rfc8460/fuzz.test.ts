@@ -14,10 +14,14 @@ function survives(input: string | Uint8Array, limitMs = 2000): void {
   try {
     const { report, findings } = parseReport(input);
     assert.ok(Array.isArray(report.policies) && Array.isArray(findings));
-    serializeReport(report, { includeExtra: true }); // whatever was accepted can be written back
+    // Whatever was accepted can be written back, and the result stays in proportion to the
+    // input (findings are capped at 1000): memory is bounded by the input size.
+    const out = serializeReport(report, { includeExtra: true }).length + JSON.stringify(findings).length;
+    // An empty policy `{},` (3 bytes) normalises to ~170 bytes of JSON: hence the factor.
+    assert.ok(out <= 64 * input.length + 300_000, `output ${out} for input ${input.length}`);
   } catch (e) {
     if (!(e instanceof ReportError)) throw e;
-    assert.ok(['not-a-tls-report', 'invalid-json', 'too-deep', 'invalid-utf8'].includes(e.code), `error code ${e.code}`);
+    assert.ok(['not-a-tls-report', 'invalid-json', 'too-deep', 'invalid-utf8', 'too-many-entries'].includes(e.code), `error code ${e.code}`);
   }
   // Generous: CI machines are shared; a hang or a quadratic path is orders of magnitude slower.
   assert.ok(performance.now() - t0 < limitMs, `took under ${limitMs} ms`);
@@ -63,11 +67,16 @@ describe('parser under hostile input', () => {
   it('value-mutated real reports', () => fc.assert(fc.property(structural, (x) => survives(x)), { numRuns: 3000 }));
   it('deep and wide documents stay fast', () => {
     survives('{"policies":[' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5000) + '],"report-id":"x"}', 10_000);
-    const wide = '{"policies":[' + '{"summary":{}},'.repeat(100_000) + '{}],"report-id":"x"}';
+    const wide = '{"policies":[' + '{"summary":{}},'.repeat(9_999) + '{}],"report-id":"x"}';
     survives(wide, 10_000);
     const { findings } = parseReport(wide);
     assert.equal(findings.length, 1001, 'findings are capped');
     assert.equal(findings[1000].code, 'findings-truncated');
+    const tooWide = '{"policies":[' + '{},'.repeat(1_000_000) + '{}],"report-id":"x"}';
+    assert.throws(() => parseReport(tooWide), (e: unknown) => e instanceof ReportError && e.code === 'too-many-entries');
+    const manyDetails = '{"policies":[{"failure-details":[' + '{},'.repeat(100_000) + '{}]}],"report-id":"x"}';
+    assert.throws(() => parseReport(manyDetails), (e: unknown) => e instanceof ReportError && e.code === 'too-many-entries');
+    survives(manyDetails, 10_000);
     survives('"' + '\\'.repeat(100_001) + '"', 10_000);
     survives('{"policies":[],"report-id":"' + '\\"'.repeat(100_000) + '"}', 10_000);
   });
