@@ -30,7 +30,7 @@ function typeName(v: unknown): string {
 /** A session counter: a non-negative integer; anything else is read as well as it can be and noted. */
 export function readCount(v: unknown, sink: FindingSink, pbase: string, j: number, key: string, missingCode: string): number {
   if (typeof v === 'number') {
-    if (Number.isSafeInteger(v) && v >= 0) return v;
+    if (Number.isSafeInteger(v) && v >= 0) return v === 0 ? 0 : v; // JSON "-0" reads as 0
     if (Number.isFinite(v) && v > 0) {
       const n = Math.min(Math.trunc(v), Number.MAX_SAFE_INTEGER);
       sink.add('non-integer-count', pathOf(pbase, j, key), `${v} is not a non-negative integer; read as ${n}`);
