@@ -85,7 +85,7 @@ const port = await freePort();
 const cfg = path.join(dir, 'cfg.json');
 const store = { sqlite: path.join(dir, 'bench.db') };
 writeFileSync(cfg, JSON.stringify({ store, http: { listen: `127.0.0.1:${port}`, token: TOKEN }, collector: { flushMs: 1000 }, SystemSettings: { domain: 'example.com', hostname: 'mx.example.com' } }));
-const child = spawn(process.execPath, [path.resolve('bin/tlsrpt.js'), 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TLSRPT_LOG_LEVEL: 'warn' } });
+const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), path.resolve('bin/tlsrpt.js'), 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TLSRPT_LOG_LEVEL: 'warn' } });
 try {
   for (let i = 0; ; i++) {
     try {

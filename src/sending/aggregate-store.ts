@@ -90,6 +90,7 @@ export async function writeCounts(
   rows: PolicyCounts[],
   sendFrequency: (policyDomain: string) => WindowFrequency,
   nowSec: number,
+  journalIds: readonly number[] = [],
 ): Promise<{ policyRows: number; detailRows: number; windowsCreated: number }> {
   const frequencies = new Map<string, WindowFrequency>();
   const frequencyOf = (d: string) => {
@@ -133,6 +134,10 @@ export async function writeCounts(
       await db.executeQuery(bulkInsert(store, 'outbound_failure', FAILURE_COLS, failureRows.slice(i, i + CHUNK),
         'on conflict (window_id, fingerprint, detail_key) do update set count = outbound_failure.count + excluded.count'));
       await breathe(store);
+    }
+    // The journal rows of these events go in the same transaction: stored exactly once.
+    for (let i = 0; i < journalIds.length; i += CHUNK) {
+      await db.deleteFrom('outbound_journal').where('id', 'in', journalIds.slice(i, i + CHUNK)).execute();
     }
     return { policyRows: policyRows.length, detailRows: failureRows.length, windowsCreated: created };
   });

@@ -44,6 +44,8 @@ class Batch {
   readonly entries = new Map<string, PolicyEntry>();
   events = 0;
   durability?: Durability;
+  /** Journal rows whose events are in this batch: deleted in the transaction that stores them. */
+  journalIds: number[] = [];
 
   /** Adds another batch's counts (a failed write going back in line). */
   absorb(other: Batch): void {
@@ -62,6 +64,7 @@ class Batch {
       }
     }
     this.events += other.events;
+    if (other.journalIds.length) this.journalIds = this.journalIds.concat(other.journalIds);
     if (other.durability) {
       const theirs = other.durability;
       (this.durability ??= new Durability()).promise.then(() => theirs.resolve());
@@ -124,6 +127,11 @@ export class Aggregator {
     return this.current.events;
   }
 
+  /** Journal rows whose events wait in memory. */
+  get pendingJournalRows(): number {
+    return this.current.journalIds.length;
+  }
+
   /** Distinct keys held in memory (what bounds memory). */
   get pendingKeys(): number {
     return this.current.entries.size;
@@ -134,7 +142,7 @@ export class Aggregator {
    * Each applied policy is one session: failed → one failed session, else one successful;
    * each failure detail adds one to the count of the identical detail (libtlsrpt counting).
    */
-  add(o: TlsSessionOutcome): RejectReason | undefined {
+  add(o: TlsSessionOutcome, atMs?: number): RejectReason | undefined {
     // RFC 8460 §5.3: a report's own delivery must not be reported on (no report loops).
     if (o.isReportDelivery) return 'report-delivery';
     if (!o.policies || o.policies.length === 0) return 'no-policies';
@@ -148,7 +156,7 @@ export class Aggregator {
     }
     const batch = this.current;
     if (batch.entries.size >= this.maxKeys) return 'buffer-full';
-    const hour = Math.floor(this.clock() / 3_600_000) * 3600;
+    const hour = Math.floor((atMs ?? this.clock()) / 3_600_000) * 3600;
     const tlsrptRecord = clean(o.tlsrptRecord?.trim() || undefined);
     for (let i = 0; i < o.policies.length; i++) {
       const ap = o.policies[i];
@@ -173,6 +181,14 @@ export class Aggregator {
     }
     batch.events++;
     return undefined;
+  }
+
+  /**
+   * Marks a journal row as held by the current batch (call right after adding its outcomes, in
+   * the same synchronous turn): the flush that stores them deletes the row in its transaction.
+   */
+  attachJournal(id: number): void {
+    this.current.journalIds.push(id);
   }
 
   /** A promise resolved when everything added so far has been committed. */
@@ -206,7 +222,7 @@ export class Aggregator {
 
   private async writeCurrent(): Promise<FlushResult> {
     const batch = this.current;
-    if (batch.entries.size === 0) {
+    if (batch.entries.size === 0 && batch.journalIds.length === 0) {
       batch.durability?.resolve();
       batch.durability = undefined;
       return { events: batch.events, policyRows: 0, detailRows: 0, windowsCreated: 0, ms: 0 };
@@ -224,7 +240,7 @@ export class Aggregator {
         const [fingerprint, policyJson] = this.fingerprintOf(e);
         rows.push({ policyDomain: e.policyDomain, hour: e.hour, fingerprint, tlsrptRecord: e.tlsrptRecord ?? null, policyJson, successful: e.successful, failed: e.failed, details });
       }
-      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000));
+      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000), batch.journalIds);
       batch.durability?.resolve();
       return { ...r, events: batch.events, ms: performance.now() - t0 };
     } catch (e) {

@@ -8,8 +8,10 @@ import type { Logger } from '../log.js';
 import { silentLog } from '../log.js';
 import { eventMetrics, gauge, counter, histogram } from '../metrics.js';
 import type { Store } from '../store/index.js';
+import { randomUUID } from 'node:crypto';
 import { Aggregator, type AggregatorOptions, type FlushResult, type RejectReason } from './aggregate.js';
-import type { TlsSessionOutcome } from './event.js';
+import { parseEventBatch, type TlsSessionOutcome } from './event.js';
+import { appendJournal, claimOrphans, heartbeat, HEARTBEAT_MS, readJournal, registerInstance, thisInstance, unregisterInstance, type JournalFormat } from './journal.js';
 import { countOpenWindows, type WindowFrequency } from './windows.js';
 
 export type EventSource = 'datagram' | 'http' | 'library';
@@ -39,8 +41,13 @@ export interface Collector {
   readonly aggregator: Aggregator;
   /** Counts one outcome without waiting; returns why it was dropped, if it was. Never throws. */
   record(outcome: TlsSessionOutcome, source?: EventSource): RejectReason | undefined;
-  /** Counts a batch and resolves once it is committed to the store (what HTTP acknowledges). */
-  recordDurable(outcomes: readonly TlsSessionOutcome[], source?: EventSource): Promise<RecordSummary>;
+  /**
+   * Counts a batch and resolves once it is durable (what HTTP acknowledges): committed to the
+   * journal, counted in memory, and stored in the counters by the next flush (which deletes the
+   * journal row in the same transaction). `journal` is the batch as received, when the caller
+   * has it (`events-json`: a validated `{"events": [...]}` body); else the outcomes are written.
+   */
+  recordDurable(outcomes: readonly TlsSessionOutcome[], source?: EventSource, journal?: { format: JournalFormat; body: string }): Promise<RecordSummary>;
   /** Writes everything recorded so far; rejects if the store write failed (the counts stay queued). */
   flush(): Promise<void>;
   start(): Promise<void>;
@@ -100,8 +107,11 @@ export function createCollector(opts: CollectorOptions): Collector {
   let retryAt = 0;
   let failures = 0;
   let lastErrorLog = 0;
-  let immediate = false;
   let thresholdFlush = false;
+  let started = false;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  const me = thisInstance(randomUUID());
+  const clock = opts.clock ?? Date.now;
 
   const observe = (r: FlushResult) => {
     failures = 0;
@@ -121,8 +131,33 @@ export function createCollector(opts: CollectorOptions): Collector {
     }
   };
   const flushNow = () => aggregator.flush().then(observe, onError);
+  const pending = () => aggregator.pendingEvents > 0 || aggregator.pendingJournalRows > 0;
   const tick = () => {
-    if (aggregator.pendingEvents > 0 && Date.now() >= retryAt) void flushNow();
+    if (pending() && Date.now() >= retryAt) void flushNow();
+  };
+  const decodeJournal = (format: string, body: string): TlsSessionOutcome[] =>
+    format === 'events-json' ? parseEventBatch(JSON.parse(body)) : (JSON.parse(body) as TlsSessionOutcome[]);
+  /** Replays the journal rows of dead instances (a crash before their flush), page by page. */
+  const recover = async () => {
+    const ids = await claimOrphans(opts.store, me);
+    if (ids.length === 0) return;
+    let events = 0;
+    for (let i = 0; i < ids.length; i += 100) {
+      for (const row of await readJournal(opts.store, ids.slice(i, i + 100))) {
+        let outcomes: TlsSessionOutcome[];
+        try {
+          outcomes = decodeJournal(row.format, row.body);
+        } catch (e) {
+          log.error({ journalId: row.id, err: (e as Error).message }, 'journal row cannot be decoded; left in place');
+          continue;
+        }
+        for (const o of outcomes) aggregator.add(o, row.createdAtMs);
+        aggregator.attachJournal(row.id);
+        events += outcomes.length;
+      }
+      await collector.flush();
+    }
+    log.warn({ journalRows: ids.length, events }, 'replayed acknowledged events of a collector that stopped before storing them');
   };
   const countIn = (r: RejectReason | undefined, source: EventSource) => {
     eventMetrics.received.inc({ source });
@@ -150,23 +185,30 @@ export function createCollector(opts: CollectorOptions): Collector {
       }
       return r;
     },
-    async recordDurable(outcomes, source = 'library') {
+    async recordDurable(outcomes, source = 'library', journal) {
+      if (!started) throw new Error('the collector is not started: call start() first');
       const summary: RecordSummary = { accepted: 0, dropped: {} };
+      if (outcomes.length === 0) return summary;
+      const atMs = clock();
+      const entry = journal ?? { format: 'outcomes-json' as const, body: JSON.stringify(outcomes) };
+      // Durable from here on: a crash before the flush is repaired by replaying the row.
+      const id = await appendJournal(opts.store, me, entry.format, entry.body, atMs);
       for (const o of outcomes) {
-        const r = collector.record(o, source);
+        let r: RejectReason | undefined;
+        try {
+          r = aggregator.add(o, atMs);
+        } catch {
+          r = 'invalid-domain';
+        }
+        countIn(r, source);
         if (r) summary.dropped[r] = (summary.dropped[r] ?? 0) + 1;
         else summary.accepted++;
       }
-      const durable = aggregator.durable();
-      // Group commit: requests arriving in the same turn share one transaction.
-      if (!immediate && Date.now() >= retryAt) {
-        immediate = true;
-        setImmediate(() => {
-          immediate = false;
-          void flushNow();
-        });
+      aggregator.attachJournal(id);
+      if (aggregator.pendingEvents >= flushEvents && !thresholdFlush && Date.now() >= retryAt) {
+        thresholdFlush = true;
+        void flushNow().finally(() => (thresholdFlush = false));
       }
-      await durable;
       return summary;
     },
     async flush() {
@@ -174,7 +216,17 @@ export function createCollector(opts: CollectorOptions): Collector {
       observe(r);
     },
     async start() {
+      if (started) return;
+      await registerInstance(opts.store, me);
+      started = true;
       live.add(collector);
+      await recover();
+      heartbeatTimer = setInterval(() => {
+        // Liveness for other instances' recovery; also picks up rows of instances that died meanwhile.
+        heartbeat(opts.store, me)
+          .then(() => recover())
+          .catch((e) => log.warn({ err: (e as Error).message }, 'collector heartbeat failed'));
+      }, HEARTBEAT_MS).unref();
       // Checked often so a failed flush is retried on its backoff; the flush period is flushMs.
       let last = Date.now();
       timer = setInterval(() => {
@@ -186,17 +238,21 @@ export function createCollector(opts: CollectorOptions): Collector {
     },
     async stop() {
       if (timer) clearInterval(timer);
-      timer = undefined;
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
+      timer = heartbeatTimer = undefined;
       for (let attempt = 0; attempt < 5; attempt++) {
         try {
           await collector.flush();
-          if (aggregator.pendingEvents === 0) break;
+          if (!pending()) break;
         } catch (e) {
           onError(e);
           await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
         }
       }
-      if (aggregator.pendingEvents > 0) log.error({ lostEvents: aggregator.pendingEvents }, 'collector stopped with outcomes it could not store');
+      if (pending()) log.error({ lostEvents: aggregator.pendingEvents, journalRows: aggregator.pendingJournalRows }, 'collector stopped with outcomes it could not store (journaled ones are replayed by the next collector)');
+      // Gone: the next collector replays whatever journal rows are left at once.
+      if (started) await unregisterInstance(opts.store, me).catch(() => {});
+      started = false;
       live.delete(collector);
     },
   };

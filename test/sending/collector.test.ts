@@ -70,6 +70,9 @@ async function collected(store: Store) {
   return (await listOpenWindows(store)).map(windowToJson).map(({ id: _i, 'window-start': _s, 'window-end': _e, ...w }) => w);
 }
 
+const journalRows = async (store: Store) =>
+  Number((await store.db.selectFrom('outbound_journal').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
 async function send(p: string, data: string): Promise<void> {
   for (let i = 0; i < 100_000; i++) {
     if (trySendDatagram(p, Buffer.from(data))) return;
@@ -134,9 +137,12 @@ forEachStore('collector', (open) => {
     try {
       const r = await post(server.port, '/api/v1/events', { events: [JSON1, JSON2, JSON2] }, 'test-token-0123456789');
       assert.deepEqual(r, { status: 200, json: { accepted: 3, dropped: {} } });
-      // Acknowledged means stored: no flush timer could have run (flushMs is an hour).
       const r2 = await post(server.port, '/api/v1/events', { events: [JSON2, { ...JSON1, 'recipient-domain': 'EXAMPLE.net.' }] }, 'test-token-0123456789');
       assert.equal(r2.status, 200);
+      // Acknowledged means durable: both batches are in the journal (no flush has run).
+      assert.equal(await journalRows(store), 2);
+      await collector.flush();
+      assert.equal(await journalRows(store), 0);
       assert.deepEqual(await collected(store), EXPECTED);
       assert.equal(collector.aggregator.pendingEvents, 0);
     } finally {
@@ -184,5 +190,35 @@ forEachStore('collector', (open) => {
     } finally {
       await collector.stop();
     }
+  });
+});
+
+forEachStore('collector journal recovery', (open) => {
+  const batch = (code: string) => [{ recipientDomain: 'j.example', policies: [{ policy: { policyType: 'no-policy-found', policyDomain: 'j.example', policyString: [], mxHost: [] }, failed: true, failureDetails: [{ resultType: 'starttls-not-supported', failureReasonCode: code }] }] }];
+  test('a live instance keeps its journal rows; a dead one is replayed once, into the windows of its arrival time', async () => {
+    const store = await open();
+    let now = Date.parse('2026-11-27T23:30:00Z');
+    const a = createCollector({ store, flushMs: 3_600_000, log: silentLog, clock: () => now });
+    await a.start();
+    await a.recordDurable(batch('a1'));
+    await a.recordDurable(batch('a2'));
+    now = Date.parse('2026-11-28T00:30:00Z');
+    const b = createCollector({ store, flushMs: 3_600_000, log: silentLog, clock: () => now });
+    await b.start();
+    assert.equal(await journalRows(store), 2, 'a is alive (fresh heartbeat, running pid): b leaves its rows');
+    assert.deepEqual(await listOpenWindows(store), []);
+    // a dies without flushing: its heartbeat goes stale.
+    await store.db.updateTable('outbound_collector').set({ heartbeat_at: 1 }).execute();
+    const c = createCollector({ store, flushMs: 3_600_000, log: silentLog, clock: () => now });
+    await c.start();
+    assert.equal(await journalRows(store), 0);
+    const [w] = await listOpenWindows(store);
+    assert.equal(new Date(w.windowStart * 1000).toISOString(), '2026-11-27T00:00:00.000Z', 'counted into the day the events arrived');
+    assert.deepEqual(w.policies[0].failureDetails.map((d) => [d.failureReasonCode, d.failedSessionCount]).sort(), [['a1', 1], ['a2', 1]]);
+    // Stopping b and c adds nothing more (a is "dead" and never flushes; see journal.ts on stale heartbeats).
+    await b.stop();
+    await c.stop();
+    const [again] = await listOpenWindows(store);
+    assert.equal(again.policies[0].failed, 2);
   });
 });

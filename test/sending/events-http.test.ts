@@ -116,14 +116,20 @@ forEachStore('events over HTTP', (open) => {
     }
   });
 
-  test('200 only once stored; report deliveries are acknowledged but not counted (RFC 8460 §5.3)', async () => {
+  test('200 only once durable (journal); report deliveries are acknowledged but not counted (RFC 8460 §5.3)', async () => {
     const store = await open();
     const s = await serve(store);
     try {
       const r = await call(s.port, 'POST', '/api/v1/events', JSON.stringify({ events: [event('a.example'), event('a.example', 'failure'), { ...event('b.example'), 'is-report-delivery': true }] }));
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json, { accepted: 2, dropped: { 'report-delivery': 1 } });
+      // Durable before the answer: the batch is in the journal; the next flush moves it to the counters.
+      const journal = await store.db.selectFrom('outbound_journal').select(['format', 'body']).execute();
+      assert.equal(journal.length, 1);
+      assert.equal(JSON.parse(journal[0].body).events.length, 3);
+      await s.collector.flush();
       assert.deepEqual(await totals(store), { windows: 1, ok: 1, failed: 1 });
+      assert.equal((await store.db.selectFrom('outbound_journal').selectAll().execute()).length, 0);
       const empty = await call(s.port, 'POST', '/api/v1/events', JSON.stringify({ events: [] }));
       assert.deepEqual([empty.status, empty.json], [200, { accepted: 0, dropped: {} }]);
     } finally {
@@ -152,6 +158,7 @@ forEachStore('events over HTTP', (open) => {
       const rs = await Promise.all(Array.from({ length: 20 }, (_, c) =>
         call(s.port, 'POST', '/api/v1/events', JSON.stringify({ events: Array.from({ length: 100 }, (_, i) => event(`d${(c * 100 + i) % 50}.example`, i % 3 === 0 ? 'failure' : 'success')) }))));
       assert.deepEqual(rs.map((r) => r.status), Array(20).fill(200));
+      await s.collector.flush();
       assert.deepEqual(await totals(store), { windows: 50, ok: 1320, failed: 680 });
       const w = await call(s.port, 'GET', '/api/v1/outbound/windows?domain=D7.example.');
       assert.equal(w.status, 200);

@@ -1,6 +1,6 @@
 /**
  * @module http/routes/events — the collector's HTTP API: `POST /api/v1/events` (a batch of TLS
- * session outcomes; 200 only once stored) and `GET /api/v1/outbound/windows` (what has been
+ * session outcomes; 200 only once durable in the store, 503 when the store cannot take them) and `GET /api/v1/outbound/windows` (what has been
  * collected per open window). Token-protected by the app's `/api/*` auth (src/http/app.ts).
  */
 import { Hono, type Context } from 'hono';
@@ -29,7 +29,14 @@ export function eventsRoutes(deps: EventsRoutesDeps): Hono {
     }
     const body = await c.req.arrayBuffer();
     if (body.byteLength > deps.maxBodyBytes) return problem(c, 413, 'too-large', `the body exceeds http.maxBodyBytes = ${deps.maxBodyBytes}; send smaller batches`);
-    const r = await ingestEventsJson(deps.collector, new Uint8Array(body));
+    let r;
+    try {
+      r = await ingestEventsJson(deps.collector, new Uint8Array(body));
+    } catch (e) {
+      // The journal could not be written: nothing was counted, the client should retry.
+      c.header('Retry-After', '5');
+      return c.json({ error: { code: 'unavailable', message: `the events could not be stored now (${(e as Error).message}); retry later` } }, 503);
+    }
     if (!r.ok) return c.json({ error: { code: r.code, ...(r.path !== undefined ? { path: r.path } : {}), message: r.message } }, 400);
     return c.json({ accepted: r.summary.accepted, dropped: r.summary.dropped }, 200);
   });

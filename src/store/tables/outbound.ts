@@ -47,8 +47,35 @@ export interface OutboundFailureTable {
   count: number;
 }
 
+/**
+ * `outbound_journal`: acknowledged event batches not yet in the counters. A row is written (and
+ * committed) before `POST /api/v1/events` answers 200, and deleted in the flush transaction that
+ * adds its events; rows of a dead instance are replayed by the next one (src/sending/journal.ts).
+ */
+export interface OutboundJournalTable {
+  id: Generated<number>;
+  /** The collector instance that holds the batch in memory. */
+  instance_id: string;
+  /** Arrival time, epoch MILLISECONDS (a replay counts the events into the windows of that time). */
+  created_at_ms: number;
+  /** 'events-json' (a validated `{"events": [...]}` body) or 'outcomes-json' (TlsSessionOutcome[] as JSON). */
+  format: string;
+  body: string;
+}
+
+/** `outbound_collector`: one row per running collector instance (liveness for journal recovery). */
+export interface OutboundCollectorTable {
+  instance_id: string;
+  hostname: string;
+  pid: number;
+  started_at: number;
+  heartbeat_at: number;
+}
+
 export interface OutboundTables {
   outbound_window: OutboundWindowTable;
   outbound_policy: OutboundPolicyTable;
   outbound_failure: OutboundFailureTable;
+  outbound_journal: OutboundJournalTable;
+  outbound_collector: OutboundCollectorTable;
 }
