@@ -11,7 +11,7 @@ import { settingsRoutes } from './http/routes/settings.js';
 import { openSettings, type SettingsHandle } from './settings/index.js';
 import { listen, type ListeningServer } from './http/server.js';
 import { openStore, type Store } from './store/index.js';
-import { createConfiguredIngestor, openInboundSettings, receivingComponents } from './receiving/sources/index.js';
+import { createConfiguredIngestor, receivingComponents } from './receiving/sources/index.js';
 import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
 
 /** A long-running part of the service (collector, listener, scheduler…). */
@@ -88,13 +88,12 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', metricsRoutes({ auth: await setupAdminAuth({ store, configuredToken: config.http.token, log }) }));
   }
   // Receiving: one ingestor for the public endpoint (RFC 8460 §5.4), SMTP/LMTP listener and IMAP pollers.
-  const inboundSettings = await openInboundSettings(store, config, log);
-  const ingestor = createConfiguredIngestor({ config, log, store, settings: inboundSettings });
+  const ingestor = createConfiguredIngestor({ config, log, store, settings });
   app.route('/', reportEndpointRoutes({
     ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.maxBodyBytes,
     ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
   }));
-  components.push(...receivingComponents({ config, log, ingestor, settings: inboundSettings }));
+  components.push(...receivingComponents({ config, log, ingestor, settings, hostname: settings.system().hostname }));
   // Inbound queries (GET /api/v1/inbound/...) and the daily retention purge (retention.inboundDays, default 400).
   {
     const { inboundRoutes } = await import('./http/routes/inbound.js');

@@ -21,7 +21,7 @@ const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings:
 
 const mb = (n: number) => Math.round(n / 1048576);
 let peak = process.memoryUsage().rss;
-const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 20);
 const marks = new Set([Math.round(count / 4), Math.round(count / 2), count]);
 const checkpoints: { inputs: number; rssMb: number }[] = [];
 
@@ -30,7 +30,7 @@ const summary = await importPaths([maildir], {
   maxInputBytes: 50 * 1024 * 1024,
   concurrency: 8,
   onInput: (_s, _o, s) => {
-    const rss = process.memoryUsage().rss;
+    const rss = process.memoryUsage.rss();
     peak = Math.max(peak, rss);
     if (marks.has(s.inputs)) checkpoints.push({ inputs: s.inputs, rssMb: mb(rss) });
   },

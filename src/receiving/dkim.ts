@@ -6,11 +6,41 @@
  * the policy (`flag`, the default, or `reject`) decides what happens to the rest.
  */
 import { createRequire } from 'node:module';
-import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 
-const requireFromMailauth = createRequire(import.meta.resolve('mailauth/lib/tools.js'));
+const require = createRequire(import.meta.url);
+const requireFromMailauth = createRequire(require.resolve('mailauth/lib/tools.js'));
 // tldts is mailauth's own public-suffix library; loading it through mailauth keeps one copy and one version.
 const tldts = requireFromMailauth('tldts') as { getDomain(name: string, opts?: object): string | null };
+
+/**
+ * mailauth 4.13.3 turns the key record into a KeyObject (createPublicKey, base64 checks) for
+ * every signature it verifies: about half of its verification time on a batch of reports from
+ * a few signers. Its verifier takes `getPublicKey` from its tools module when it is first
+ * loaded, so the tools export is wrapped here, BEFORE the verifier is loaded, with a memo keyed
+ * by the exact key record the resolver returned: a rotated key is a new record, a new entry.
+ */
+function installPublicKeyMemo(): void {
+  const tools = require('mailauth/lib/tools.js') as { getPublicKey: (...a: any[]) => Promise<any>; __tlsrptMemo?: boolean };
+  if (tools.__tlsrptMemo) return;
+  const original = tools.getPublicKey;
+  const memo = new Map<string, Promise<any>>();
+  tools.getPublicKey = async (type: string, name: string, minBitLength: number, resolver?: DkimResolver) => {
+    if (!resolver) return original(type, name, minBitLength, resolver);
+    const records = await resolver(name, 'TXT');
+    const key = `${type}\n${name}\n${minBitLength}\n${JSON.stringify(records)}`;
+    let parsed = memo.get(key);
+    if (!parsed) {
+      parsed = original(type, name, minBitLength, async () => records);
+      if (memo.size >= 1000) memo.delete(memo.keys().next().value as string);
+      memo.set(key, parsed);
+      parsed.catch(() => memo.delete(key)); // errors are cheap to repeat and carry per-call details
+    }
+    return parsed;
+  };
+  tools.__tlsrptMemo = true;
+}
+installPublicKeyMemo();
+const { dkimVerify } = require('mailauth/lib/dkim/verify.js') as typeof import('mailauth/lib/dkim/verify.js');
 const TLDTS_OPTS = { allowIcannDomains: true, allowPrivateDomains: true };
 
 /** mailauth's resolver contract (`dns.promises.resolve(name, rrtype)`). */

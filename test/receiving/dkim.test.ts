@@ -108,6 +108,28 @@ describe('verifyDkim', () => {
     assert.match(r.comment ?? '', /no key/);
   });
 
+  it('follows a key rotation at the same selector (parsed keys are remembered per record, not per name)', async () => {
+    const rotated = makeDkimKey('rotate.example', 'sel');
+    const next = makeDkimKey('rotate.example', 'sel');
+    const ids2 = { contactInfo: 'tls@rotate.example' };
+    const signedOld = await signMail(mail(), rotated);
+    const signedNew = await signMail(mail(), next);
+    dns.setZone({ [rotated.dnsName]: { TXT: [txtStrings(rotated.txt)] } });
+    try {
+      assert.equal((await verifyDkim(signedOld, ids2, { resolver })).result, 'pass');
+      assert.equal((await verifyDkim(signedNew, ids2, { resolver })).result, 'fail');
+      dns.setZone({ [next.dnsName]: { TXT: [txtStrings(next.txt)] } });
+      assert.equal((await verifyDkim(signedNew, ids2, { resolver })).result, 'pass');
+      assert.equal((await verifyDkim(signedOld, ids2, { resolver })).result, 'fail');
+    } finally {
+      dns.setZone({
+        [sender.dnsName]: { TXT: [txtStrings(sender.txt)] },
+        [attacker.dnsName]: { TXT: [txtStrings(attacker.txt)] },
+        [emailOnly.dnsName]: { TXT: [txtStrings(emailOnly.txt)] },
+      });
+    }
+  });
+
   it('the policy: flag accepts all, reject refuses unsigned, failing and unaligned', async () => {
     const good = await verifyDkim(await signMail(mail(), sender), ids, { resolver });
     const none = await verifyDkim(mail(), ids, { resolver });

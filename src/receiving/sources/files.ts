@@ -4,9 +4,12 @@
  * is skipped) and mbox files (split on `From ` lines, mboxrd `>From ` unescaped). Streaming:
  * folders are read entry by entry and mbox files line by line, so memory stays flat in the
  * number and size of inputs (one message at a time, each at most `maxInputBytes`).
+ * Single files are read with synchronous calls on one descriptor (open, fstat, read): for
+ * thousands of small local files that is several times faster than a thread-pool round trip
+ * per call, and this module only serves the `import` command, which has nothing else to do.
  */
-import { createReadStream } from 'node:fs';
-import { open, opendir, readFile, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { opendir } from 'node:fs/promises';
 import path from 'node:path';
 
 export type ImportInput =
@@ -33,7 +36,7 @@ export async function countFiles(paths: readonly string[]): Promise<number> {
   const visit = async (p: string): Promise<void> => {
     let st;
     try {
-      st = await stat(p);
+      st = statSync(p);
     } catch {
       n++;
       return;
@@ -46,30 +49,44 @@ export async function countFiles(paths: readonly string[]): Promise<number> {
 }
 
 async function* walkPath(p: string, opts: WalkOptions): AsyncGenerator<ImportInput> {
-  let st;
+  let isDir: boolean;
   try {
-    st = await stat(p);
+    isDir = statSync(p).isDirectory();
   } catch (e) {
     yield { kind: 'problem', source: p, status: 'failed', code: 'unreadable', reason: `cannot read ${p}: ${(e as Error).message}` };
     return;
   }
-  if (st.isDirectory()) {
+  if (isDir) {
     for await (const child of folderEntries(p)) yield* walkPath(child, opts);
     return;
   }
-  if (!st.isFile()) return;
-  if (await isMbox(p)) {
-    yield* readMbox(p, opts);
-    return;
-  }
-  if (st.size > opts.maxInputBytes) {
-    yield { kind: 'problem', source: p, status: 'rejected', code: 'too-large', reason: `${p} has ${st.size} bytes, more than the limit of ${opts.maxInputBytes}` };
-    return;
-  }
+  const read = readSmallFile(p, opts.maxInputBytes);
+  if (read === 'mbox') yield* readMbox(p, opts);
+  else if (read) yield read;
+}
+
+/** One regular file as an input, a problem, 'mbox' (to be streamed), or undefined (not a regular file). */
+function readSmallFile(file: string, max: number): ImportInput | 'mbox' | undefined {
+  let fd: number | undefined;
   try {
-    yield { kind: 'input', bytes: await readFile(p), source: p };
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const head = Buffer.alloc(5);
+    if (readSync(fd, head, 0, 5, 0) === 5 && head.toString('latin1') === 'From ') return 'mbox';
+    if (st.size > max) return { kind: 'problem', source: file, status: 'rejected', code: 'too-large', reason: `${file} has ${st.size} bytes, more than the limit of ${max}` };
+    const bytes = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, bytes, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { kind: 'input', bytes: bytes.subarray(0, got), source: file };
   } catch (e) {
-    yield { kind: 'problem', source: p, status: 'failed', code: 'unreadable', reason: `cannot read ${p}: ${(e as Error).message}` };
+    return { kind: 'problem', source: file, status: 'failed', code: 'unreadable', reason: `cannot read ${file}: ${(e as Error).message}` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -91,18 +108,6 @@ async function* folderEntries(dir: string): AsyncGenerator<string> {
     }
     if (name.startsWith('.')) continue;
     yield path.join(dir, name);
-  }
-}
-
-async function isMbox(file: string): Promise<boolean> {
-  const fh = await open(file, 'r').catch(() => undefined);
-  if (!fh) return false;
-  try {
-    const buf = Buffer.alloc(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    return bytesRead === 5 && buf.toString('latin1') === 'From ';
-  } finally {
-    await fh.close();
   }
 }
 

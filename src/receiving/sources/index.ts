@@ -68,18 +68,8 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
   return out;
 }
 
-/**
- * The inbound settings of the settings service (`SettingsService.inbound()`), opened for a
- * command that has no service around it. STAND-IN: until `src/settings/index.ts` (helper
- * "settings") exports `openSettings`, falls back to the ReportSettings defaults.
- */
+/** The inbound settings of the settings service, opened for a command that has no service around it. */
 export async function openInboundSettings(store: Store, config: ServiceConfig, log: Logger): Promise<InboundSettingsSource & { close(): void }> {
-  const spec = '../../settings/index.js';
-  try {
-    const mod = (await import(spec)) as { openSettings?: (s: Store, c: ServiceConfig, l: Logger) => Promise<InboundSettingsSource & { close(): void }> };
-    if (mod.openSettings) return await mod.openSettings(store, config, log);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-  }
-  return { inbound: () => DEFAULT_INBOUND, close: () => {} };
+  const { openSettings } = await import('../../settings/index.js');
+  return openSettings(store, config, log);
 }
