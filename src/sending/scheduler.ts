@@ -6,7 +6,8 @@
  * Several processes may run this on one database (nodes on PostgreSQL; `serve` and a CLI
  * `outbound send` on SQLite): closing a window, building its report and sending to a target
  * each happen under a claim only one process can hold. A process that was down closes the
- * overdue windows when it comes back.
+ * overdue windows when it comes back. Every write goes through the collector's
+ * `writeTransaction` (SQLite: BEGIN IMMEDIATE acquired without blocking the event loop).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { Resolver, TlsrptLookup, TtlCache } from '../dns/index.js';
 import { readWindow } from './windows.js';
+import { writeTransaction } from './aggregate.js';
 import { composeReport } from './report-builder.js';
 import { discoverRuaTargets } from './discovery.js';
 import type { ReportSettingsSource } from './delivery/settings-view.js';
@@ -101,7 +103,7 @@ export class ReportScheduler {
     let total = 0;
     for (;;) {
       const now = this.deps.clock();
-      const closedNow = await store.db.transaction().execute(async (trx) => {
+      const closedNow = await writeTransaction(store, async (trx) => {
         const due = trx.selectFrom('outbound_window').select('id')
           .where('state', '=', 'open')
           .$if(!opts.force, (q) => q.where('window_end', '<=', now))
@@ -157,13 +159,13 @@ export class ReportScheduler {
         .orderBy('id')
         .limit(BATCH)
         .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
-      const claimed = await store.db.updateTable('outbound_report')
+      const claimed = await writeTransaction(store, (trx) => trx.updateTable('outbound_report')
         .set({ claimed_by: nodeId, claimed_until: now + this.lease })
         .where('id', 'in', claimable)
         .where('state', '=', 'building')
         .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
         .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
-        .execute();
+        .execute());
       if (claimed.length === 0) break;
       for (const r of claimed) {
         let outcome: BuildOutcome;
@@ -175,8 +177,8 @@ export class ReportScheduler {
         } catch (e) {
           // A build that throws (a bug, a store hiccup) must not stop the others; it is retried later.
           this.deps.log.error({ err: e, policyDomain: r.policy_domain, reportRowId: Number(r.id) }, 'report build failed, will retry');
-          await store.db.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
-            .where('id', '=', Number(r.id)).where('claimed_by', '=', nodeId).execute();
+          await writeTransaction(store, (trx) => trx.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
+            .where('id', '=', Number(r.id)).where('claimed_by', '=', nodeId).execute());
           outcome = { reportRowId: Number(r.id), policyDomain: r.policy_domain, windowStart: Number(r.window_start), state: 'deferred', reason: (e as Error).message };
         }
         if (outcome.state === 'deferred') deferred.add(outcome.reportRowId);
@@ -188,10 +190,10 @@ export class ReportScheduler {
   }
 
   private async finish(id: number, set: { state: 'dropped' | 'skipped'; reason: string; record_source?: string | null }): Promise<void> {
-    await this.deps.store.db.updateTable('outbound_report')
+    await writeTransaction(this.deps.store, (trx) => trx.updateTable('outbound_report')
       .set({ ...set, built_at: this.deps.clock(), claimed_by: null, claimed_until: 0 })
       .where('id', '=', id).where('claimed_by', '=', this.deps.nodeId).where('state', '=', 'building')
-      .execute();
+      .execute());
   }
 
   private async buildOne(r: { id: number; windowId: number; policyDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }): Promise<BuildOutcome> {
@@ -226,9 +228,9 @@ export class ReportScheduler {
         log.warn({ policyDomain: r.policyDomain, sessions, reason }, 'window dropped: no report');
         return { ...base, state: 'dropped', reason };
       }
-      await this.deps.store.db.updateTable('outbound_report')
+      await writeTransaction(this.deps.store, (trx) => trx.updateTable('outbound_report')
         .set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: found.reason.slice(0, 500) })
-        .where('id', '=', r.id).where('claimed_by', '=', this.deps.nodeId).execute();
+        .where('id', '=', r.id).where('claimed_by', '=', this.deps.nodeId).execute());
       log.warn({ policyDomain: r.policyDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
       return { ...base, state: 'deferred', reason: found.reason };
     }
@@ -254,7 +256,7 @@ export class ReportScheduler {
     const targets = found.rua.map((t) => (t.scheme === 'mailto'
       ? { uri: `mailto:${t.address}`, scheme: 'mailto' }
       : { uri: t.url, scheme: 'https' }));
-    const stored = await this.deps.store.db.transaction().execute(async (trx) => {
+    const stored = await writeTransaction(this.deps.store, async (trx) => {
       const u = await trx.updateTable('outbound_report')
         .set({
           state: 'pending', report_id: composed.report.reportId, json: composed.json, gz, file_name: composed.fileName,

@@ -14,6 +14,7 @@ import { nextAttemptAt, DEFAULT_RETRY_POLICY, oneLine, type AttemptOutcome, type
 import { checkedReportValues, type ReportSettingsSource } from './settings-view.js';
 import { deliveryMetrics } from './metrics.js';
 import { isoSeconds } from '../report-builder.js';
+import { writeTransaction } from '../aggregate.js';
 
 export interface DeliveryDeps {
   store: Store;
@@ -111,14 +112,14 @@ export class DeliveryQueue {
     // One statement: SQLite runs it inside one write transaction, so two processes cannot both
     // match `claimed_until < now` for the same row; on PostgreSQL the locked rows are skipped
     // by the other nodes and the re-checked condition excludes rows claimed meanwhile.
-    const rows = await store.db
+    const rows = await writeTransaction(store, (trx) => trx
       .updateTable('outbound_target')
       .set({ claimed_by: nodeId, claimed_until: now + this.lease })
       .where('id', 'in', candidates)
       .where('claimed_until', '<', now)
       .where('state', 'in', ACTIVE)
       .returning('id')
-      .execute();
+      .execute());
     return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
@@ -167,7 +168,7 @@ export class DeliveryQueue {
       detail = next === undefined ? `gave up after ${Math.round((now - first) / 3600)} h of retries: ${outcome.error}` : outcome.error;
     }
     deliveryMetrics.attempts.inc({ scheme: row.scheme, outcome: outcome.kind === 'temporary' && state === 'failed' ? 'gave-up' : outcome.kind });
-    await this.deps.store.db.transaction().execute(async (trx) => {
+    await writeTransaction(this.deps.store, async (trx) => {
       await trx.updateTable('outbound_target')
         .set({
           state,

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
@@ -17,24 +16,8 @@ import { extractReports } from '../../../src/receiving/extract/index.js';
 import { parseReport } from '../../../src/rfc8460/index.js';
 import { startDnsServer, type DnsTestServer } from '../../support/dns-server.js';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';
+import { dkimKeyPair, txtStrings } from './dkim-key.js';
 import { testCa } from '../../support/https-server.js';
-
-export function dkimKeyPair(domain = 'example.com', selector = 'tlsrpt'): { key: DkimKey; dnsName: string; txt: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-  return {
-    key: { domain, selector, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string },
-    dnsName: `${selector}._domainkey.${domain}`,
-    txt: `v=DKIM1; k=rsa; s=tlsrpt; p=${p}`,
-  };
-}
-
-/** A TXT value as 255-byte character-strings. */
-export function txtStrings(s: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < s.length; i += 255) out.push(s.slice(i, i + 255));
-  return out;
-}
 
 const reportJson = JSON.stringify({
   'organization-name': 'Bar Org',
