@@ -12,8 +12,9 @@
  *               on the machine's current net.unix.max_dgram_qlen; % accepted (3 runs, median).
  *   steady    — 25,000/s for 20 s, non-blocking, socket created with max_dgram_qlen = 512
  *               (set here when writable, restored right after the socket is bound); lost count.
- * Receivers compared: full (default), decode (dpv1 only), bare (count only, shared arena),
- * bare-array (count only, a Buffer per datagram).
+ * Receivers compared: full (default: receive thread + full collector work), full-poll (the same
+ * with the loop thread polling the socket), decode (dpv1 only), bare (receive thread, count
+ * only), bare-poll (uv_poll, shared arena, count only), bare-array (uv_poll, a Buffer per datagram).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,13 +29,13 @@ import { createDatagramSource } from '../../src/sending/sources/datagram.js';
 import { bindUnixDatagram } from '../../src/sending/sources/datagram-socket.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
-type Receiver = 'full' | 'decode' | 'bare' | 'bare-array';
+type Receiver = 'full' | 'full-rt' | 'full-poll' | 'decode' | 'bare' | 'bare-rt' | 'bare-poll' | 'bare-array';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const listArg = (name: string, dflt: string) => (args[args.indexOf(name) + 1] && args.includes(name) ? args[args.indexOf(name) + 1] : dflt).split(',');
 const only = listArg('--only', 'sustained,burst,steady');
-const compare = listArg('--compare', 'bare,bare-array,decode') as Receiver[];
+const compare = listArg('--compare', 'full-poll,decode,bare,bare-poll,bare-array') as Receiver[];
 const SENDER_SOCKETS = 8; // like 8 Postfix smtp processes: one socket's SO_SNDBUF holds only ~170 datagrams in flight
 const QLEN_FILE = '/proc/sys/net/unix/max_dgram_qlen';
 const work = mkdtempSync(path.join(tmpdir(), 'bench-dgram-'));
@@ -59,14 +60,14 @@ async function withQlen<T>(want: number | undefined, bind: () => Promise<T>): Pr
 interface Rx { received(): number; accepted(): number; finish(): Promise<{ stored?: number }>; close(): Promise<void> }
 
 async function startReceiver(kind: Receiver, sock: string): Promise<Rx> {
-  if (kind === 'bare' || kind === 'bare-array') {
+  if (kind.startsWith('bare')) {
     let n = 0;
-    const r = bindUnixDatagram(sock, { arrayMode: kind === 'bare-array', maxSize: 256 * 1024 }, (b) => { n += b.count; }, () => {});
+    const r = bindUnixDatagram(sock, { arrayMode: kind === 'bare-array', threaded: kind === 'bare' || kind === 'bare-rt', realtime: kind === 'bare-rt', maxSize: 256 * 1024 }, (b) => { n += b.count; }, () => {});
     return { received: () => n, accepted: () => n, finish: async () => ({}), close: async () => r.close() };
   }
   let store: Store | undefined;
   let collector: ReturnType<typeof createCollector> | undefined;
-  if (kind === 'full') {
+  if (kind.startsWith('full')) {
     store = await openStore({ sqlite: path.join(work, `s${Date.now()}.sqlite`) });
     collector = createCollector({ store, log: silentLog });
     await collector.start();
@@ -75,6 +76,8 @@ async function startReceiver(kind: Receiver, sock: string): Promise<Rx> {
   const source = createDatagramSource({
     path: sock,
     log: silentLog,
+    threaded: kind !== 'full-poll',
+    realtime: kind === 'full-rt',
     onOutcome: collector ? (o) => { collector!.record(o, 'datagram'); } : () => { decoded++; },
   });
   await source.start();
@@ -139,7 +142,7 @@ try {
     }
   }
   if (only.includes('burst')) {
-    for (const kind of ['full', ...compare.filter((k) => k === 'bare')] as Receiver[]) {
+    for (const kind of ['full', ...compare.filter((k) => k !== 'decode' && k !== 'bare-array')] as Receiver[]) {
       const pcts: number[] = [];
       for (let i = 0; i < 3; i++) {
         const r = await run('burst', kind, 20_000, 80_000, false);
@@ -148,15 +151,17 @@ try {
       }
       pcts.sort((a, b) => a - b);
       console.log(`burst ${kind}: accepted ${pcts.map((p) => p.toFixed(1)).join(' / ')} % (median ${pcts[1].toFixed(1)} %)`);
-      results.push(`RESULT ${kind === 'full' ? '' : `${kind}_`}burst_accepted_pct ${pcts[1].toFixed(1)} %`);
+      results.push(`RESULT ${kind === 'full' ? '' : `${kind.replace('-', '_')}_`}burst_accepted_pct ${pcts[1].toFixed(1)} %`);
     }
   }
   if (only.includes('steady')) {
     const seconds = quick ? 5 : 20;
-    const r = await run('steady', 'full', 25_000 * seconds, 25_000, false, 512);
-    show(r);
-    console.log(`steady: socket created with max_dgram_qlen=${r.qlen} (machine value ${originalQlen}, restored)`);
-    results.push(`RESULT steady_lost ${25_000 * seconds - r.received} datagrams`);
+    for (const kind of ['full', ...compare.filter((k) => k === 'full-poll' || k === 'full-rt')] as Receiver[]) {
+      const r = await run('steady', kind, 25_000 * seconds, 25_000, false, 512);
+      show(r);
+      console.log(`steady ${kind}: socket created with max_dgram_qlen=${r.qlen} (machine value ${originalQlen}, restored)`);
+      results.push(`RESULT ${kind === 'full' ? '' : `${kind.replace('-', '_')}_`}steady_lost ${25_000 * seconds - r.received} datagrams`);
+    }
   }
 } finally {
   if (readQlen() !== originalQlen) writeFileSync(QLEN_FILE, String(originalQlen));

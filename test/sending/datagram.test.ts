@@ -259,11 +259,11 @@ describe('unix datagram socket (addon)', () => {
   });
 
   it('delivers datagrams in batches: threaded, poll with the shared arena, poll with a Buffer each', async () => {
-    for (const [threaded, arrayMode] of [[true, false], [false, false], [false, true]]) {
+    for (const [threaded, arrayMode, realtime] of [[true, false, false], [true, false, true], [false, false, false], [false, true, false]]) {
       const p = sockPath();
       const got: string[] = [];
       let batches = 0;
-      const r = bindUnixDatagram(p, { arrayMode, threaded, batch: 8 }, (b: DatagramBatch) => {
+      const r = bindUnixDatagram(p, { arrayMode, threaded, realtime, batch: 8 }, (b: DatagramBatch) => {
         batches++;
         let off = 0;
         for (let i = 0; i < b.count; i++) {
@@ -278,6 +278,8 @@ describe('unix datagram socket (addon)', () => {
         assert.deepEqual(got, Array.from({ length: 11 }, (_, i) => `m${i}`));
         assert.ok(batches <= 3, `${batches} batches for 11 datagrams with batch 8`);
         assert.equal(r.info().datagrams, 11);
+        assert.equal(r.info().threaded, threaded);
+        if (realtime && process.getuid!() === 0) assert.equal(r.info().realtime, true);
       } finally {
         r.close();
       }

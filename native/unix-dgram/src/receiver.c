@@ -255,12 +255,13 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   addr.sun_family = AF_UNIX;
   if (ud_get_path(env, argv[0], addr.sun_path, sizeof addr.sun_path) != 0) return NULL;
   int64_t mode = 0660, rcvbuf = 4 << 20, batch = 256, max_size = 256 * 1024, arena = 2 << 20, array_mode = 0;
-  int64_t threaded = 1, max_buffered = 64 << 20;
+  int64_t threaded = 1, max_buffered = 64 << 20, realtime = 0;
   int has;
   if (ud_get_int_prop(env, argv[1], "mode", &mode, &has) || ud_get_int_prop(env, argv[1], "rcvbuf", &rcvbuf, &has) ||
       ud_get_int_prop(env, argv[1], "batch", &batch, &has) || ud_get_int_prop(env, argv[1], "maxSize", &max_size, &has) ||
       ud_get_int_prop(env, argv[1], "arenaBytes", &arena, &has) || ud_get_int_prop(env, argv[1], "arrayMode", &array_mode, &has) ||
-      ud_get_int_prop(env, argv[1], "threaded", &threaded, &has) || ud_get_int_prop(env, argv[1], "maxBufferedBytes", &max_buffered, &has))
+      ud_get_int_prop(env, argv[1], "threaded", &threaded, &has) || ud_get_int_prop(env, argv[1], "maxBufferedBytes", &max_buffered, &has) ||
+      ud_get_int_prop(env, argv[1], "realtime", &realtime, &has))
     return NULL;
   if (batch < 1 || batch > 65536 || max_size < 1 || max_size > (1 << 30)) {
     napi_throw_range_error(env, NULL, "batch must be 1..65536 and maxSize 1..1 GiB");
@@ -317,6 +318,7 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
     r->batch = r->chunk_datagrams;
     r->arena_size = r->max_size > (1u << 20) ? r->max_size : (1u << 20);
     r->max_buffered = max_buffered > 0 ? (size_t)max_buffered : (64u << 20);
+    r->realtime = realtime != 0;
   }
 
   napi_value result, handle, arena_buf, lengths_ab, lengths, resource_name, resource;
@@ -432,6 +434,8 @@ napi_value ud_receiver_info(napi_env env, napi_callback_info info) {
   if (r->threaded && !r->closed) uv_mutex_unlock(&r->mu);
   napi_get_boolean(env, r->threaded != 0, &v);
   napi_set_named_property(env, o, "threaded", v);
+  napi_get_boolean(env, r->realtime_on != 0, &v);
+  napi_set_named_property(env, o, "realtime", v);
   int rcv = 0;
   socklen_t len = sizeof rcv;
   if (!r->closed && getsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) == 0) {

@@ -54,6 +54,8 @@ typedef struct Receiver {
   int wake_fd;
   int stop;
   int thread_started;
+  int realtime, realtime_on;
+  uv_sem_t started;
   struct Chunk *head, *tail;
   size_t buffered_bytes, max_buffered;
   uint32_t chunk_datagrams;

@@ -47,6 +47,8 @@ export interface ReceiverInfo {
   /** Threaded mode: bytes received by the thread and not yet handed to JS. */
   bufferedBytes: number;
   threaded: boolean;
+  /** The receive thread runs SCHED_FIFO (asked for and granted). */
+  realtime: boolean;
   rcvbuf?: number;
   closed: boolean;
 }
@@ -73,6 +75,12 @@ export interface BindOptions {
   threaded?: boolean;
   /** Threaded mode: the receive thread stops reading when this much waits for JS (default 64 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Threaded mode: run the receive thread SCHED_FIFO (needs root or CAP_SYS_NICE; silently
+   * normal otherwise — see info().realtime). Without it the thread asks the kernel for a short
+   * time slice (Linux 6.12+), which helps as long as the machine is not overloaded.
+   */
+  realtime?: boolean;
 }
 
 /**
@@ -105,7 +113,7 @@ export interface UnixDatagramReceiver {
  */
 export function bindUnixDatagram(path: string, options: BindOptions, onBatch: (batch: DatagramBatch) => void, onError: (e: Error) => void): UnixDatagramReceiver {
   const a = load();
-  const native = { ...options, arrayMode: options.arrayMode ? 1 : 0, threaded: options.threaded === false || options.arrayMode ? 0 : 1 };
+  const native = { ...options, arrayMode: options.arrayMode ? 1 : 0, threaded: options.threaded === false || options.arrayMode ? 0 : 1, realtime: options.realtime ? 1 : 0 };
   let bound: { handle: object; arena: Buffer; lengths: Int32Array } | undefined;
   const batch: DatagramBatch = { count: 0, lengths: new Int32Array(0), arena: Buffer.alloc(0) };
   bound = a.bind(path, native, (count, buffers) => {
