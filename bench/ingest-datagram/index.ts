@@ -12,9 +12,10 @@
  *               on the machine's current net.unix.max_dgram_qlen; % accepted (3 runs, median).
  *   steady    — 25,000/s for 20 s, non-blocking, socket created with max_dgram_qlen = 512
  *               (set here when writable, restored right after the socket is bound); lost count.
- * Receivers compared: full (default: receive thread + full collector work), full-poll (the same
- * with the loop thread polling the socket), decode (dpv1 only), bare (receive thread, count
- * only), bare-poll (uv_poll, shared arena, count only), bare-array (uv_poll, a Buffer per datagram).
+ * Receivers compared: full (the source's defaults: receive thread, SCHED_FIFO when permitted, full
+ * collector work), full-normal (receive thread at normal priority), full-poll (the loop thread
+ * polls the socket), decode (dpv1 only, no aggregation), bare (receive thread SCHED_FIFO, count
+ * only), bare-normal, bare-poll (uv_poll, shared arena), bare-array (uv_poll, a Buffer per datagram).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,13 +30,13 @@ import { createDatagramSource } from '../../src/sending/sources/datagram.js';
 import { bindUnixDatagram } from '../../src/sending/sources/datagram-socket.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
-type Receiver = 'full' | 'full-rt' | 'full-poll' | 'decode' | 'bare' | 'bare-rt' | 'bare-poll' | 'bare-array';
+type Receiver = 'full' | 'full-normal' | 'full-poll' | 'decode' | 'bare' | 'bare-normal' | 'bare-poll' | 'bare-array';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const listArg = (name: string, dflt: string) => (args[args.indexOf(name) + 1] && args.includes(name) ? args[args.indexOf(name) + 1] : dflt).split(',');
 const only = listArg('--only', 'sustained,burst,steady');
-const compare = listArg('--compare', 'full-poll,decode,bare,bare-poll,bare-array') as Receiver[];
+const compare = listArg('--compare', 'full-normal,full-poll,decode,bare,bare-normal,bare-poll,bare-array') as Receiver[];
 const SENDER_SOCKETS = 8; // like 8 Postfix smtp processes: one socket's SO_SNDBUF holds only ~170 datagrams in flight
 const QLEN_FILE = '/proc/sys/net/unix/max_dgram_qlen';
 const work = mkdtempSync(path.join(tmpdir(), 'bench-dgram-'));
@@ -62,7 +63,7 @@ interface Rx { received(): number; accepted(): number; finish(): Promise<{ store
 async function startReceiver(kind: Receiver, sock: string): Promise<Rx> {
   if (kind.startsWith('bare')) {
     let n = 0;
-    const r = bindUnixDatagram(sock, { arrayMode: kind === 'bare-array', threaded: kind === 'bare' || kind === 'bare-rt', realtime: kind === 'bare-rt', maxSize: 256 * 1024 }, (b) => { n += b.count; }, () => {});
+    const r = bindUnixDatagram(sock, { arrayMode: kind === 'bare-array', threaded: kind === 'bare' || kind === 'bare-normal', realtime: kind === 'bare', maxSize: 256 * 1024 }, (b) => { n += b.count; }, () => {});
     return { received: () => n, accepted: () => n, finish: async () => ({}), close: async () => r.close() };
   }
   let store: Store | undefined;
@@ -77,7 +78,7 @@ async function startReceiver(kind: Receiver, sock: string): Promise<Rx> {
     path: sock,
     log: silentLog,
     threaded: kind !== 'full-poll',
-    realtime: kind === 'full-rt',
+    realtime: kind !== 'full-normal',
     onOutcome: collector ? (o) => { collector!.record(o, 'datagram'); } : () => { decoded++; },
   });
   await source.start();
@@ -156,7 +157,7 @@ try {
   }
   if (only.includes('steady')) {
     const seconds = quick ? 5 : 20;
-    for (const kind of ['full', ...compare.filter((k) => k === 'full-poll' || k === 'full-rt')] as Receiver[]) {
+    for (const kind of ['full', ...compare.filter((k) => k === 'full-poll' || k === 'full-normal')] as Receiver[]) {
       const r = await run('steady', kind, 25_000 * seconds, 25_000, false, 512);
       show(r);
       console.log(`steady ${kind}: socket created with max_dgram_qlen=${r.qlen} (machine value ${originalQlen}, restored)`);
