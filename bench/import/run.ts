@@ -12,30 +12,34 @@ import { log } from '../../src/log.js';
 import { createConfiguredIngestor, DEFAULT_INBOUND } from '../../src/receiving/sources/index.js';
 import { importPaths } from '../../src/receiving/sources/import.js';
 
-const [cfgFile, maildir, countArg] = process.argv.slice(2);
+const [cfgFile, maildir, countArg, threadsArg] = process.argv.slice(2);
 const count = Number(countArg);
 const config = loadConfig(cfgFile);
 const quiet = log.child({}, { level: 'warn' });
 const store = await openStore(config.store, { log: quiet });
-const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings: { inbound: () => DEFAULT_INBOUND } });
+const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings: { inbound: () => DEFAULT_INBOUND }, analysisThreads: Number(threadsArg ?? 2) });
 
 const mb = (n: number) => Math.round(n / 1048576);
 let peak = process.memoryUsage().rss;
-const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 20);
+const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 100);
 const marks = new Set([Math.round(count / 4), Math.round(count / 2), count]);
 const checkpoints: { inputs: number; rssMb: number }[] = [];
 
+const cpu0 = process.cpuUsage();
 const summary = await importPaths([maildir], {
   ingestor,
   maxInputBytes: 50 * 1024 * 1024,
   concurrency: 8,
   onInput: (_s, _o, s) => {
+    if (!marks.has(s.inputs)) return;
     const rss = process.memoryUsage.rss();
     peak = Math.max(peak, rss);
-    if (marks.has(s.inputs)) checkpoints.push({ inputs: s.inputs, rssMb: mb(rss) });
+    checkpoints.push({ inputs: s.inputs, rssMb: mb(rss) });
   },
 });
+const cpu = process.cpuUsage(cpu0);
 clearInterval(sampler);
+await ingestor.close();
 peak = Math.max(peak, process.memoryUsage().rss);
 const dkim = await store.db.selectFrom('inbound_report').select((eb) => eb.fn.countAll().as('n')).where('dkim_result', '=', 'pass').executeTakeFirstOrThrow();
 await store.close();
@@ -44,5 +48,6 @@ console.log(JSON.stringify({
   counts: summary.counts, inputs: summary.inputs, seconds: summary.seconds,
   reportsPerSecond: reports / summary.seconds, peakRssMb: mb(peak),
   checkpoints, rssGrowthMb: checkpoints.length === 3 ? checkpoints[2].rssMb - checkpoints[0].rssMb : null,
+  cpuMsPerReport: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, summary.inputs)).toFixed(3)),
   dkimPass: Number(dkim.n), problems: summary.problems.slice(0, 5),
 }));

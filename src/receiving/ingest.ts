@@ -12,7 +12,7 @@ import type { Store } from '../store/index.js';
 import type { ServiceConfig } from '../settings/config.js';
 import { parseReport } from '../rfc8460/parse.js';
 import type { Finding, TlsReport } from '../rfc8460/types.js';
-import { extractReports, ExtractError, type ExtractLimits, type ExtractedMessage, type ExtractedPayload } from './extract/index.js';
+import { extractReports, ExtractError, type ExtractLimits, type ExtractedMessage } from './extract/index.js';
 import { saveInboundReport, type InboundMessageMeta, type InboundReportInput } from './inbound-store.js';
 import { dkimVerdict, summarizeDkim, verifyDkimSignatures, type DkimResolver, type DkimResult, type DkimSignatureResult } from './dkim.js';
 import { authorizeReport } from './authorize.js';
@@ -80,6 +80,8 @@ export interface IngestDeps {
   resolver?: DkimResolver;
   /** Clock for DKIM expiry checks. */
   now?: () => Date;
+  /** The CPU-heavy phase; default `analyseInput` in this thread (see `sources/analyse-pool.ts` for worker threads). */
+  analyse?: (bytes: Uint8Array) => Promise<Analysis>;
   /** The store writer (tests may count calls); default `saveInboundReport`. */
   save?: typeof saveInboundReport;
 }
@@ -88,6 +90,75 @@ const outcomesCounter = counter('tlsrpt_inbound_reports_total',
   'Inbound reports by channel, outcome (imported, duplicate, not-a-report, rejected, failed) and cause code', ['channel', 'status', 'code']);
 const inputsCounter = counter('tlsrpt_inbound_inputs_total', 'Inputs (requests, messages, files) handed to the ingestion pipeline', ['channel']);
 const bytesCounter = counter('tlsrpt_inbound_bytes_total', 'Bytes of input handed to the ingestion pipeline', ['channel']);
+
+/** One payload of an input after the CPU-heavy phase (extract, parse, DKIM signatures): plain data, cloneable to and from a worker thread. */
+export interface AnalysedPayload {
+  source: string;
+  filename?: string;
+  /** The payload (decompressed report JSON bytes). */
+  json: Uint8Array;
+  /** The message it came in (the innermost forwarded one, else the input), without raw bytes. */
+  carrier: Omit<ExtractedMessage, 'forwarded'>;
+  parsed: { report: TlsReport; findings: Finding[] } | { error: { status: IngestStatus; code: string; reason: string } };
+  /** DKIM signatures of the carrier, when it is an e-mail and the payload parsed. */
+  signatures?: DkimSignatureResult[];
+}
+
+export type Analysis =
+  | { ok: true; isEmail: boolean; payloads: AnalysedPayload[] }
+  | { ok: false; status: IngestStatus; code: string; reason: string };
+
+export interface AnalyseOptions {
+  limits?: Partial<ExtractLimits>;
+  resolver?: DkimResolver;
+  now?: Date;
+}
+
+/**
+ * The CPU-heavy, store-free half of the pipeline: extract every payload, parse each leniently,
+ * and check the DKIM signatures of the message each came in (once per message; a forwarded
+ * report is judged by its own inner message). Runs in-process or in a worker thread
+ * (`sources/analyse-pool.ts`); never throws for bad input.
+ */
+export async function analyseInput(bytes: Uint8Array, opts: AnalyseOptions = {}): Promise<Analysis> {
+  let extracted: Awaited<ReturnType<typeof extractReports>>;
+  try {
+    extracted = await extractReports(bytes, opts.limits);
+  } catch (e) {
+    if (e instanceof ExtractError) return { ok: false, status: LIMIT_CODES.has(e.code) ? 'rejected' : 'not-a-report', code: e.code, reason: e.message };
+    throw e;
+  }
+  const { payloads, message } = extracted;
+  if (!payloads.length) return { ok: false, status: 'not-a-report', code: 'not-a-tls-report', reason: 'no TLS report found in the input' };
+  const checked = new Map<Uint8Array, Promise<DkimSignatureResult[]>>();
+  const signaturesOf = (raw: Uint8Array) => {
+    let p = checked.get(raw);
+    if (!p) checked.set(raw, (p = verifyDkimSignatures(raw, { resolver: opts.resolver, now: opts.now })));
+    return p;
+  };
+  const out: AnalysedPayload[] = [];
+  for (const payload of payloads) {
+    const { raw, message: carrierFull } = carrierOf(payload.source, bytes, message);
+    const { forwarded: _f, ...carrier } = carrierFull;
+    let parsed: AnalysedPayload['parsed'];
+    try {
+      parsed = parseReport(payload.bytes, carrier.tlsReportDomain ? { policyDomainHint: carrier.tlsReportDomain } : {});
+    } catch (e) {
+      if (!(e instanceof Error) || !('code' in e)) throw e;
+      const code = String((e as { code?: string }).code ?? 'not-a-tls-report');
+      parsed = { error: { status: LIMIT_CODES.has(code) ? 'rejected' : 'not-a-report', code, reason: e.message } };
+    }
+    out.push({
+      source: payload.source,
+      ...(payload.filename ? { filename: payload.filename } : {}),
+      json: payload.bytes,
+      carrier,
+      parsed,
+      ...(carrier.isEmail && !('error' in parsed) ? { signatures: await signaturesOf(raw) } : {}),
+    });
+  }
+  return { ok: true, isEmail: message.isEmail, payloads: out };
+}
 
 /** Extraction errors that are a safety limit (rejected), as opposed to "this is not a report". */
 const LIMIT_CODES = new Set(['too-large', 'decompressed-too-large', 'zip-too-many-entries', 'compression-ratio', 'too-many-parts', 'mime-too-deep', 'too-deep']);
@@ -110,48 +181,24 @@ export function createIngestor(deps: IngestDeps): Ingestor {
     return outcome;
   };
 
-  async function ingestOne(bytes: Uint8Array, meta: IngestMeta): Promise<IngestOutcome[]> {
-    let extracted: Awaited<ReturnType<typeof extractReports>>;
-    try {
-      extracted = await extractReports(bytes, deps.limits?.());
-    } catch (e) {
-      if (e instanceof ExtractError) {
-        const status: IngestStatus = LIMIT_CODES.has(e.code) ? 'rejected' : 'not-a-report';
-        return [finish(meta, { status, code: e.code, reason: e.message })];
-      }
-      throw e;
-    }
-    const { payloads, message } = extracted;
-    if (!payloads.length) {
-      return [finish(meta, { status: 'not-a-report', code: 'not-a-tls-report', reason: 'no TLS report found in the input' })];
-    }
-    // One DKIM check per message (a forwarded report is judged by its own, inner, message);
-    // alignment is judged per report (each has its own contact-info).
-    const checked = new Map<Uint8Array, Promise<DkimSignatureResult[]>>();
-    const signaturesOf = (raw: Uint8Array) => {
-      let p = checked.get(raw);
-      if (!p) checked.set(raw, (p = verifyDkimSignatures(raw, { resolver: deps.resolver, now: deps.now?.() })));
-      return p;
-    };
+  const analyse = deps.analyse ?? ((bytes: Uint8Array) => analyseInput(bytes, { limits: deps.limits?.(), resolver: deps.resolver, now: deps.now?.() }));
 
+  async function ingestOne(bytes: Uint8Array, meta: IngestMeta): Promise<IngestOutcome[]> {
+    const analysis = await analyse(bytes);
+    if (!analysis.ok) return [finish(meta, { status: analysis.status, code: analysis.code, reason: analysis.reason })];
     const outcomes: IngestOutcome[] = [];
-    for (const payload of payloads) {
-      const part = payloads.length > 1 || message.isEmail ? payload.source : undefined;
-      const { raw: messageRaw, message: carrier } = carrierOf(payload.source, bytes, message);
-      let report: TlsReport;
-      let findings: Finding[];
-      try {
-        ({ report, findings } = parseReport(payload.bytes, carrier.tlsReportDomain ? { policyDomainHint: carrier.tlsReportDomain } : {}));
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? 'not-a-tls-report';
-        if (!(e instanceof Error) || !('code' in e)) throw e;
-        outcomes.push(finish(meta, { status: LIMIT_CODES.has(code) ? 'rejected' : 'not-a-report', code, reason: (e as Error).message, part }));
+    for (const payload of analysis.payloads) {
+      const part = analysis.payloads.length > 1 || analysis.isEmail ? payload.source : undefined;
+      if ('error' in payload.parsed) {
+        outcomes.push(finish(meta, { ...payload.parsed.error, part }));
         continue;
       }
+      const { report, findings } = payload.parsed;
+      const { carrier } = payload;
       const reportId = report.reportId;
       let dkim: DkimResult | undefined;
-      if (carrier.isEmail) {
-        dkim = summarizeDkim(await signaturesOf(messageRaw), { contactInfo: report.contactInfo, submitter: carrier.tlsReportSubmitter, from: carrier.from });
+      if (payload.signatures) {
+        dkim = summarizeDkim(payload.signatures, { contactInfo: report.contactInfo, submitter: carrier.tlsReportSubmitter, from: carrier.from });
         const verdict = dkimVerdict(dkim, options.dkim);
         if (!verdict.accept) {
           outcomes.push(finish(meta, { status: 'rejected', code: 'dkim', reason: verdict.reason, reportId, part }));
@@ -165,7 +212,7 @@ export function createIngestor(deps: IngestDeps): Ingestor {
       }
       const input: InboundReportInput = {
         raw: bytes,
-        json: payload.bytes,
+        json: payload.json,
         report,
         findings,
         channel: meta.channel,
@@ -223,7 +270,7 @@ function carrierOf(source: string, raw: Uint8Array, message: ExtractedMessage): 
   return best;
 }
 
-function messageMeta(m: ExtractedMessage, payload: ExtractedPayload, meta: IngestMeta): InboundMessageMeta {
+function messageMeta(m: Omit<ExtractedMessage, 'forwarded'>, payload: { source: string; filename?: string }, meta: IngestMeta): InboundMessageMeta {
   const source = [meta.source, payload.source].filter(Boolean).join(': ');
   return {
     ...(m.from ? { from: m.from } : {}),

@@ -9,6 +9,7 @@ import { configFrom, withConfig, withJson, type CommonOptions } from '../options
 
 interface ImportCliOptions extends CommonOptions {
   concurrency?: string;
+  threads?: string;
   progress?: boolean;
   verbose?: boolean;
 }
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .description('store TLS reports from files, folders (recursive), maildirs and mbox files (.json, .json.gz, .zip, .eml)')
     .argument('<path...>', 'files, folders, maildirs or mbox files')
     .option('--concurrency <n>', 'inputs processed at the same time', '8')
+    .option('--threads <n>', 'worker threads for extraction, parsing and DKIM (default: cores - 1; 0 = none)')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .option('-v, --verbose', 'log every report (JSON lines on stderr)')
     .addHelpText('after', '\nExit status: 0 when every input was read and handled (not-a-report and duplicates included), 1 when some input failed, 2 on a usage or config error.')
@@ -25,6 +27,12 @@ export function register(program: Command): void {
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
         process.stderr.write(`tlsrpt import: --concurrency must be an integer from 1 to 256, got ${opts.concurrency}\n`);
+        process.exit(2);
+      }
+      const { availableParallelism } = await import('node:os');
+      const threads = opts.threads === undefined ? Math.min(4, availableParallelism() - 1) : Number(opts.threads);
+      if (!Number.isInteger(threads) || threads < 0 || threads > 64) {
+        process.stderr.write(`tlsrpt import: --threads must be an integer from 0 to 64, got ${opts.threads}\n`);
         process.exit(2);
       }
       const { config } = configFrom(opts);
@@ -41,7 +49,7 @@ export function register(program: Command): void {
       let exitCode = 0;
       try {
         const settings = await openInboundSettings(store, config, quiet);
-        const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings });
+        const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings, analysisThreads: threads });
         const showBar = Boolean(opts.progress !== false && !opts.json && !opts.verbose && process.stderr.isTTY);
         let bar: import('cli-progress').SingleBar | undefined;
         if (showBar) {
@@ -67,6 +75,7 @@ export function register(program: Command): void {
           },
         });
         bar?.stop();
+        await ingestor.close();
         settings.close();
         const c = summary.counts;
         if (opts.json) {

@@ -14,6 +14,7 @@ import { cachingResolver } from '../dkim.js';
 import { createIngestor, receivingOptions, type Ingestor } from '../ingest.js';
 import { createSmtpListener } from './smtp.js';
 import { createImapPoller, ImapAccountConfig } from './imap.js';
+import { createAnalysePool } from './analyse-pool.js';
 
 /** What the receiving side reads from the settings (SettingsService.inbound()). */
 export interface InboundSettingsSource {
@@ -26,18 +27,25 @@ export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forw
 export interface ReceivingComponent { name: string; start(): Promise<void>; stop(): Promise<void> }
 
 /**
+ * The one ingestor of a process, from the config. `analysisThreads` > 0 runs extraction, parsing
+ * and DKIM in that many worker threads (batch import); 0 (default) runs them in this thread.
  * @example
  * const ingestor = createConfiguredIngestor({ config, log, store, settings });
  */
-export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource }): Ingestor {
-  const dns = createResolver(deps.config.dns?.servers?.length ? { servers: deps.config.dns.servers } : {});
-  return createIngestor({
+export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource; analysisThreads?: number }): Ingestor & { close(): Promise<void> } {
+  const servers = deps.config.dns?.servers?.length ? deps.config.dns.servers : undefined;
+  const dns = createResolver(servers ? { servers } : {});
+  const limits = () => ({ maxDecompressedBytes: (deps.settings ?? { inbound: () => DEFAULT_INBOUND }).inbound().maxSize || DEFAULT_LIMITS.maxDecompressedBytes });
+  const pool = deps.analysisThreads ? createAnalysePool({ threads: deps.analysisThreads, dnsServers: servers, limits }) : undefined;
+  const ingestor = createIngestor({
     store: deps.store,
     log: deps.log,
     options: receivingOptions(deps.config),
     resolver: cachingResolver(mailauthResolver(dns)),
-    limits: () => ({ maxDecompressedBytes: (deps.settings ?? { inbound: () => DEFAULT_INBOUND }).inbound().maxSize || DEFAULT_LIMITS.maxDecompressedBytes }),
+    limits,
+    ...(pool ? { analyse: (bytes: Uint8Array) => pool.analyse(bytes) } : {}),
   });
+  return { ingest: (b, m) => ingestor.ingest(b, m), close: async () => { await pool?.close(); } };
 }
 
 /** The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. */

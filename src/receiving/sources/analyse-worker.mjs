@@ -1,0 +1,6 @@
+// Bootstrap of the analysis worker thread: the project runs its TypeScript through tsx (bin/tlsrpt.js),
+// and a worker thread does not inherit a loader registered through tsx's API, so it registers its own.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./analyse-worker.ts');
