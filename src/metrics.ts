@@ -33,8 +33,22 @@ export function histogram<L extends string = string>(name: string, help: string,
  * unknown-policy-type, truncated, …); the collector counts `received` and `accepted` or
  * `rejected{reason}` for every outcome handed to it. So received = accepted + rejected.
  */
+const scrapeHooks = new Set<() => void>();
+/** Runs `fold` before each scrape of the event counters (for components that count in plain numbers). Returns an unregister function. */
+export function beforeEventScrape(fold: () => void): () => void {
+  scrapeHooks.add(fold);
+  return () => scrapeHooks.delete(fold);
+}
+
 export const eventMetrics = {
-  received: counter('tlsrpt_events_received_total', 'TLS session outcome events received, by source', ['source']),
+  // `received` is read first of the three: its collect folds pending counts into all of them.
+  received: (registry.getSingleMetric('tlsrpt_events_received_total') as Counter<'source'> | undefined) ??
+    new client.Counter<'source'>({
+      name: 'tlsrpt_events_received_total', help: 'TLS session outcome events received, by source', labelNames: ['source'], registers: [registry],
+      collect() {
+        for (const fold of scrapeHooks) fold();
+      },
+    }),
   accepted: counter('tlsrpt_events_accepted_total', 'events counted into the aggregation, by source', ['source']),
   rejected: counter('tlsrpt_events_rejected_total', 'events not counted, by source and reason', ['source', 'reason']),
 };

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/index.js';
 
@@ -96,6 +96,11 @@ try {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const cpuTicks = () => {
+    const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
+  };
+  const cpu0 = cpuTicks();
   const rssStart = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
   const requests = Math.ceil(TOTAL / BATCH);
   let next = 0;
@@ -113,6 +118,8 @@ try {
   process.stderr.write('\n');
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const peakMb = Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
+  const cpuSeconds = (cpuTicks() - cpu0) / 100;
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 
@@ -123,9 +130,11 @@ try {
   await s.close();
   const stored = Number(sum.ok) + Number(sum.bad);
   console.log(`${accepted.toLocaleString()} events accepted in ${seconds.toFixed(2)} s over ${CONCURRENCY} keep-alive connections, batches of ${BATCH}; ` +
-    `stored ${stored.toLocaleString()} (${Number(sum.bad).toLocaleString()} failed) in ${Number(windows.n).toLocaleString()} windows; server RSS at start ${rssStart.toFixed(0)} MB`);
+    `stored ${stored.toLocaleString()} (${Number(sum.bad).toLocaleString()} failed) in ${Number(windows.n).toLocaleString()} windows; server RSS at start ${rssStart.toFixed(0)} MB; ` +
+    `server CPU ${cpuSeconds.toFixed(2)} s (${(accepted / cpuSeconds).toFixed(0)} events per CPU-second); load average ${load} on ${availableParallelism()} cores`);
   if (stored !== accepted) throw new Error(`stored ${stored} != accepted ${accepted}`);
   console.log(`RESULT http_events_per_s ${Math.round(accepted / seconds)} 1/s`);
+  console.log(`RESULT http_events_per_cpu_s ${Math.round(accepted / cpuSeconds)} 1/s`);
   console.log(`RESULT peak_rss_mb ${Math.round(peakMb)} MB`);
 } finally {
   if (child.exitCode === null) child.kill('SIGKILL');

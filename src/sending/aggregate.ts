@@ -24,8 +24,8 @@ interface PolicyEntry {
   policyDomain: string;
   tlsrptRecord: string | undefined;
   policy: Policy;
-  /** Exact identity without the hour, the key of the fingerprint cache. */
-  policyRaw: string;
+  /** JSON of `policy.extra` (rare), part of the identity. */
+  extraJson: string | null;
   successful: number;
   failed: number;
   details: Map<string, { detail: DetailFields; count: number }>;
@@ -40,19 +40,52 @@ class Durability {
   }
 }
 
+const sameStrings = (a: readonly string[], b: readonly string[] | undefined) => {
+  const bb = b ?? [];
+  if (a.length !== bb.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== bb[i]) return false;
+  return true;
+};
+
+/**
+ * One generation of counts. Entries are found by policy domain, then compared field by field:
+ * far cheaper per event than building and hashing a key string (a domain has one or two).
+ */
 class Batch {
-  readonly entries = new Map<string, PolicyEntry>();
+  private readonly byDomain = new Map<string, PolicyEntry[]>();
+  size = 0;
   events = 0;
   durability?: Durability;
   /** Journal rows whose events are in this batch: deleted in the transaction that stores them. */
   journalIds: number[] = [];
 
+  *entries(): IterableIterator<PolicyEntry> {
+    for (const list of this.byDomain.values()) yield* list;
+  }
+
+  find(hour: number, policyDomain: string, p: Policy, tlsrptRecord: string | undefined, extraJson: string | null): PolicyEntry | undefined {
+    const list = this.byDomain.get(policyDomain);
+    if (!list) return undefined;
+    for (const e of list) {
+      if (e.hour === hour && e.tlsrptRecord === tlsrptRecord && e.policy.policyType === p.policyType && e.extraJson === extraJson
+        && sameStrings(e.policy.policyString, p.policyString) && sameStrings(e.policy.mxHost, p.mxHost)) return e;
+    }
+    return undefined;
+  }
+
+  insert(e: PolicyEntry): void {
+    const list = this.byDomain.get(e.policyDomain);
+    if (list) list.push(e);
+    else this.byDomain.set(e.policyDomain, [e]);
+    this.size++;
+  }
+
   /** Adds another batch's counts (a failed write going back in line). */
   absorb(other: Batch): void {
-    for (const [key, e] of other.entries) {
-      const mine = this.entries.get(key);
+    for (const e of other.entries()) {
+      const mine = this.find(e.hour, e.policyDomain, e.policy, e.tlsrptRecord, e.extraJson);
       if (!mine) {
-        this.entries.set(key, e);
+        this.insert(e);
         continue;
       }
       mine.successful += e.successful;
@@ -114,6 +147,8 @@ export class Aggregator {
   /** Exact policy identity → [fingerprint, JSON]; exact detail identity → [key, JSON]. Bounded. */
   private readonly fingerprints = new Map<string, [string, string]>();
   private readonly detailKeys = new Map<string, [string, string]>();
+  private readonly domains = new Map<string, string | null>();
+  private readonly records = new Map<string, string>();
   private readonly clock: () => number;
   private readonly maxKeys: number;
 
@@ -134,7 +169,7 @@ export class Aggregator {
 
   /** Distinct keys held in memory (what bounds memory). */
   get pendingKeys(): number {
-    return this.current.entries.size;
+    return this.current.size;
   }
 
   /**
@@ -146,29 +181,31 @@ export class Aggregator {
     // RFC 8460 §5.3: a report's own delivery must not be reported on (no report loops).
     if (o.isReportDelivery) return 'report-delivery';
     if (!o.policies || o.policies.length === 0) return 'no-policies';
-    const recipientDomain = normalizeDomain(String(o.recipientDomain ?? ''));
-    if (!validDomain(recipientDomain)) return 'invalid-domain';
-    const domains: string[] = [];
-    for (const ap of o.policies) {
-      const d = ap.policy.policyDomain ? normalizeDomain(String(ap.policy.policyDomain)) : recipientDomain;
-      if (!validDomain(d)) return 'invalid-domain';
-      domains.push(d);
+    const recipientDomain = this.domainOf(o.recipientDomain);
+    if (recipientDomain === null) return 'invalid-domain';
+    const policies = o.policies;
+    let domains: string[] | undefined;
+    for (let i = 0; i < policies.length; i++) {
+      const raw = policies[i].policy.policyDomain;
+      const d: string | null = raw ? this.domainOf(raw) : recipientDomain;
+      if (d === null) return 'invalid-domain';
+      if (d !== recipientDomain) (domains ??= policies.map(() => recipientDomain))[i] = d;
     }
     const batch = this.current;
-    if (batch.entries.size >= this.maxKeys) return 'buffer-full';
+    if (batch.size >= this.maxKeys) return 'buffer-full';
     const hour = Math.floor((atMs ?? this.clock()) / 3_600_000) * 3600;
-    const tlsrptRecord = clean(o.tlsrptRecord?.trim() || undefined);
-    for (let i = 0; i < o.policies.length; i++) {
-      const ap = o.policies[i];
+    const tlsrptRecord = o.tlsrptRecord === undefined ? undefined : this.recordOf(o.tlsrptRecord);
+    for (let i = 0; i < policies.length; i++) {
+      const ap = policies[i];
       const p = ap.policy;
-      const policyRaw = JSON.stringify([domains[i], p.policyType, p.policyString ?? [], p.mxHost ?? [], tlsrptRecord ?? null, p.extra ?? null]);
-      const key = `${hour}|${policyRaw}`;
-      let e = batch.entries.get(key);
+      const policyDomain = domains ? domains[i] : recipientDomain;
+      const extraJson = p.extra ? JSON.stringify(p.extra) : null;
+      let e = batch.find(hour, policyDomain, p, tlsrptRecord, extraJson);
       if (!e) {
-        const policy: Policy = { policyType: p.policyType, policyString: [...(p.policyString ?? [])], policyDomain: domains[i], mxHost: [...(p.mxHost ?? [])] };
+        const policy: Policy = { policyType: p.policyType, policyString: [...(p.policyString ?? [])], policyDomain, mxHost: [...(p.mxHost ?? [])] };
         if (p.extra) policy.extra = p.extra;
-        e = { hour, policyDomain: domains[i], tlsrptRecord, policy, policyRaw, successful: 0, failed: 0, details: new Map() };
-        batch.entries.set(key, e);
+        e = { hour, policyDomain, tlsrptRecord, policy, extraJson, successful: 0, failed: 0, details: new Map() };
+        batch.insert(e);
       }
       if (ap.failed) e.failed++;
       else e.successful++;
@@ -181,6 +218,29 @@ export class Aggregator {
     }
     batch.events++;
     return undefined;
+  }
+
+  /** Normalised, validated domain (null: invalid), cached: MTAs repeat the same few thousand. */
+  private domainOf(raw: unknown): string | null {
+    if (typeof raw !== 'string') return null;
+    let d = this.domains.get(raw);
+    if (d === undefined) {
+      const n = normalizeDomain(raw);
+      d = validDomain(n) ? n : null;
+      if (this.domains.size >= CACHE_MAX) this.domains.clear();
+      this.domains.set(raw, d);
+    }
+    return d;
+  }
+
+  private recordOf(raw: string): string | undefined {
+    let r = this.records.get(raw);
+    if (r === undefined) {
+      r = clean(raw.trim()) ?? '';
+      if (this.records.size >= CACHE_MAX) this.records.clear();
+      this.records.set(raw, r);
+    }
+    return r || undefined;
   }
 
   /**
@@ -222,7 +282,7 @@ export class Aggregator {
 
   private async writeCurrent(): Promise<FlushResult> {
     const batch = this.current;
-    if (batch.entries.size === 0 && batch.journalIds.length === 0) {
+    if (batch.size === 0 && batch.journalIds.length === 0) {
       batch.durability?.resolve();
       batch.durability = undefined;
       return { events: batch.events, policyRows: 0, detailRows: 0, windowsCreated: 0, ms: 0 };
@@ -231,7 +291,7 @@ export class Aggregator {
     const t0 = performance.now();
     try {
       const rows: PolicyCounts[] = [];
-      for (const e of batch.entries.values()) {
+      for (const e of batch.entries()) {
         const details: PolicyCounts['details'] = [];
         for (const [raw, d] of e.details) {
           const [detailKey, detailJson] = this.detailKeyOf(raw, d.detail);
@@ -251,11 +311,13 @@ export class Aggregator {
   }
 
   private fingerprintOf(e: PolicyEntry): [string, string] {
-    let fp = this.fingerprints.get(e.policyRaw);
+    // Exact identity (once per key and flush, not per event).
+    const raw = JSON.stringify([e.policyDomain, e.policy.policyType, e.policy.policyString, e.policy.mxHost, e.tlsrptRecord ?? null, e.extraJson]);
+    let fp = this.fingerprints.get(raw);
     if (!fp) {
       if (this.fingerprints.size >= CACHE_MAX) this.fingerprints.clear();
       fp = [policyFingerprint(e.policy, e.tlsrptRecord), JSON.stringify(e.policy)];
-      this.fingerprints.set(e.policyRaw, fp);
+      this.fingerprints.set(raw, fp);
     }
     return fp;
   }

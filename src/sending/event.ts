@@ -24,7 +24,8 @@ export interface AppliedPolicy {
 // The JSON form (HTTP `POST /api/v1/events` and the library's JSON entry), in the RFC's vocabulary.
 
 // Domains as MTAs write them; normalised (lower case, one trailing dot stripped) on the way in.
-const domainName = z.string().min(1).max(254).regex(/^[^\s\u0000-\u001f\u007f/\\@]+$/u, 'expected a domain name');
+const DOMAIN_RE = /^[^\s\u0000-\u001f\u007f/\\@]+$/u;
+const domainName = z.string().min(1).max(254).regex(DOMAIN_RE, 'expected a domain name');
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
 const text = (max: number) => z.string().max(max);
 
@@ -117,6 +118,8 @@ export function outcomeFromJson(e: TlsSessionOutcomeJson): TlsSessionOutcome {
  * @example parseEventBatch({ events: [{ 'recipient-domain': 'example.org', policies: [{ 'policy-type': 'no-policy-found', result: 'success' }] }] })
  */
 export function parseEventBatch(input: unknown): TlsSessionOutcome[] {
+  const fast = fastParseEventBatch(input);
+  if (fast) return fast;
   const r = EventBatchJson.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -124,4 +127,96 @@ export function parseEventBatch(input: unknown): TlsSessionOutcome[] {
     throw new EventJsonError(pathOf(issue.path), keys ? `unknown key ${keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message);
   }
   return r.data.events.map(outcomeFromJson);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path: the same schema checked by hand (zod costs ~5 µs per event, this ~1 µs). It only
+// ever ACCEPTS what the zod schema accepts (a property test holds it to that); anything it is
+// unsure of returns undefined and the zod schema decides, and words the error.
+
+const POLICY_TYPE_SET = new Set(['tlsa', 'sts', 'no-policy-found']);
+const RESULT_TYPE_SET = new Set(RESULT_TYPES);
+const BATCH_KEYS = new Set(['events']);
+const EVENT_KEYS = new Set(['recipient-domain', 'tlsrpt-record', 'is-report-delivery', 'policies']);
+const POLICY_KEYS = new Set(['policy-type', 'policy-domain', 'policy-string', 'mx-host', 'result', 'failure-details']);
+const DETAIL_KEYS = new Set(['result-type', 'sending-mta-ip', 'receiving-mx-hostname', 'receiving-mx-helo', 'receiving-ip', 'additional-information', 'failure-reason-code']);
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const onlyKeys = (o: Record<string, unknown>, allowed: Set<string>) => {
+  for (const k in o) if (!allowed.has(k)) return false;
+  return true;
+};
+const isDomain = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 254 && DOMAIN_RE.test(v);
+const optText = (v: unknown, max: number) => v === undefined || (typeof v === 'string' && v.length <= max);
+const strArray = (v: unknown, maxItems: number, maxLen: number): v is string[] => {
+  if (!Array.isArray(v) || v.length > maxItems) return false;
+  for (const x of v) if (typeof x !== 'string' || x.length > maxLen) return false;
+  return true;
+};
+const optIp = (v: unknown) => v === undefined || (typeof v === 'string' && ip.safeParse(v).success);
+
+/** Validates and converts like `EventBatchJson` + `outcomeFromJson`, or returns undefined (then zod decides). */
+export function fastParseEventBatch(input: unknown): TlsSessionOutcome[] | undefined {
+  if (!isObj(input) || !onlyKeys(input, BATCH_KEYS)) return undefined;
+  const events = input.events;
+  if (!Array.isArray(events) || events.length > 100_000) return undefined;
+  const out: TlsSessionOutcome[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (!isObj(e) || !onlyKeys(e, EVENT_KEYS)) return undefined;
+    const rd = e['recipient-domain'];
+    if (!isDomain(rd) || !optText(e['tlsrpt-record'], 4096)) return undefined;
+    const ird = e['is-report-delivery'];
+    if (ird !== undefined && typeof ird !== 'boolean') return undefined;
+    const ps = e.policies;
+    if (!Array.isArray(ps) || ps.length < 1 || ps.length > 256) return undefined;
+    const recipientDomain = normalize(rd);
+    const policies: AppliedPolicy[] = new Array(ps.length);
+    for (let j = 0; j < ps.length; j++) {
+      const p = ps[j];
+      if (!isObj(p) || !onlyKeys(p, POLICY_KEYS)) return undefined;
+      const type = p['policy-type'];
+      if (typeof type !== 'string' || !POLICY_TYPE_SET.has(type)) return undefined;
+      const pd = p['policy-domain'];
+      if (pd !== undefined && !isDomain(pd)) return undefined;
+      const strings = p['policy-string'];
+      if (strings !== undefined && !strArray(strings, 256, 4096)) return undefined;
+      const mx = p['mx-host'];
+      if (mx !== undefined && !strArray(mx, 256, 255)) return undefined;
+      const result = p.result;
+      if (result !== 'success' && result !== 'failure') return undefined;
+      const fds = p['failure-details'];
+      let failureDetails: AppliedPolicy['failureDetails'] = [];
+      if (fds !== undefined) {
+        if (!Array.isArray(fds) || fds.length > 256) return undefined;
+        failureDetails = new Array(fds.length);
+        for (let k = 0; k < fds.length; k++) {
+          const d = fds[k];
+          if (!isObj(d) || !onlyKeys(d, DETAIL_KEYS)) return undefined;
+          const rt = d['result-type'];
+          if (typeof rt !== 'string' || !RESULT_TYPE_SET.has(rt)) return undefined;
+          if (!optIp(d['sending-mta-ip']) || !optIp(d['receiving-ip'])) return undefined;
+          if (!optText(d['receiving-mx-hostname'], 255) || !optText(d['receiving-mx-helo'], 4096) || !optText(d['additional-information'], 4096) || !optText(d['failure-reason-code'], 4096)) return undefined;
+          const fd: AppliedPolicy['failureDetails'][number] = { resultType: rt };
+          if (d['sending-mta-ip'] !== undefined) fd.sendingMtaIp = d['sending-mta-ip'] as string;
+          if (d['receiving-mx-hostname'] !== undefined) fd.receivingMxHostname = d['receiving-mx-hostname'] as string;
+          if (d['receiving-mx-helo'] !== undefined) fd.receivingMxHelo = d['receiving-mx-helo'] as string;
+          if (d['receiving-ip'] !== undefined) fd.receivingIp = d['receiving-ip'] as string;
+          if (d['additional-information'] !== undefined) fd.additionalInformation = d['additional-information'] as string;
+          if (d['failure-reason-code'] !== undefined) fd.failureReasonCode = d['failure-reason-code'] as string;
+          failureDetails[k] = fd;
+        }
+      }
+      policies[j] = {
+        policy: { policyType: type, policyDomain: pd !== undefined ? normalize(pd) : recipientDomain, policyString: strings ?? [], mxHost: mx ?? [] },
+        failed: result === 'failure',
+        failureDetails,
+      };
+    }
+    const o: TlsSessionOutcome = { recipientDomain, policies };
+    if (e['tlsrpt-record'] !== undefined) o.tlsrptRecord = e['tlsrpt-record'] as string;
+    if (ird) o.isReportDelivery = true;
+    out[i] = o;
+  }
+  return out;
 }
