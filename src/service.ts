@@ -101,6 +101,19 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', inboundRoutes({ store }));
     components.push(createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }));
   }
+  // Delivery (issue 6): the report scheduler (closes windows at their UTC end, builds and sends
+  // reports, retries) and GET /api/v1/outbound/reports.
+  {
+    const { createDelivery } = await import('./sending/delivery/setup.js');
+    const { outboundRoutes } = await import('./http/routes/outbound.js');
+    const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }) });
+    app.route('/', outboundRoutes({ store }));
+    components.push({
+      name: 'delivery',
+      start: async () => delivery.scheduler.start(),
+      stop: () => delivery.close(),
+    });
+  }
   void ctx;
 
   const started: Component[] = [];

@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 /** The subcommands, one per line (a subcommand whose file is absent is left out). */
 const SUBCOMMANDS = [
   'list',
+  'preview',
+  'send',
 ];
 
 type Subcommand = { register(outbound: Command): void };

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import MimeNode from 'nodemailer/lib/mime-node';
-import DKIM from 'nodemailer/lib/dkim';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { createTransport } from 'nodemailer';
 import { headerAddress, headerDomain, headerText } from './headers.js';
 import { classifySmtpError, type AttemptOutcome } from './retry.js';
@@ -114,18 +114,28 @@ export function findDkimKey(keys: DkimKey[], domain: string): DkimKey | undefine
   return keys.find((k) => k.domain === d);
 }
 
-/** Signs with relaxed/relaxed over DKIM_HEADER_FIELDS. nodemailer never writes l=. */
-export async function signReportMessage(raw: Buffer, key: DkimKey): Promise<Buffer> {
-  const signer = new DKIM({
-    domainName: headerDomain('dkimSignDomain', key.domain),
-    keySelector: headerDomain('dkim selector', key.selector),
-    privateKey: key.privateKey,
-    headerFieldNames: DKIM_HEADER_FIELDS,
-  });
-  const stream = signer.sign(raw);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * Signs with rsa-sha256, relaxed/relaxed over DKIM_HEADER_FIELDS, without l= (RFC 8460 §3).
+ * mailauth's signer is used (not nodemailer's) because it writes h= before bh=: some
+ * verifiers' tag scanners take the first "h=" they see, and a bh= in front of it confuses them.
+ */
+export async function signReportMessage(raw: Buffer, key: DkimKey, signTime: Date = new Date()): Promise<Buffer> {
+  const domain = headerDomain('dkimSignDomain', key.domain);
+  const selector = headerDomain('dkim selector', key.selector);
+  // mailauth's typings want headerList as string[], its code reads a colon-separated string.
+  const result = await dkimSign(raw, {
+    canonicalization: 'relaxed/relaxed',
+    algorithm: 'rsa-sha256',
+    signTime,
+    headerList: DKIM_HEADER_FIELDS,
+    signatureData: [{ signingDomain: domain, selector, privateKey: key.privateKey, algorithm: 'rsa-sha256', canonicalization: 'relaxed/relaxed' }],
+  } as never);
+  if (result.errors?.length) {
+    const e = result.errors[0] as { error?: Error; message?: string };
+    throw new Error(`DKIM signing with ${selector}._domainkey.${domain} failed: ${e.error?.message ?? e.message ?? String(e)}`);
+  }
+  if (!/^DKIM-Signature:/i.test(result.signatures)) throw new Error(`DKIM signing with ${selector}._domainkey.${domain} produced no signature`);
+  return Buffer.concat([Buffer.from(result.signatures), raw]);
 }
 
 export interface RelayConfig {

@@ -229,7 +229,7 @@ export class DeliveryQueue {
       // Stable per target: a receiver can recognise a resent copy of the same report mail.
       messageIdLocal: `tlsrpt.${(row.report_id ?? '').replace(/[^A-Za-z0-9.-]/g, '.')}.${row.id}`,
     });
-    const signed = await signReportMessage(raw, key);
+    const signed = await signReportMessage(raw, key, new Date(this.deps.clock() * 1000));
     return mailer.send({ from: v.fromAddress, to }, signed);
   }
 }

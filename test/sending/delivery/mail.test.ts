@@ -75,6 +75,7 @@ describe('report e-mail through a real relay', () => {
     assert.equal(v.results[0].signingDomain, 'example.com');
     const sigHeader = /^DKIM-Signature:([\s\S]*?)\r\n(?=\S)/m.exec(got.raw.toString())![1].replace(/\s+/g, '');
     assert.ok(!/;l=/.test(sigHeader), 'no l= tag');
+    assert.ok(sigHeader.indexOf(';h=') < sigHeader.indexOf(';bh='), 'h= before bh= (naive tag scanners take the first "h=")');
     const h = /(?:^|;)h=([^;]+)/.exec(sigHeader)![1].toLowerCase().split(':');
     for (const name of ['from', 'to', 'subject', 'date', 'message-id', 'tls-report-domain', 'tls-report-submitter']) assert.ok(h.includes(name), `h= has ${name}`);
     assert.ok(dns.queries.some((q) => q.name === pair.dnsName && q.type === 'TXT'), 'the key came from the loopback DNS server');
