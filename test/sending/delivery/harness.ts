@@ -73,12 +73,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(store: Store, opts: { zone?: Zone; settings?: SettingsOverrides; spreadSeconds?: number; random?: () => number; httpsStatuses?: number[] } = {}): Promise<Harness> {
+export async function startHarness(store: Store, opts: { zone?: Zone; settings?: SettingsOverrides; settingsSource?: ReportSettingsSource; spreadSeconds?: number; random?: () => number; httpsStatuses?: number[] } = {}): Promise<Harness> {
   const pair = dkimKeyPair('example.com', 'tlsrpt');
   const dns = await startDnsServer({ [pair.dnsName]: { TXT: [txtStrings(pair.txt)] }, localhost: { A: ['127.0.0.1'] }, ...(opts.zone ?? {}) });
   const sink = await startSmtpSink();
   const https = await startHttpsServer({ statuses: opts.httpsStatuses ?? [200] });
-  const settings = plainSettings(opts.settings);
+  const settings = (opts.settingsSource ?? plainSettings(opts.settings)) as ReturnType<typeof plainSettings>;
   const log = captureLog();
   const now = { t: D0 + 10 * 3600 };
   const resolver = createResolver({ servers: dns.servers, timeoutMs: 500 });

@@ -5,6 +5,8 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { postReport } from '../../../src/sending/delivery/https.js';
 import { startHttpsServer, type TestHttpsServer } from '../../support/https-server.js';
 import { captureLog } from './log-capture.js';
+import { startDnsServer } from '../../support/dns-server.js';
+import { createResolver } from '../../../src/dns/index.js';
 
 const body = gzipSync(JSON.stringify({ 'organization-name': 'x' }));
 const loopbackLookup = async () => ['127.0.0.1'];
@@ -98,10 +100,14 @@ describe('SSRF protection', () => {
     });
   }
 
-  it('refuses a name resolving to loopback, before any connection', async () => {
+  it('refuses a name resolving to loopback (answered by a loopback DNS server), before any connection', async () => {
     server.received.length = 0;
     const cap = captureLog();
-    const r = await postReport(server.url('/tlsrpt', 'receiver.test'), body, { lookup: loopbackLookup, allowPrivateTargets: false, extraCa: server.ca, log: cap.log });
+    const dns = await startDnsServer({ 'receiver.test': { A: ['127.0.0.1'] } });
+    const resolver = createResolver({ servers: dns.servers });
+    const r = await postReport(server.url('/tlsrpt', 'receiver.test'), body, { lookup: (h) => resolver.resolveAddresses(h), allowPrivateTargets: false, extraCa: server.ca, log: cap.log })
+      .finally(() => dns.close());
+    assert.equal(dns.queries.filter((q) => q.name === 'receiver.test').length >= 1, true);
     assert.equal(r.kind, 'permanent');
     assert.match(r.kind === 'permanent' ? r.error : '', /127\.0\.0\.1 is loopback/);
     assert.equal(server.received.length, 0);
