@@ -216,6 +216,8 @@ static void on_async(uv_async_t *h) {
   if (more && !r->closed) uv_async_send(&r->async);
 }
 
+static void on_env_teardown(void *arg);
+
 int ud_thread_start(Receiver *r, uv_loop_t *loop) {
   r->threaded = 1;
   if (r->max_buffered == 0) r->max_buffered = 64u << 20;
@@ -236,12 +238,31 @@ int ud_thread_start(Receiver *r, uv_loop_t *loop) {
   uv_sem_wait(&r->started);
   uv_sem_destroy(&r->started);
   r->thread_started = 1;
+  napi_add_env_cleanup_hook(r->env, on_env_teardown, r);
   return 0;
+}
+
+/* Process / worker teardown with the socket still open: stop the thread before the loop goes
+ * away (it must not uv_async_send to a dead loop); no JS can run any more. */
+static void on_env_teardown(void *arg) {
+  Receiver *r = arg;
+  r->closed = 1;
+  if (!r->thread_started) return;
+  uv_mutex_lock(&r->mu);
+  r->stop = 1;
+  uv_cond_signal(&r->room);
+  uv_mutex_unlock(&r->mu);
+  uint64_t one = 1;
+  ssize_t ignored = write(r->wake_fd, &one, sizeof one);
+  (void)ignored;
+  uv_thread_join(&r->thread);
+  r->thread_started = 0;
 }
 
 /* Stops and joins the thread, then hands what it had received to JS (an orderly shutdown loses nothing it read). */
 void ud_thread_stop(Receiver *r) {
   if (!r->thread_started) return;
+  napi_remove_env_cleanup_hook(r->env, on_env_teardown, r);
   uv_mutex_lock(&r->mu);
   r->stop = 1;
   uv_cond_signal(&r->room);
