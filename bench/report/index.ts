@@ -1,0 +1,135 @@
+/**
+ * @module bench/report — report building and delivery throughput.
+ * 1. One daily window for 100,000 policy domains (two policies, three failure details each,
+ *    the TLSRPT record supplied by the MTA) in a SQLite store: close the windows and build
+ *    every report (read counters, compose RFC JSON, gzip, store report + target). Seconds and
+ *    peak RSS (targets ≤ 10 s, ≤ 512 MB).
+ * 2. Deliver 10,000 built reports (MIME + DKIM + SMTP) to a loopback smtp-server sink: reports/s.
+ * Usage: npm run bench -- report [domains] [deliver]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { pino } from 'pino';
+import { openStore, type Store } from '../../src/store/index.js';
+import { ReportScheduler } from '../../src/sending/scheduler.js';
+import { DeliveryQueue } from '../../src/sending/delivery/queue.js';
+import { createRelayMailer } from '../../src/sending/delivery/mail.js';
+import { createResolver } from '../../src/dns/index.js';
+import type { ReportSettingsSource } from '../../src/sending/delivery/settings-view.js';
+import { startSmtpSink } from '../../test/support/smtp-sink.js';
+
+const DOMAINS = Number(process.argv[2] ?? 100_000);
+const DELIVER = Number(process.argv[3] ?? 10_000);
+const DAY = 86400;
+const START = Date.UTC(2026, 10, 27) / 1000;
+const log = pino({ level: 'error' });
+
+const settings: ReportSettingsSource = {
+  tlsReport: () => ({
+    fromName: 'Report Subsystem', fromAddress: 'noreply-tls@example.com', subject: 'TLS Aggregate Report', orgName: 'Example Org',
+    contactInfo: 'tls@example.com', maxReportSize: 5242880, dkimSignDomain: 'example.com', submitter: 'mx.example.com',
+  }),
+  sendFrequency: () => 'daily',
+  outboundReportSubmitter: () => 'mx.example.com',
+  system: () => ({ domain: 'example.com', hostname: 'mx.example.com' }),
+};
+
+/** Writes the collector's tables directly (the collection path has its own benchmarks). */
+async function seed(store: Store, n: number): Promise<void> {
+  const CH = 500;
+  for (let i = 0; i < n; i += CH) {
+    const ids: number[] = [];
+    await store.db.transaction().execute(async (trx) => {
+      const rows = await trx.insertInto('outbound_window')
+        .values(Array.from({ length: Math.min(CH, n - i) }, (_, k) => ({
+          policy_domain: `d${i + k}.example`, window_start: START, window_end: START + DAY, frequency: 'daily' as const, state: 'open' as const, created_at: START,
+        })))
+        .returning(['id', 'policy_domain']).execute();
+      const policies = [];
+      const failures = [];
+      for (const w of rows) {
+        ids.push(Number(w.id));
+        const d = w.policy_domain;
+        const record = `v=TLSRPTv1; rua=mailto:tlsrpt@${d}`;
+        for (const [fp, policy] of [
+          ['sts', { policyType: 'sts', policyString: ['version: STSv1', 'mode: enforce', `mx: *.${d}`, 'max_age: 604800'], policyDomain: d, mxHost: [`*.${d}`] }],
+          ['tlsa', { policyType: 'tlsa', policyString: ['3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6'], policyDomain: d, mxHost: [] }],
+        ] as const) {
+          policies.push({ window_id: Number(w.id), fingerprint: fp, tlsrpt_record: record, policy_json: JSON.stringify(policy), successful: 1000, failed: 6 });
+          for (let j = 0; j < 3; j++) {
+            failures.push({
+              window_id: Number(w.id), fingerprint: fp, detail_key: `k${j}`, count: j + 1,
+              detail_json: JSON.stringify({ resultType: j === 0 ? 'certificate-expired' : j === 1 ? 'starttls-not-supported' : 'validation-failure', sendingMtaIp: '192.0.2.10', receivingMxHostname: `mx${j}.${d}`, receivingIp: `198.51.100.${j + 1}` }),
+            });
+          }
+        }
+      }
+      await trx.insertInto('outbound_policy').values(policies).execute();
+      for (let k = 0; k < failures.length; k += 1000) await trx.insertInto('outbound_failure').values(failures.slice(k, k + 1000)).execute();
+    });
+  }
+}
+
+function components(store: Store, mailer?: ReturnType<typeof createRelayMailer>, key?: { domain: string; selector: string; privateKey: string }) {
+  const clock = () => START + DAY + 60;
+  const queue = new DeliveryQueue({
+    store, log, clock, random: Math.random, nodeId: 'bench', settings, mailer, dkimKeys: key ? [key] : [],
+    https: { lookup: async () => [], allowPrivateTargets: false },
+  });
+  const scheduler = new ReportScheduler({
+    store, log, clock, random: () => 0, nodeId: 'bench', settings, resolver: createResolver({ servers: ['127.0.0.1:9'] }), queue, spreadSeconds: 0,
+  });
+  return { queue, scheduler };
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-bench-report-'));
+try {
+  // 1. Build.
+  const store = await openStore({ sqlite: path.join(dir, 'build.db') });
+  let t = performance.now();
+  await seed(store, DOMAINS);
+  console.log(`seeded ${DOMAINS} windows (2 policies, 3 failure details each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+  const { scheduler } = components(store);
+  t = performance.now();
+  const closed = await scheduler.closeDueWindows();
+  const built = await scheduler.buildClaimedReports();
+  const buildSeconds = (performance.now() - t) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+  const ok = built.filter((b) => b.state === 'pending').length;
+  if (closed !== DOMAINS || ok !== DOMAINS) throw new Error(`closed ${closed}, built ${ok} of ${DOMAINS}`);
+  console.log(`closed ${closed} windows and built ${ok} reports in ${buildSeconds.toFixed(2)} s (${Math.round(ok / buildSeconds)} reports/s); RSS ${Math.round(rssBefore / 1048576)} MB before, peak ${Math.round(peak / 1048576)} MB`);
+  await store.close();
+
+  // 2. Deliver.
+  const dstore = await openStore({ sqlite: path.join(dir, 'deliver.db') });
+  await seed(dstore, DELIVER);
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = { domain: 'example.com', selector: 'tlsrpt', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+  const sink = await startSmtpSink({ keep: false });
+  const mailer = createRelayMailer({ host: '127.0.0.1', port: sink.port, secure: false, maxConnections: 8 });
+  const d = components(dstore, mailer, key);
+  await d.scheduler.closeDueWindows();
+  await d.scheduler.buildClaimedReports();
+  t = performance.now();
+  const attempts = await d.queue.runDue({ force: true, concurrency: 16, limit: 1000 });
+  const deliverSeconds = (performance.now() - t) / 1000;
+  const sent = attempts.filter((a) => a.state === 'sent').length;
+  mailer.close();
+  await sink.close();
+  await dstore.close();
+  if (sent !== DELIVER || sink.received.length !== DELIVER) throw new Error(`sent ${sent}, sink got ${sink.received.length} of ${DELIVER}`);
+  console.log(`delivered ${sent} DKIM-signed report mails to a loopback SMTP sink in ${deliverSeconds.toFixed(2)} s`);
+
+  console.log(`RESULT build_seconds ${buildSeconds.toFixed(2)} s`);
+  console.log(`RESULT build_peak_rss_mb ${Math.round(peak / 1048576)} MB`);
+  console.log(`RESULT deliver_reports_per_s ${Math.round(sent / deliverSeconds)} 1/s`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
