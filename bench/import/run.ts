@@ -1,7 +1,7 @@
 /**
  * @module bench/import/run — the measured side of bench/import, in its own process so the
  * generator's memory does not count: imports a maildir exactly as `tlsrpt import` does
- * (configured ingestor with DKIM over the configured DNS, SQLite store, 8 in flight) and
+ * (configured ingestor with DKIM over the configured DNS, SQLite store, 32 in flight) and
  * prints one JSON line with counts, reports/s and RSS at 25/50/100 % of the inputs.
  *
  *   node --import tsx bench/import/run.ts CONFIG MAILDIR COUNT
@@ -12,12 +12,12 @@ import { log } from '../../src/log.js';
 import { createConfiguredIngestor, DEFAULT_INBOUND } from '../../src/receiving/sources/index.js';
 import { importPaths } from '../../src/receiving/sources/import.js';
 
-const [cfgFile, maildir, countArg, threadsArg] = process.argv.slice(2);
+const [cfgFile, maildir, countArg, threadsArg, concurrencyArg] = process.argv.slice(2);
 const count = Number(countArg);
 const config = loadConfig(cfgFile);
 const quiet = log.child({}, { level: 'warn' });
 const store = await openStore(config.store, { log: quiet });
-const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings: { inbound: () => DEFAULT_INBOUND }, analysisThreads: Number(threadsArg ?? 2) });
+const ingestor = createConfiguredIngestor({ config, log: quiet, store, settings: { inbound: () => DEFAULT_INBOUND }, analysisThreads: Number(threadsArg ?? 2), groupCommit: process.env.BENCH_GROUP_COMMIT !== '0' });
 
 const mb = (n: number) => Math.round(n / 1048576);
 let peak = process.memoryUsage().rss;
@@ -29,7 +29,7 @@ const cpu0 = process.cpuUsage();
 const summary = await importPaths([maildir], {
   ingestor,
   maxInputBytes: 50 * 1024 * 1024,
-  concurrency: 8,
+  concurrency: Number(concurrencyArg ?? 32),
   onInput: (_s, _o, s) => {
     if (!marks.has(s.inputs)) return;
     const rss = process.memoryUsage.rss();

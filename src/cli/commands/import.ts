@@ -18,7 +18,7 @@ export function register(program: Command): void {
   withJson(withConfig(program.command('import')))
     .description('store TLS reports from files, folders (recursive), maildirs and mbox files (.json, .json.gz, .zip, .eml)')
     .argument('<path...>', 'files, folders, maildirs or mbox files')
-    .option('--concurrency <n>', 'inputs processed at the same time', '8')
+    .option('--concurrency <n>', 'inputs processed at the same time (their bytes held at once are capped at 64 MiB)', '32')
     .option('--threads <n>', 'worker threads for extraction, parsing and DKIM (default: cores - 1; 0 = none)')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .option('-v, --verbose', 'log every report (JSON lines on stderr)')

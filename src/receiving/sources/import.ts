@@ -20,8 +20,10 @@ export interface ImportSummary {
 export interface ImportOptions {
   ingestor: Ingestor;
   maxInputBytes: number;
-  /** Inputs processed at the same time (default 8): overlaps file reads, DNS and store writes. */
+  /** Inputs processed at the same time (default 32): overlaps reads, DNS and analysis, and lets store writes share a transaction. */
   concurrency?: number;
+  /** Bytes of input held at once across everything in flight (default 64 MiB): memory stays bounded even with large inputs. */
+  maxBytesInFlight?: number;
   maxProblems?: number;
   /** Called after each input (files and mbox messages) with the running summary. */
   onInput?: (source: string, outcomes: IngestOutcome[], summary: ImportSummary) => void;
@@ -51,6 +53,18 @@ export async function importPaths(paths: readonly string[], opts: ImportOptions)
   };
 
   const inputs = walkInputs(paths, { maxInputBytes: opts.maxInputBytes });
+  const budget = opts.maxBytesInFlight ?? 64 * 1024 * 1024;
+  let bytesInFlight = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async (n: number) => {
+    // One input is always allowed, however large (it is within maxInputBytes already).
+    while (bytesInFlight > 0 && bytesInFlight + n > budget) await new Promise<void>((r) => waiting.push(r));
+    bytesInFlight += n;
+  };
+  const release = (n: number) => {
+    bytesInFlight -= n;
+    waiting.splice(0).forEach((w) => w());
+  };
   // Workers pull from one generator; an async generator serialises next() calls itself.
   const worker = async () => {
     for (;;) {
@@ -61,11 +75,17 @@ export async function importPaths(paths: readonly string[], opts: ImportOptions)
         record(item.source, [{ status: item.status, code: item.code, reason: item.reason }]);
         continue;
       }
-      const outcomes = await opts.ingestor.ingest(item.bytes, { channel: 'file', peer: item.source, source: item.source, receivedAt: now() });
-      record(item.source, outcomes);
+      const size = item.bytes.byteLength;
+      await acquire(size);
+      try {
+        const outcomes = await opts.ingestor.ingest(item.bytes, { channel: 'file', peer: item.source, source: item.source, receivedAt: now() });
+        record(item.source, outcomes);
+      } finally {
+        release(size);
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 32) }, worker));
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;
 }

@@ -15,6 +15,8 @@ import { createIngestor, receivingOptions, type Ingestor } from '../ingest.js';
 import { createSmtpListener } from './smtp.js';
 import { createImapPoller, ImapAccountConfig } from './imap.js';
 import { createAnalysePool } from './analyse-pool.js';
+import { createSaveQueue } from './save-queue.js';
+import type { InboundReportInput } from '../inbound-store.js';
 
 /** What the receiving side reads from the settings (SettingsService.inbound()). */
 export interface InboundSettingsSource {
@@ -32,12 +34,15 @@ export interface ReceivingComponent { name: string; start(): Promise<void>; stop
  * @example
  * const ingestor = createConfiguredIngestor({ config, log, store, settings });
  */
-export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource; analysisThreads?: number }): Ingestor & { close(): Promise<void> } {
+export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource; analysisThreads?: number; groupCommit?: boolean }): Ingestor & { close(): Promise<void> } {
   const servers = deps.config.dns?.servers?.length ? deps.config.dns.servers : undefined;
   const dns = createResolver(servers ? { servers } : {});
   const limits = () => ({ maxDecompressedBytes: (deps.settings ?? { inbound: () => DEFAULT_INBOUND }).inbound().maxSize || DEFAULT_LIMITS.maxDecompressedBytes });
   const pool = deps.analysisThreads ? createAnalysePool({ threads: deps.analysisThreads, dnsServers: servers, limits }) : undefined;
+  // Group commit: concurrent saves share one transaction (see save-queue.ts).
+  const queue = deps.groupCommit === false ? undefined : createSaveQueue(deps.store);
   const ingestor = createIngestor({
+    ...(queue ? { save: (_store: Store, input: InboundReportInput) => queue.save(input) } : {}),
     store: deps.store,
     log: deps.log,
     options: receivingOptions(deps.config),
