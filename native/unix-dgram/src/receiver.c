@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -271,6 +272,13 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   if (resolve_id(env, argv[1], "owner", 0, &uid) || resolve_id(env, argv[1], "group", 1, &gid)) return NULL;
 
   if (remove_stale(env, addr.sun_path, &addr) != 0) return NULL;
+  /* the queue length a socket gets is the sysctl's value when it is created: read it now */
+  int qlen = -1;
+  FILE *qf = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
+  if (qf != NULL) {
+    if (fscanf(qf, "%d", &qlen) != 1) qlen = -1;
+    fclose(qf);
+  }
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return ud_throw_errno(env, errno, "socket", NULL);
   if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
@@ -311,6 +319,11 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   r->array_mode = array_mode != 0;
   r->arena_size = r->array_mode ? r->max_size : (size_t)arena + r->max_size;
   r->wake_fd = -1;
+  r->qlen = qlen;
+  /* a quarter of the time the queue takes to fill at 250,000 datagrams/s; none below 50 µs */
+  r->coalesce_us = qlen > 0 ? (long)(qlen + 1) * 1000000L / 250000L / 4 : 0;
+  if (r->coalesce_us < 50) r->coalesce_us = 0;
+  if (r->coalesce_us > 500) r->coalesce_us = 500;
   if (threaded && !r->array_mode) {
     /* one chunk of the receive thread = one JS call: the arena holds a whole chunk */
     r->threaded = 1;
@@ -431,6 +444,8 @@ napi_value ud_receiver_info(napi_env env, napi_callback_info info) {
   SET_NUM("batch", r->batch);
   SET_NUM("maxSize", r->max_size);
   SET_NUM("bufferedBytes", buffered);
+  SET_NUM("queueLength", r->qlen + 1);
+  SET_NUM("coalesceMicros", r->coalesce_us);
   if (r->threaded && !r->closed) uv_mutex_unlock(&r->mu);
   napi_get_boolean(env, r->threaded != 0, &v);
   napi_set_named_property(env, o, "threaded", v);

@@ -55,6 +55,8 @@ typedef struct Receiver {
   int stop;
   int thread_started;
   int realtime, realtime_on;
+  long coalesce_us; /* pause after an emptying drain, from the socket's queue length */
+  int qlen;
   uv_sem_t started;
   struct Chunk *head, *tail;
   size_t buffered_bytes, max_buffered;

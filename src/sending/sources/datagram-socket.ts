@@ -46,6 +46,10 @@ export interface ReceiverInfo {
   maxSize: number;
   /** Threaded mode: bytes received by the thread and not yet handed to JS. */
   bufferedBytes: number;
+  /** The kernel queue of this socket (max_dgram_qlen + 1 when it was created; 0 if unknown). */
+  queueLength: number;
+  /** Threaded mode: pause after emptying the queue, to take the next datagrams in one wake-up (0 with short queues). */
+  coalesceMicros: number;
   threaded: boolean;
   /** The receive thread runs SCHED_FIFO (asked for and granted). */
   realtime: boolean;
