@@ -70,6 +70,10 @@ void ud_call_js(Receiver *r, napi_ref fn_ref, size_t argc, napi_value *argv);
 void ud_report_error(Receiver *r, int err, const char *syscall);
 void ud_deliver(Receiver *r, uint32_t count, napi_value array);
 
+/* socket_file.c */
+int ud_resolve_id(napi_env env, napi_value opts, const char *name, int is_group, long *out);
+int ud_remove_stale(napi_env env, const char *path, const struct sockaddr_un *addr);
+
 /* thread.c */
 int ud_thread_start(Receiver *r, uv_loop_t *loop);
 void ud_thread_stop(Receiver *r);
