@@ -151,6 +151,27 @@ describe('SMTP listener limits and relaying', () => {
     await l.stop();
   });
 
+  it('offers STARTTLS with the configured certificate, and report mail arrives over it', async () => {
+    const { testCa } = await import('../support/https-server.js');
+    const nodemailer = (await import('nodemailer')).default;
+    const ca = testCa();
+    const seen: string[] = [];
+    const ingestor: Ingestor = { ingest: async () => { seen.push('x'); return [{ status: 'imported', id: 1, reportId: 'r' }]; } };
+    const l = await listener(ingestor, { tls: { key: ca.keyPem, cert: ca.certPem } });
+    try {
+      const c = await rawSmtp(l.port);
+      assert.match((await c.cmd('EHLO c')).text, /STARTTLS/);
+      c.close();
+      const t = nodemailer.createTransport({ host: '127.0.0.1', port: l.port, secure: false, requireTLS: true, tls: { ca: ca.caPem, servername: 'localhost' } });
+      const info = await t.sendMail({ envelope: { from: 'r@s.example', to: ['postmaster@example.org'] }, raw: reportMail() });
+      assert.match(String(info.response), /^250 /);
+      assert.equal(seen.length, 1);
+      t.close();
+    } finally {
+      await l.stop();
+    }
+  });
+
   it('relays other recipients onward; forwards report mail only when inboundReportForwarding', async () => {
     let forwarding = false;
     const seen: string[] = [];
