@@ -46,22 +46,37 @@ export function isoSeconds(unix: number): string {
  * A unique report-id: the window start, the policy domain and 64 random bits, e.g.
  * `2026-11-27T00:00:00Z_example.net_3f2a9c01b7d4e655`. `random` is injectable for golden tests.
  */
-export function newReportId(policyDomain: string, windowStart: number, random: () => Buffer = () => randomBytes(8)): { reportId: string; uniqueId: string } {
+export function newReportId(policyDomain: string, windowStart: number, random: () => Buffer = random8): { reportId: string; uniqueId: string } {
   const uniqueId = random().toString('hex');
   return { reportId: `${isoSeconds(windowStart)}_${policyDomain}_${uniqueId}`, uniqueId };
 }
 
 /** Stable order: policies by type, domain and text; details by count (largest first), then by content. */
 function sortPolicies(policies: WindowPolicyCounts[]): WindowPolicyCounts[] {
-  const key = (p: Policy) => JSON.stringify([p.policyType, p.policyDomain, p.policyString, p.mxHost]);
-  return [...policies].sort((a, b) => (key(a.policy) < key(b.policy) ? -1 : key(a.policy) > key(b.policy) ? 1 : 0));
+  if (policies.length < 2) return policies;
+  const keyed = policies.map((p) => ({ p, k: JSON.stringify([p.policy.policyType, p.policy.policyDomain, p.policy.policyString, p.policy.mxHost]) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((x) => x.p);
 }
 
-function detailOrder(a: FailureDetail, b: FailureDetail): number {
-  if (a.failedSessionCount !== b.failedSessionCount) return b.failedSessionCount - a.failedSessionCount;
-  const ka = JSON.stringify(a);
-  const kb = JSON.stringify(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+function sortDetails(details: FailureDetail[]): FailureDetail[] {
+  const live = details.filter((d) => d.failedSessionCount > 0);
+  if (live.length < 2) return live;
+  const keyed = live.map((d) => ({ d, k: JSON.stringify(d) }));
+  keyed.sort((a, b) => b.d.failedSessionCount - a.d.failedSessionCount || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((x) => x.d);
+}
+
+// Random bytes for report ids drawn in blocks: one getrandom call per 1,024 reports.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function random8(): Buffer {
+  if (poolAt + 8 > pool.length) {
+    pool = randomBytes(8192);
+    poolAt = 0;
+  }
+  poolAt += 8;
+  return pool.subarray(poolAt - 8, poolAt);
 }
 
 /**
@@ -81,7 +96,7 @@ export function buildReport(a: {
   const results: PolicyResult[] = sorted.map((p) => ({
     policy: p.policy,
     summary: { totalSuccessfulSessionCount: p.successful, totalFailureSessionCount: p.failed },
-    failureDetails: p.failureDetails.filter((d) => d.failedSessionCount > 0).sort(detailOrder),
+    failureDetails: sortDetails(p.failureDetails),
   }));
   const report: TlsReport = {
     organizationName: a.identity.organizationName,
@@ -167,7 +182,7 @@ export function composeReport(
   window: ReportWindow,
   settings: ReportSettingsSource,
   log: Logger,
-  random: () => Buffer = () => randomBytes(8),
+  random: () => Buffer = random8,
 ): ComposedReport {
   const { reportId, uniqueId } = newReportId(window.policyDomain, window.windowStart, random);
   const values = checkedReportValues(settings, {

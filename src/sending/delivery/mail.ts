@@ -132,7 +132,7 @@ export async function signReportMessage(raw: Buffer, key: DkimKey, signTime: Dat
   } as never);
   if (result.errors?.length) {
     const e = result.errors[0] as { error?: Error; message?: string };
-    throw new Error(`DKIM signing with ${selector}._domainkey.${domain} failed: ${e.error?.message ?? e.message ?? String(e)}`);
+    throw new Error(`DKIM signing with ${selector}._domainkey.${domain} failed: ${e.error?.message ?? e.message ?? JSON.stringify(e)}`);
   }
   if (!/^DKIM-Signature:/i.test(result.signatures)) throw new Error(`DKIM signing with ${selector}._domainkey.${domain} produced no signature`);
   return Buffer.concat([Buffer.from(result.signatures), raw]);
