@@ -39,8 +39,15 @@ export interface BuiltReport {
 
 /** RFC 3339 UTC with seconds precision and `Z`. */
 export function isoSeconds(unix: number): string {
-  return new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // A day's reports all share the same few instants: remember the last ones.
+  const hit = isoCache.get(unix);
+  if (hit !== undefined) return hit;
+  const iso = new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (isoCache.size >= 64) isoCache.clear();
+  isoCache.set(unix, iso);
+  return iso;
 }
+const isoCache = new Map<number, string>();
 
 /**
  * A unique report-id: the window start, the policy domain and 64 random bits, e.g.

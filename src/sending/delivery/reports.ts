@@ -47,7 +47,7 @@ export async function listReports(store: Store, f: ReportFilter = {}): Promise<R
   const limit = Math.min(1000, Math.max(1, f.limit ?? 100));
   let q = store.db.selectFrom('outbound_report')
     .select(['id', 'report_id', 'policy_domain', 'window_start', 'window_end', 'state', 'reason', 'due_at', 'created_at', 'record_source', 'trimmed_details'])
-    .select((eb) => eb.fn('length', [eb.ref('json')]).as('bytes'));
+    .select('json_bytes as bytes');
   if (f.policyDomain) q = q.where('policy_domain', '=', f.policyDomain.toLowerCase().replace(/\.$/, ''));
   if (f.states?.length) q = q.where('state', 'in', f.states);
   if (f.beforeId) q = q.where('id', '<', f.beforeId);

@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>, kind: StoreKind): Promise<void> {
     .addColumn('window_start', epoch, (c) => c.notNull())
     .addColumn('window_end', epoch, (c) => c.notNull())
     .addColumn('report_id', 'text')
-    .addColumn('json', 'text')
+    .addColumn('json_bytes', epoch)
     .addColumn('gz', pg ? 'bytea' : 'blob')
     .addColumn('file_name', 'text')
     .addColumn('state', 'text', (c) => c.notNull())

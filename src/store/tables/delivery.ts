@@ -25,8 +25,9 @@ export interface OutboundReportTable {
   window_end: number;
   /** The RFC `report-id`; null until built. */
   report_id: string | null;
-  /** Serialized RFC JSON (exactly what the receivers get, before gzip). */
-  json: string | null;
+  /** Size of the serialized RFC JSON in bytes (what maxReportSize limits). */
+  json_bytes: number | null;
+  /** The gzip-compressed RFC JSON, exactly the bytes every target receives (RFC 8460 §5.2). */
   gz: ColumnType<Buffer | null, Buffer | Uint8Array | null, Buffer | Uint8Array | null>;
   file_name: string | null;
   state: OutboundReportState;
