@@ -19,8 +19,11 @@ export function register(outbound: Command): void {
       const store = await openStore(config.store);
       try {
         const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
-        if (opts.json) process.stdout.write(`${JSON.stringify({ windows: windows.map(windowToJson) })}\n`);
-        else process.stdout.write(renderWindows(windows));
+        // Built reports with each target's delivery state (delivery area).
+        const { listReports, renderReports, reportViewToJson } = await import('../../../sending/delivery/reports.js');
+        const reports = await listReports(store, opts.domain ? { policyDomain: opts.domain } : {});
+        if (opts.json) process.stdout.write(`${JSON.stringify({ windows: windows.map(windowToJson), reports: reports.map(reportViewToJson) })}\n`);
+        else process.stdout.write(`${renderWindows(windows)}\nreports (newest first):\n${renderReports(reports)}`);
       } finally {
         await store.close();
       }
