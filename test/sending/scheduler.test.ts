@@ -60,6 +60,30 @@ forEachStore('scheduler', (open) => {
     }
   });
 
+  it('wakes up at the next window end, due time or retry time', async () => {
+    const store = await open();
+    const h = await startHarness(store, { spreadSeconds: 600, random: () => 0.5, httpsStatuses: [500] });
+    try {
+      assert.equal(await h.scheduler.nextWakeIn(), 30, 'nothing to do: the longest sleep');
+      h.aggregator.add(stsOutcome('wake.example', false, `v=TLSRPTv1; rua=${h.https.url('/x', 'localhost')}`));
+      await h.aggregator.flush();
+      h.now.t = D0 + DAY - 10;
+      assert.equal(await h.scheduler.nextWakeIn(), 10, 'the window ends in 10 s');
+      h.now.t = D0 + DAY;
+      await h.scheduler.tick();
+      assert.equal(await h.scheduler.nextWakeIn(), 30, 'due in 300 s: capped');
+      h.now.t = D0 + DAY + 290;
+      assert.equal(await h.scheduler.nextWakeIn(), 10, 'due in 10 s');
+      h.now.t = D0 + DAY + 300;
+      const r = await h.scheduler.tick();
+      assert.equal(r.attempts[0].state, 'retrying');
+      h.now.t += 50;
+      assert.equal(await h.scheduler.nextWakeIn(), 10, 'the retry is 60 s after the attempt');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('looks up _smtp._tls in DNS when the MTA sent no record, caching it by TTL; no record → dropped and counted', async () => {
     const store = await open();
     const h = await startHarness(store, {

@@ -88,7 +88,8 @@ export class DeliveryQueue {
       .innerJoin('outbound_report as r', 'r.id', 't.outbound_report_id')
       .where('t.state', 'in', ACTIVE)
       .where('r.state', '=', 'pending')
-      .select((eb) => eb.fn.min(eb.fn('max', [eb.ref('t.next_attempt_at'), eb.ref('r.due_at')]) as never).as('at'))
+      // CASE, not max(a, b): two-argument max is SQLite's, PostgreSQL spells it GREATEST.
+      .select((eb) => eb.fn.min(eb.case().when('t.next_attempt_at', '>', eb.ref('r.due_at')).then(eb.ref('t.next_attempt_at')).else(eb.ref('r.due_at')).end()).as('at'))
       .executeTakeFirst();
     const at = (r as { at?: number | null } | undefined)?.at;
     return at === null || at === undefined ? undefined : Number(at);
