@@ -84,6 +84,23 @@ forEachStore('scheduler', (open) => {
     }
   });
 
+  it('start() runs on its own until stop(): an overdue window is sent without anyone calling tick', async () => {
+    const store = await open();
+    const h = await startHarness(store);
+    try {
+      h.aggregator.add(stsOutcome('auto.example', false, 'v=TLSRPTv1; rua=mailto:r@auto.example'));
+      await h.aggregator.flush();
+      h.now.t = D0 + DAY + 5;
+      h.scheduler.start();
+      for (let i = 0; i < 100 && h.sink.received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await h.scheduler.stop();
+      assert.equal(h.sink.received.length, 1);
+      assert.equal(h.log.find('scheduler tick failed').length, 0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('looks up _smtp._tls in DNS when the MTA sent no record, caching it by TTL; no record → dropped and counted', async () => {
     const store = await open();
     const h = await startHarness(store, {
