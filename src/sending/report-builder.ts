@@ -69,8 +69,15 @@ function sortPolicies(policies: WindowPolicyCounts[]): WindowPolicyCounts[] {
 function sortDetails(details: FailureDetail[]): FailureDetail[] {
   const live = details.filter((d) => d.failedSessionCount > 0);
   if (live.length < 2) return live;
-  const keyed = live.map((d) => ({ d, k: JSON.stringify(d) }));
-  keyed.sort((a, b) => b.d.failedSessionCount - a.d.failedSessionCount || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  // The content key is only needed to order equal counts; most rows never need it.
+  const keyed = live.map((d) => ({ d, k: '' }));
+  const key = (x: { d: FailureDetail; k: string }) => (x.k ||= JSON.stringify(x.d));
+  keyed.sort((a, b) => {
+    if (a.d.failedSessionCount !== b.d.failedSessionCount) return b.d.failedSessionCount - a.d.failedSessionCount;
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
   return keyed.map((x) => x.d);
 }
 

@@ -9,7 +9,7 @@ import type { WindowContents } from '../windows.js';
 
 export type { WindowContents };
 
-/** The windows with these ids, with their policies and failure details (largest count first). */
+/** The windows with these ids, with their policies and failure details (in no particular order). */
 export async function readWindows(store: Store, ids: number[]): Promise<Map<number, WindowContents>> {
   const out = new Map<number, WindowContents>();
   for (let i = 0; i < ids.length; i += 500) {
@@ -18,7 +18,7 @@ export async function readWindows(store: Store, ids: number[]): Promise<Map<numb
     const [windows, policies, failures] = await Promise.all([
       store.db.selectFrom('outbound_window').selectAll().where('id', 'in', chunk).execute(),
       store.db.selectFrom('outbound_policy').selectAll().where('window_id', 'in', chunk).orderBy('window_id').orderBy('fingerprint').execute(),
-      store.db.selectFrom('outbound_failure').selectAll().where('window_id', 'in', chunk).execute(),
+      store.db.selectFrom('outbound_failure').select(['window_id', 'fingerprint', 'detail_json', 'count']).where('window_id', 'in', chunk).execute(),
     ]);
     for (const w of windows) {
       out.set(Number(w.id), {
@@ -39,7 +39,7 @@ export async function readWindows(store: Store, ids: number[]): Promise<Map<numb
       const w = out.get(Number(p.window_id));
       if (!w) continue;
       const details = byPolicy.get(`${p.window_id}\0${p.fingerprint}`) ?? [];
-      details.sort((a, b) => b.failedSessionCount - a.failedSessionCount || a.resultType.localeCompare(b.resultType));
+      // Not sorted here: the report builder puts details in their final order anyway.
       w.policies.push({
         fingerprint: p.fingerprint,
         ...(p.tlsrpt_record != null ? { tlsrptRecord: p.tlsrpt_record } : {}),
