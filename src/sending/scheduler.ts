@@ -137,7 +137,9 @@ export class ReportScheduler {
         const due = trx.selectFrom('outbound_window').select('id')
           .where('state', '=', 'open')
           .$if(!opts.force, (q) => q.where('window_end', '<=', now))
-          .orderBy('window_end').orderBy('id')
+          // Oldest first, straight from the (state, window_end) index: a tie-break on id would
+          // sort every window of the day for each batch.
+          .orderBy('window_end')
           .limit(BATCH)
           // A collector flush holds the row FOR SHARE while it counts into it; skip such a
           // window now and close it on the next tick, after the flush committed.
