@@ -9,9 +9,9 @@ export function register(program: Command): void {
       const { log } = await import('../../log.js');
       const { startService } = await import('../../service.js');
       const { config, file } = configFrom(opts);
-      log.info({ config: file ?? '(built-in defaults)' }, 'tlsrpt-hub starting');
-      const svc = await startService(config, log);
-      await new Promise<void>((resolve) => {
+      // The handlers go in before anything starts: a signal that arrives while the service is
+      // still starting (its "listening" line is already out) must stop it cleanly, not kill it.
+      const signalled = new Promise<void>((resolve) => {
         const onSignal = (sig: string) => {
           log.info({ signal: sig }, 'shutting down');
           process.off('SIGINT', onSignal);
@@ -21,6 +21,9 @@ export function register(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
+      log.info({ config: file ?? '(built-in defaults)' }, 'tlsrpt-hub starting');
+      const svc = await startService(config, log);
+      await signalled;
       await svc.stop();
       log.info('stopped');
     });
