@@ -2,7 +2,8 @@
 import { POLICY_TYPES, RESULT_TYPES, type PolicyType, type ResultType } from './types.js';
 
 // libtlsrpt (sys4, used by Postfix) reports policy types and failures as integers over its
-// datagram protocol: tlsrpt_policy_type_t and tlsrpt_failure_t in tlsrpt.h.
+// datagram protocol: tlsrpt_policy_type_t and tlsrpt_failure_t in tlsrpt.h. The numbering is
+// libtlsrpt's own (2xx TLS negotiation, 3xx policy), not the RFC 8460 §4.3 registry order.
 const POLICY_BY_CODE: ReadonlyMap<number, PolicyType> = new Map([
   [1, 'tlsa'],
   [2, 'sts'],
@@ -12,17 +13,16 @@ const POLICY_BY_CODE: ReadonlyMap<number, PolicyType> = new Map([
 const RESULT_BY_CODE: ReadonlyMap<number, ResultType> = new Map([
   [201, 'starttls-not-supported'],
   [202, 'certificate-host-mismatch'],
-  [203, 'certificate-expired'],
-  [204, 'certificate-not-trusted'],
+  [203, 'certificate-not-trusted'],
+  [204, 'certificate-expired'],
   [205, 'validation-failure'],
-  [301, 'tlsa-invalid'],
-  [302, 'dnssec-invalid'],
-  [303, 'dane-required'],
-  [304, 'sts-policy-fetch-error'],
-  [305, 'sts-policy-invalid'],
-  [306, 'sts-webpki-invalid'],
+  [301, 'sts-policy-fetch-error'],
+  [302, 'sts-policy-invalid'],
+  [303, 'sts-webpki-invalid'],
+  [304, 'tlsa-invalid'],
+  [305, 'dnssec-invalid'],
+  [306, 'dane-required'],
 ]);
-
 const CODE_BY_POLICY = new Map([...POLICY_BY_CODE].map(([k, v]) => [v, k]));
 const CODE_BY_RESULT = new Map([...RESULT_BY_CODE].map(([k, v]) => [v, k]));
 const REGISTERED_RESULTS = new Set(RESULT_TYPES);

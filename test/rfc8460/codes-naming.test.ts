@@ -14,10 +14,19 @@ describe('codes', () => {
     assert.equal(policyTypeToCode('other'), undefined);
   });
   it('maps libtlsrpt failure codes to the 11 registered result types', () => {
-    const codes = [201, 202, 203, 204, 205, 301, 302, 303, 304, 305, 306];
-    assert.deepEqual(codes.map(resultTypeFromCode), [...RESULT_TYPES]);
+    // tlsrpt.h (tlsrpt_failure_t) — libtlsrpt's numbering, not the RFC 8460 §4.3 registry order.
+    const byCode: [number, string][] = [
+      [201, 'starttls-not-supported'], [202, 'certificate-host-mismatch'], [203, 'certificate-not-trusted'],
+      [204, 'certificate-expired'], [205, 'validation-failure'], [301, 'sts-policy-fetch-error'],
+      [302, 'sts-policy-invalid'], [303, 'sts-webpki-invalid'], [304, 'tlsa-invalid'], [305, 'dnssec-invalid'],
+      [306, 'dane-required'],
+    ];
+    for (const [n, t] of byCode) {
+      assert.equal(resultTypeFromCode(n), t, String(n));
+      assert.equal(resultTypeToCode(t), n, t);
+    }
+    assert.deepEqual(new Set(byCode.map(([, t]) => t)), new Set(RESULT_TYPES));
     for (const n of [0, 200, 206, 300, 307, 901, 902, 999]) assert.equal(resultTypeFromCode(n), undefined);
-    for (const [i, t] of RESULT_TYPES.entries()) assert.equal(resultTypeToCode(t), codes[i]);
     assert.equal(RESULT_TYPES.length, 11);
     assert.equal(isRegisteredResultType('Other'), false);
   });

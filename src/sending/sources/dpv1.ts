@@ -19,6 +19,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { domainToASCII } from 'node:url';
+import { policyTypeFromCode, resultTypeFromCode } from '../../rfc8460/codes.js';
 import type { FailureDetail, Policy, PolicyType } from '../../rfc8460/types.js';
 import type { AppliedPolicy, TlsSessionOutcome } from '../event.js';
 
@@ -47,22 +48,8 @@ export type Dpv1Result =
   | { ok: true; outcome: TlsSessionOutcome; unsupportedDpv?: string }
   | { ok: false; reason: Dpv1RejectReason; detail: string; unsupportedDpv?: string };
 
-// libtlsrpt tlsrpt.h: tlsrpt_policy_type_t and tlsrpt_failure_t. The wire protocol's own table
-// (901 TLSRPT_UNFINISHED_POLICY is library-internal: no RFC 8460 §4.3 result type).
-const POLICY_TYPE: Record<number, PolicyType> = { 1: 'tlsa', 2: 'sts', 9: 'no-policy-found' };
-const RESULT_TYPE: Record<number, string> = {
-  201: 'starttls-not-supported',
-  202: 'certificate-host-mismatch',
-  203: 'certificate-not-trusted',
-  204: 'certificate-expired',
-  205: 'validation-failure',
-  301: 'sts-policy-fetch-error',
-  302: 'sts-policy-invalid',
-  303: 'sts-webpki-invalid',
-  304: 'tlsa-invalid',
-  305: 'dnssec-invalid',
-  306: 'dane-required',
-};
+// libtlsrpt's numeric codes come from the one table in rfc8460/codes (tlsrpt.h); 901
+// TLSRPT_UNFINISHED_POLICY is library-internal and maps to nothing: counted as invalid.
 
 class Reject {
   constructor(readonly reason: Dpv1RejectReason, readonly detail: string) {}
@@ -111,7 +98,7 @@ function failureDetail(raw: unknown, where: Where): Omit<FailureDetail, 'failedS
   if (!isObject(raw)) throw new Reject('bad-policies', `${where()} is not an object`);
   const c = raw.c;
   if (typeof c !== 'number') throw new Reject('unknown-result-type', `${where()}.c is ${JSON.stringify(c) ?? 'absent'}, expected a libtlsrpt failure code`);
-  const resultType = RESULT_TYPE[c];
+  const resultType = resultTypeFromCode(c);
   if (resultType === undefined) throw new Reject('unknown-result-type', `${where()}.c ${c} is no RFC 8460 result type${c === 901 ? ' (libtlsrpt internal "unfinished policy")' : ''}`);
   const d: Omit<FailureDetail, 'failedSessionCount'> = { resultType };
   const s = optionalString(raw, 's', where);
@@ -132,7 +119,7 @@ function failureDetail(raw: unknown, where: Where): Omit<FailureDetail, 'failedS
 function appliedPolicy(raw: unknown, recipientDomain: string, where: Where): AppliedPolicy {
   if (!isObject(raw)) throw new Reject('bad-policies', `${where()} is not an object`);
   const code = raw['policy-type'];
-  const policyType = typeof code === 'number' ? POLICY_TYPE[code] : undefined;
+  const policyType = typeof code === 'number' ? policyTypeFromCode(code) : undefined;
   if (policyType === undefined) throw new Reject('unknown-policy-type', `${where()}.policy-type is ${JSON.stringify(code) ?? 'absent'}, expected 1 (tlsa), 2 (sts) or 9 (no-policy-found)`);
   const rawDomain = raw['policy-domain'];
   let policyDomain = recipientDomain;
