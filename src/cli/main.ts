@@ -10,22 +10,16 @@ const program = new Command('tlsrpt')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const name of COMMANDS) {
-  let mod: { register(p: Command): void };
-  try {
-    mod = await import(`./commands/${name}.js`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`commands/${name}.`)) continue;
-    throw e;
-  }
-  mod.register(program);
-}
+// Every subcommand module is loaded up front, but each imports its heavy parts (store, service)
+// only inside its action, so `tlsrpt --help` and `tlsrpt parse` start fast.
+const modules = await Promise.all(COMMANDS.map((name) => import(`./commands/${name}.js`) as Promise<{ register(p: Command): void }>));
+for (const mod of modules) mod.register(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
-  const err = e as Error & { code?: string };
-  process.stderr.write(`tlsrpt: ${err.name === 'ConfigError' ? '' : ''}${err.message}\n`);
+  const err = e as Error;
+  process.stderr.write(`tlsrpt: ${err.message}\n`);
   process.exit(2);
 }
