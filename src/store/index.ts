@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import type { Logger } from '../log.js';
 import type { Database, StoreKind } from './schema.js';
 import { migrateToLatest } from './migrate.js';
@@ -82,8 +82,37 @@ function openSqlite(file: string): Store {
   } catch (e) {
     throw new StoreError('sqlite-open', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return { db, kind: 'sqlite', close: once(() => db.destroy()) };
+}
+
+const STATEMENT_CACHE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; the hot paths (journal appends, counter
+ * flushes, report builds) repeat the same few SQL texts thousands of times, and preparing costs
+ * as much as running them. Prepared statements are reused by SQL text (SQLite re-prepares one
+ * itself after a schema change). A statement still being iterated (a streaming query) is busy
+ * and is not handed out again: that caller gets a fresh one.
+ */
+function cachingStatements(sqlite: SqliteDatabase.Database): SqliteDialectConfig['database'] {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(sql: string) {
+      const hit = cache.get(sql);
+      if (hit && !hit.busy) return hit;
+      const stmt = sqlite.prepare(sql);
+      if (!hit) {
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  } as SqliteDialectConfig['database'];
 }
 
 /** The URL without its password, for messages and logs. */
