@@ -4,6 +4,14 @@ import { Command, CommanderError } from 'commander';
 /** One file per subcommand under ./commands, each exporting `register(program)`. */
 const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound'];
 
+// `tlsrpt inbound list | head`: a reader that stops early is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const program = new Command('tlsrpt')
   .description('SMTP TLS Reporting (RFC 8460): send, receive and analyse TLS reports')
   .version('0.1.0')

@@ -154,3 +154,19 @@ describe('tlsrpt record', () => {
     }
   });
 });
+
+describe('output to a pipe', () => {
+  it('a reader that stops early (`| head -1`) ends the command quietly, exit 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const files = readdirSync(FIX).filter((f) => /\.json$/.test(f)).map((f) => path.join(FIX, f));
+    // Many copies so the output outgrows the pipe buffer after the reader has gone.
+    const child = spawn(process.execPath, [BIN, 'parse', '--json', ...Array(40).fill(files).flat()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  });
+});
