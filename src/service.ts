@@ -53,6 +53,12 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     throw e;
   }
   app.route('/', settingsRoutes({ settings }));
+  const { domain } = settings.system();
+  // The domain names us in every report we send (organization-name, From, DKIM by default):
+  // a bare host name there is almost always a forgotten setting, not a choice.
+  if (!domain.includes('.')) {
+    log.warn({ domain }, `SystemSettings.domain is "${domain}" (from this machine's host name), not a domain name: reports would be sent as "${domain}"; set it with: tlsrpt settings set SystemSettings domain example.org`);
+  }
   const ctx: ServiceContext = { config, log, app, store, settings };
   const components: Component[] = [];
   // Areas add their components and routes here, in dependency order.
