@@ -96,12 +96,42 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config file ${file} must hold a JSON object`);
   }
   raw = applyEnv(raw, env);
+  const unknown = unknownSections(raw);
+  if (unknown.length) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${unknown.join('; ')}`);
   const parsed = ServiceConfig.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${issues}`);
   }
   return parsed.data;
+}
+
+/** Every top-level section a config file may hold (the areas read `receiving` and `retention` themselves). */
+export const CONFIG_SECTIONS = [
+  'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention',
+  'TlsReportSettings', 'ReportSettings', 'SystemSettings',
+] as const;
+
+/**
+ * A misspelt section (`colector`) would otherwise be ignored without a word and its defaults
+ * used. Keys starting with `$` or `_` are left alone: JSON has no comments.
+ */
+export function unknownSections(raw: Record<string, unknown>): string[] {
+  const known = new Set<string>(CONFIG_SECTIONS);
+  return Object.keys(raw).filter((k) => !known.has(k) && !/^[$_]/.test(k)).map((k) => {
+    const near = CONFIG_SECTIONS.find((s) => editDistance(s.toLowerCase(), k.toLowerCase()) <= 2);
+    return `${k}: unknown section${near ? ` (did you mean "${near}"?)` : ''}; the sections are ${CONFIG_SECTIONS.join(', ')}`;
+  });
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {

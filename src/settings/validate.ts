@@ -6,7 +6,7 @@
  */
 import { compileSetting, ExprError, fromJson, type Compiled, type CompiledSetting, type ExprHost, type Value } from '../expr/index.js';
 import { FIELDS, isSingletonName, SINGLETONS, type FieldSpec, type SingletonName } from './fields.js';
-import { ServiceConfig } from './config.js';
+import { ServiceConfig, unknownSections } from './config.js';
 
 export interface SettingError {
   /** Dotted path: `TlsReportSettings.sendFrequency.else`. */
@@ -81,7 +81,10 @@ export function validateSingleton(name: SingletonName, value: unknown): SettingE
  */
 export function validateSettingsDocument(doc: unknown): SettingError[] {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [{ field: '(root)', message: 'expected a JSON object' }];
-  const errors: SettingError[] = [];
+  const errors: SettingError[] = unknownSections(doc as Record<string, unknown>).map((m) => {
+    const at = m.indexOf(': ');
+    return { field: m.slice(0, at), message: m.slice(at + 2) };
+  });
   const parsed = ServiceConfig.safeParse(doc);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {

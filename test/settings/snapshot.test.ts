@@ -3,6 +3,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/settings/config.js';
 import { buildSnapshot, machineSystemDefaults, validateSingleton, validateSettingsDocument, type RawSettings } from '../../src/settings/index.js';
 
 /** A logger that keeps its lines, to assert what was logged. */
@@ -215,5 +219,21 @@ describe('validation', () => {
   it('reports service-section errors of a config file too', () => {
     const errors = validateSettingsDocument({ http: { listen: 'nonsense' }, TlsReportSettings: {} });
     assert.equal(errors[0].field, 'http.listen');
+  });
+  it('names a misspelt section instead of ignoring it, and leaves $/_ comment keys alone', () => {
+    const errors = validateSettingsDocument({ colector: { socket: '/run/x.sock' }, _comment: 'mine', $schema: 'x', retention: { inboundDays: 30 } });
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.equal(errors[0].field, 'colector');
+    assert.match(errors[0].message, /unknown section \(did you mean "collector"\?\)/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-config-'));
+    try {
+      const file = path.join(dir, 'tlsrpt.json');
+      writeFileSync(file, JSON.stringify({ http: { listen: '127.0.0.1:1' }, Delivery: { spreadSeconds: 0 } }));
+      assert.throws(() => loadConfig(file, {}), /Delivery: unknown section \(did you mean "delivery"\?\)/);
+      writeFileSync(file, JSON.stringify({ http: { listen: '127.0.0.1:1' }, _note: 'kept' }));
+      assert.equal(loadConfig(file, {}).http.listen, '127.0.0.1:1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
