@@ -6,11 +6,9 @@
  * the policy (`flag`, the default, or `reject`) decides what happens to the rest.
  */
 import { createRequire } from 'node:module';
+import { domainOfContactInfo, organizationalDomain } from '../analysis/org-domain.js';
 
 const require = createRequire(import.meta.url);
-const requireFromMailauth = createRequire(require.resolve('mailauth/lib/tools.js'));
-// tldts is mailauth's own public-suffix library; loading it through mailauth keeps one copy and one version.
-const tldts = requireFromMailauth('tldts') as { getDomain(name: string, opts?: object): string | null };
 
 /**
  * mailauth 4.13.3 turns the key record into a KeyObject (createPublicKey, base64 checks) for
@@ -41,7 +39,6 @@ function installPublicKeyMemo(): void {
 }
 installPublicKeyMemo();
 const { dkimVerify } = require('mailauth/lib/dkim/verify.js') as typeof import('mailauth/lib/dkim/verify.js');
-const TLDTS_OPTS = { allowIcannDomains: true, allowPrivateDomains: true };
 
 /** mailauth's resolver contract (`dns.promises.resolve(name, rrtype)`). */
 export type DkimResolver = (name: string, rrtype: string) => Promise<any>;
@@ -180,30 +177,9 @@ function alignment(signingDomain: string, ids: ReportIdentities): DkimResult['al
   return undefined;
 }
 
-/**
- * The organisational domain (public suffix + one label) of a host name, lower-cased;
- * the name itself when it has no public suffix (e.g. `localhost`, `example.test`).
- */
-export function organizationalDomain(name: string): string {
-  const n = name.trim().replace(/\.$/, '').toLowerCase();
-  return (tldts.getDomain(n, TLDTS_OPTS) ?? n).toLowerCase();
-}
-
-/** The domain in a `contact-info`: of an address, of a URL's host, or the text when it is a domain. */
-export function domainOfContactInfo(contactInfo: string): string | undefined {
-  const text = contactInfo.trim();
-  if (!text) return undefined;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    try {
-      return new URL(text).hostname.toLowerCase() || undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  const at = text.replace(/^mailto:/i, '').split(/[\s,;<>]+/).find((w) => w.includes('@'));
-  if (at) return at.split('@').pop()!.replace(/[>.]+$/, '').toLowerCase() || undefined;
-  return /^[a-z0-9-]+(\.[a-z0-9-]+)+\.?$/i.test(text) ? text.replace(/\.$/, '').toLowerCase() : undefined;
-}
+// One definition of organisational domain and contact-info domain for the whole service:
+// DKIM alignment and de-duplication must agree on who a reporter is.
+export { domainOfContactInfo, organizationalDomain } from '../analysis/org-domain.js';
 
 /** `s=` of a DKIM key record: absent or containing `*` or `tlsrpt` allows reports (RFC 6376 §3.6.1, RFC 8460 §3). */
 function keyAllowsTlsrpt(rr: string): boolean {
