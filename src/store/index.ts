@@ -79,6 +79,12 @@ function openSqlite(file: string): Store {
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
+    // The journal of acknowledged HTTP batches writes and deletes ~270 KB per 1,000 events: with
+    // the default checkpoint every 1,000 pages the same pages are copied back over and over
+    // (measured: 1.35 ms per batch, 0.75 ms with 10,000). The WAL may grow to ~40 MB between
+    // checkpoints and is cut back to 64 MB at most after one.
+    sqlite.pragma('wal_autocheckpoint = 10000');
+    sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   } catch (e) {
     throw new StoreError('sqlite-open', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
   }
