@@ -188,9 +188,58 @@ export interface ComposedReport extends BuiltReport {
 }
 
 /**
+ * What a report takes from the settings in force now, checked, with its fresh id: the half of
+ * `composeReport` that needs the live settings. The scheduler evaluates it on the main thread
+ * and hands it (plain strings and numbers) to the build worker with the window.
+ */
+export interface ReportHeading {
+  reportId: string;
+  uniqueId: string;
+  orgName: string;
+  contactInfo: string;
+  maxReportSize: number;
+  submitter: string;
+}
+
+/** The settings half of `composeReport`: report-id and the checked orgName, contactInfo, maxReportSize, submitter. */
+export function reportHeading(
+  window: Pick<ReportWindow, 'policyDomain' | 'windowStart' | 'windowEnd'>,
+  settings: ReportSettingsSource,
+  log: Logger,
+  random: () => Buffer = random8,
+): ReportHeading & { refused: { field: string; error: string }[] } {
+  const { reportId, uniqueId } = newReportId(window.policyDomain, window.windowStart, random);
+  const values = checkedReportValues(settings, {
+    rcptDomain: window.policyDomain, reportId,
+    periodStartIso: isoSeconds(window.windowStart), periodEndIso: isoSeconds(window.windowEnd - 1),
+  }, log);
+  return {
+    reportId, uniqueId, orgName: values.orgName, contactInfo: values.contactInfo, maxReportSize: values.maxReportSize,
+    submitter: values.submitter, refused: values.refused,
+  };
+}
+
+/** The pure half of `composeReport`: the report JSON and its §5.1 file name, from a window and its heading. */
+export function finishReport(window: ReportWindow, heading: ReportHeading): BuiltReport & { fileName: string } {
+  const built = buildReport({
+    identity: { organizationName: heading.orgName, contactInfo: heading.contactInfo, reportId: heading.reportId },
+    windowStart: window.windowStart,
+    windowEnd: window.windowEnd,
+    policies: window.policies,
+    maxReportSize: heading.maxReportSize,
+  });
+  const fileName = reportFileName({
+    submitter: heading.submitter, policyDomain: window.policyDomain,
+    beginUnix: window.windowStart, endUnix: window.windowEnd - 1, uniqueId: heading.uniqueId, gzip: true,
+  });
+  return { ...built, fileName };
+}
+
+/**
  * Composes the report a policy domain gets for a window, from the settings in force now
- * (orgName, contactInfo falling back to fromAddress, maxReportSize, submitter). Used by the
- * scheduler and by `tlsrpt outbound preview`, so the preview is exactly what is sent.
+ * (orgName, contactInfo falling back to fromAddress, maxReportSize, submitter). Used by
+ * `tlsrpt outbound preview`; the scheduler runs the same two halves (`reportHeading` here,
+ * `finishReport` in its build worker), so the preview is exactly what is sent.
  */
 export function composeReport(
   window: ReportWindow,
@@ -198,21 +247,6 @@ export function composeReport(
   log: Logger,
   random: () => Buffer = random8,
 ): ComposedReport {
-  const { reportId, uniqueId } = newReportId(window.policyDomain, window.windowStart, random);
-  const values = checkedReportValues(settings, {
-    rcptDomain: window.policyDomain, reportId,
-    periodStartIso: isoSeconds(window.windowStart), periodEndIso: isoSeconds(window.windowEnd - 1),
-  }, log);
-  const built = buildReport({
-    identity: { organizationName: values.orgName, contactInfo: values.contactInfo, reportId },
-    windowStart: window.windowStart,
-    windowEnd: window.windowEnd,
-    policies: window.policies,
-    maxReportSize: values.maxReportSize,
-  });
-  const fileName = reportFileName({
-    submitter: values.submitter, policyDomain: window.policyDomain,
-    beginUnix: window.windowStart, endUnix: window.windowEnd - 1, uniqueId, gzip: true,
-  });
-  return { ...built, uniqueId, submitter: values.submitter, fileName, refused: values.refused };
+  const heading = reportHeading(window, settings, log, random);
+  return { ...finishReport(window, heading), uniqueId: heading.uniqueId, submitter: heading.submitter, refused: heading.refused };
 }

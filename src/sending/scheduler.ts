@@ -11,14 +11,16 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { CompiledQuery } from 'kysely';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoreKind } from '../store/index.js';
 import type { Resolver, TlsrptLookup, TtlCache } from '../dns/index.js';
-import { readWindows, type WindowContents } from './delivery/window-batch.js';
+import { readWindowPolicies, type PolicyRow } from './delivery/window-batch.js';
 import { writeTransaction } from './aggregate.js';
-import { composeReport } from './report-builder.js';
-import { discoverRuaTargets } from './discovery.js';
+import { reportHeading } from './report-builder.js';
+import { discoverRuaTargets, type Discovery } from './discovery.js';
+import { createBuildPool, inProcessBuilder, type BuildPool } from './build-pool.js';
+import type { FileBatch, FileJob } from './report-files.js';
 import type { ReportSettingsSource } from './delivery/settings-view.js';
 import type { DeliveryQueue, TargetAttempt } from './delivery/queue.js';
 import { deliveryMetrics } from './delivery/metrics.js';
@@ -40,6 +42,12 @@ export interface SchedulerDeps {
   leaseSeconds?: number;
   /** Longest sleep between ticks, seconds (default 30). */
   maxSleepSeconds?: number;
+  /**
+   * Builds the reports' JSON and gzip. Default: a worker thread of this scheduler's own, started
+   * when a build has a full batch to do (a few reports are built in-process, no thread to
+   * start) and ended by stop(). Given here, it is used for every batch and left to its owner.
+   */
+  buildPool?: BuildPool;
 }
 
 /** What one build did, for logs and `outbound send` output. */
@@ -77,16 +85,69 @@ interface Built {
   dueAt?: number;
 }
 
+export { gzipReport } from './report-files.js';
+
+/** A claimed batch on its way through the pipeline. */
+interface Batch {
+  rows: ClaimedReport[];
+  /** The clock when it was claimed: a failed batch is retried DNS_RETRY_SECONDS after. */
+  now: number;
+  /** Per row; the reports to build get theirs when their files arrive. */
+  results: Built[];
+  /** The reports to build, in the order of their jobs (which are not kept: they hold the counters' text). */
+  toBuild: { i: number; found: Extract<Discovery, { kind: 'ok' }>; reportId: string }[];
+  files?: Promise<FileBatch>;
+  /** Preparing it failed: it is released when its turn to be stored comes. */
+  error?: Error;
+}
+
 /**
- * RFC 8460 §5.2 gzip. A report smaller than zlib's 32 KB window compresses the same with a
- * window just larger than itself, and zlib's setup (most of the cost for a 2 KB report) shrinks
- * with the window and memory level.
+ * Rows per multi-row statement of the store step: 15 parameters a built report, well inside
+ * SQLite's 32,766 and PostgreSQL's 65,535 parameters a statement.
  */
-export function gzipReport(json: string): Buffer {
-  const n = Buffer.byteLength(json);
-  if (n >= 16384) return gzipSync(json);
-  const windowBits = Math.max(9, Math.ceil(Math.log2(n + 262)));
-  return gzipSync(json, { windowBits, memLevel: Math.max(1, windowBits - 7) });
+const MULTI_ROW = BATCH;
+
+/** `(?, ?, …), (…)` (PostgreSQL: `($1, $2, …)`): `rows` tuples of `cols` parameters, each followed by `tail`. */
+function tuples(kind: StoreKind, rows: number, cols: number, tail = ''): string {
+  const out: string[] = new Array(rows);
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    const ps: string[] = new Array(cols);
+    for (let c = 0; c < cols; c++) ps[c] = kind === 'postgres' ? `$${++n}` : '?';
+    out[r] = `(${ps.join(', ')}${tail})`;
+  }
+  return out.join(', ');
+}
+
+/**
+ * Statement texts of full batches, by dialect: built once, and SQLite's prepared statement is
+ * reused by text. A short batch (the last of a run) builds its text anew: caching every row
+ * count would keep hundreds of texts of up to 50 KB.
+ */
+const sqlTexts = new Map<string, string>();
+const cachedSql = (key: string, rows: number, make: () => string): string => {
+  if (rows !== MULTI_ROW) return make();
+  let t = sqlTexts.get(key);
+  if (t === undefined) sqlTexts.set(key, (t = make()));
+  return t;
+};
+
+/** Upsert of built reports onto their rows while this node's claim holds: 15 parameters a row, then the node id. */
+function upsertBuiltSql(kind: StoreKind, rows: number): string {
+  return cachedSql(`upsert:${kind}`, rows, () => 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
+    + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
+    + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
+    + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
+    + 'file_name = excluded.file_name, record_source = excluded.record_source, tlsrpt_record = excluded.tlsrpt_record, '
+    + 'trimmed_details = excluded.trimmed_details, built_at = excluded.built_at, due_at = excluded.due_at, reason = excluded.reason, '
+    + 'claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until '
+    + `where outbound_report.claimed_by = ${kind === 'postgres' ? `$${rows * 15 + 1}` : '?'} and outbound_report.state = 'building' returning id`);
+}
+
+/** A report's targets, pending from its due time: 4 parameters a row. */
+function insertTargetsSql(kind: StoreKind, rows: number): string {
+  return cachedSql(`targets:${kind}`, rows, () => 'insert into outbound_target (outbound_report_id, uri, scheme, next_attempt_at, state) '
+    + `values ${tuples(kind, rows, 4, ", 'pending'")} on conflict (outbound_report_id, uri) do nothing`);
 }
 
 const outcome = (r: ClaimedReport, state: BuildOutcome['state'], reason?: string): BuildOutcome =>
@@ -98,6 +159,8 @@ const DNS_RETRY_SECONDS = 300;
 export class ReportScheduler {
   private readonly lease: number;
   private running: Promise<TickResult> | undefined;
+  /** The build worker this scheduler started (none until a build has a full batch). */
+  private pool: BuildPool | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
 
@@ -179,59 +242,83 @@ export class ReportScheduler {
 
   /**
    * Builds every report this process holds (or whose builder's claim ran out): discovery, JSON,
-   * targets. Works in batches: one read of the batch's counters, record lookups a few at a time,
-   * one write transaction for the batch's results.
+   * targets. Works in batches: one claim, one read of the batch's counters, record lookups a few
+   * at a time, one write transaction for the batch's results. Pipelined: while the build pool
+   * turns batch N into JSON and gzip, this thread claims and reads batch N+1 and stores batch N-1.
    */
   async buildClaimedReports(opts: { force?: boolean } = {}): Promise<BuildOutcome[]> {
-    const { store, nodeId } = this.deps;
     const out: BuildOutcome[] = [];
     const deferred = new Set<number>();
+    let inFlight: Batch | undefined;
+    const settle = async (b: Batch) => {
+      for (const r of await this.finishBatch(b)) {
+        if (r.state === 'deferred') deferred.add(r.reportRowId);
+        out.push(r);
+      }
+    };
     for (;;) {
       const now = this.deps.clock();
-      const claimable = store.db.selectFrom('outbound_report').select('id')
-        .where('state', '=', 'building')
-        .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
-        .$if(deferred.size > 0, (q) => q.where('id', 'not in', [...deferred]))
-        // No ORDER BY: with 100,000 reports building, sorting them all for every batch of 500
-        // would cost more than building; any 500 will do.
-        .limit(BATCH)
-        .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
-      const claimed = await writeTransaction(store, (trx) => trx.updateTable('outbound_report')
-        .set({ claimed_by: nodeId, claimed_until: now + this.lease })
-        .where('id', 'in', claimable)
-        .where('state', '=', 'building')
-        .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
-        .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
-        .execute());
+      // The batch being built is still 'building' and claimed by us: it must not be claimed again.
+      const claimed = await this.claim(now, inFlight ? [...deferred, ...inFlight.rows.map((r) => r.id)] : [...deferred]);
       if (claimed.length === 0) break;
       const rows = claimed.map((r) => ({
         id: Number(r.id), windowId: Number(r.window_id), policyDomain: r.policy_domain, windowStart: Number(r.window_start),
         windowEnd: Number(r.window_end), dueAt: opts.force ? Math.min(now, Number(r.due_at)) : Number(r.due_at), createdAt: Number(r.created_at),
       }));
-      let results: Built[];
+      const batch: Batch = { rows, now, results: new Array(rows.length), toBuild: [] };
       try {
-        results = await this.buildBatch(rows);
-        await this.store(rows, results);
+        const jobs = await this.prepareBatch(batch);
+        if (jobs.length) {
+          batch.files = this.builder(rows.length === BATCH).build(jobs);
+          // Awaited in finishBatch; until then a rejection must not count as unhandled.
+          batch.files.catch(() => {});
+        }
       } catch (e) {
-        // A batch that throws (a bug, a store hiccup) must not stop the scheduler; it is retried later.
-        this.deps.log.error({ err: e, reports: rows.length }, 'report build failed, will retry');
-        await writeTransaction(store, (trx) => trx.updateTable('outbound_report')
-          .set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
-          .where('id', 'in', rows.map((r) => r.id)).where('claimed_by', '=', nodeId).execute());
-        results = rows.map((r) => ({ outcome: { reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state: 'deferred', reason: (e as Error).message } }));
+        batch.error = e as Error;
       }
-      for (const b of results) {
-        if (b.outcome.state === 'deferred') deferred.add(b.outcome.reportRowId);
-        out.push(b.outcome);
-      }
+      if (inFlight) await settle(inFlight);
+      inFlight = batch;
       if (claimed.length < BATCH) break;
     }
+    if (inFlight) await settle(inFlight);
     return out;
   }
 
-  private async buildBatch(rows: ClaimedReport[]): Promise<Built[]> {
+  /** Claims up to BATCH reports still to build: ours, or any whose builder's claim ran out. */
+  private async claim(now: number, exclude: number[]) {
+    const { store, nodeId } = this.deps;
+    const claimable = store.db.selectFrom('outbound_report').select('id')
+      .where('state', '=', 'building')
+      .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
+      .$if(exclude.length > 0, (q) => q.where('id', 'not in', exclude))
+      // No ORDER BY: with 100,000 reports building, sorting them all for every batch of 500
+      // would cost more than building; any 500 will do.
+      .limit(BATCH)
+      .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
+    return writeTransaction(store, (trx) => trx.updateTable('outbound_report')
+      .set({ claimed_by: nodeId, claimed_until: now + this.lease })
+      .where('id', 'in', claimable)
+      .where('state', '=', 'building')
+      .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
+      .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
+      .execute());
+  }
+
+  /** The pool for a batch: the injected one; else a worker for full batches, in-process for a few reports. */
+  private builder(full: boolean): BuildPool {
+    if (this.deps.buildPool) return this.deps.buildPool;
+    if (!full) return this.pool ?? inProcessBuilder;
+    return (this.pool ??= createBuildPool({ log: this.deps.log }));
+  }
+
+  /**
+   * Everything of a batch that needs the store, the settings or DNS: the counters, the record
+   * lookups (a few at a time: most answers come from the MTA's record or the cache, the rest
+   * wait on DNS, not on each other), and each report's heading. What is left to build is pure.
+   */
+  private async prepareBatch(batch: Batch): Promise<FileJob[]> {
     const { settings } = this.deps;
-    const results: Built[] = new Array(rows.length);
+    const { rows, results } = batch;
     const toRead: number[] = [];
     rows.forEach((r, i) => {
       // settings.md: `never` switches sending off completely — no DNS lookup, no report.
@@ -240,28 +327,40 @@ export class ReportScheduler {
         results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };
       } else toRead.push(i);
     });
-    const windows = await readWindows(this.deps.store, toRead.map((i) => rows[i].windowId));
-    // Record lookups run a few at a time: most answers come from the MTA's record or the cache,
-    // the rest wait on DNS, not on each other.
+    const windows = await readWindowPolicies(this.deps.store, toRead.map((i) => rows[i].windowId));
+    const ready: { i: number; found: Extract<Discovery, { kind: 'ok' }> }[] = [];
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, toRead.length) }, async () => {
       while (next < toRead.length) {
         const i = toRead[next++];
-        results[i] = await this.buildOne(rows[i], windows.get(rows[i].windowId));
+        const r = await this.discover(rows[i], windows.get(rows[i].windowId));
+        if ('found' in r) ready.push({ i, found: r.found });
+        else results[i] = r;
       }
     }));
-    return results;
+    // Headings in row order, so report ids are drawn in the same order whatever DNS answered first.
+    ready.sort((a, b) => a.i - b.i);
+    const jobs: FileJob[] = [];
+    for (const { i, found } of ready) {
+      const r = rows[i];
+      const { refused, ...heading } = reportHeading(r, settings, this.deps.log);
+      for (const f of refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
+      batch.toBuild.push({ i, found, reportId: heading.reportId });
+      jobs.push({ policyDomain: r.policyDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
+    }
+    return jobs;
   }
 
-  private async buildOne(r: ClaimedReport, window: WindowContents | undefined): Promise<Built> {
-    const { log, settings } = this.deps;
-    const sessions = (window?.policies ?? []).reduce((n, p) => n + p.successful + p.failed, 0);
-    if (!window || sessions === 0) {
+  /** Where a window's report goes, or why it has none (dropped, or deferred while DNS fails). */
+  private async discover(r: ClaimedReport, policies: PolicyRow[] | undefined): Promise<Built | { found: Extract<Discovery, { kind: 'ok' }> }> {
+    const { log } = this.deps;
+    const sessions = (policies ?? []).reduce((n, p) => n + p.successful + p.failed, 0);
+    if (!policies || sessions === 0) {
       deliveryMetrics.windowsDropped.inc({ reason: 'no-data' });
       return { finish: { state: 'dropped', reason: 'no sessions in the window' }, outcome: outcome(r, 'dropped', 'no sessions in the window') };
     }
     const mtaRecords = new Map<string, number>();
-    for (const p of window.policies) {
+    for (const p of policies) {
       if (p.tlsrptRecord) mtaRecords.set(p.tlsrptRecord, (mtaRecords.get(p.tlsrptRecord) ?? 0) + p.successful + p.failed);
     }
     const found = await discoverRuaTargets(r.policyDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
@@ -286,36 +385,70 @@ export class ReportScheduler {
       return { finish: { state: 'dropped', reason: found.reason, record_source: found.source }, outcome: outcome(r, 'dropped', found.reason) };
     }
     for (const ig of found.ignored) log.info({ policyDomain: r.policyDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
+    return { found };
+  }
 
-    const composed = composeReport(window, settings, log);
-    for (const f of composed.refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
-    if (composed.trimmedDetails) {
-      deliveryMetrics.reportsTrimmed.inc();
-      deliveryMetrics.detailsTrimmed.inc(composed.trimmedDetails);
-      log.warn({ policyDomain: r.policyDomain, reportId: composed.report.reportId, trimmedDetails: composed.trimmedDetails, bytes: Buffer.byteLength(composed.json), overLimit: composed.overLimit },
-        'report trimmed to maxReportSize: smallest failure details dropped, totals kept');
+  /**
+   * Waits for a batch's files and stores its results. A batch that failed anywhere (a bug, a
+   * store hiccup, a build worker that died) must not stop the scheduler: its claims are
+   * released and it is retried later.
+   */
+  private async finishBatch(batch: Batch): Promise<BuildOutcome[]> {
+    const { rows, results } = batch;
+    try {
+      if (batch.error) throw batch.error;
+      if (batch.files) this.addFiles(batch, await batch.files);
+      await this.store(rows, results);
+      return results.map((b) => b.outcome);
+    } catch (e) {
+      const { store, nodeId } = this.deps;
+      this.deps.log.error({ err: e, reports: rows.length }, 'report build failed, will retry');
+      await writeTransaction(store, (trx) => trx.updateTable('outbound_report')
+        .set({ claimed_by: null, claimed_until: batch.now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
+        .where('id', 'in', rows.map((r) => r.id)).where('claimed_by', '=', nodeId).execute());
+      return rows.map((r) => ({ reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state: 'deferred', reason: (e as Error).message }));
     }
-    const targets = found.rua.map((t) => (t.scheme === 'mailto'
-      ? { uri: `mailto:${t.address}`, scheme: 'mailto' }
-      : { uri: t.url, scheme: 'https' }));
-    return {
-      pending: {
-        report_id: composed.report.reportId, json_bytes: Buffer.byteLength(composed.json), gz: gzipReport(composed.json), file_name: composed.fileName,
-        record_source: found.source, tlsrpt_record: found.record, trimmed_details: composed.trimmedDetails, targets,
-      },
-      outcome: { ...outcome(r, 'pending'), reportId: composed.report.reportId, targets: targets.map((t) => t.uri) },
-      dueAt: r.dueAt,
-    };
+  }
+
+  /** The built files into the batch's results: what is stored, logged and counted of each report. */
+  private addFiles(batch: Batch, files: FileBatch): void {
+    const { log } = this.deps;
+    let at = 0;
+    batch.toBuild.forEach(({ i, found, reportId }, k) => {
+      const f = files.results[k];
+      const r = batch.rows[i];
+      const gz = files.gz.subarray(at, (at += f.gzBytes));
+      if (f.trimmedDetails) {
+        deliveryMetrics.reportsTrimmed.inc();
+        deliveryMetrics.detailsTrimmed.inc(f.trimmedDetails);
+        log.warn({ policyDomain: r.policyDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
+          'report trimmed to maxReportSize: smallest failure details dropped, totals kept');
+      }
+      const targets = found.rua.map((t) => (t.scheme === 'mailto'
+        ? { uri: `mailto:${t.address}`, scheme: 'mailto' }
+        : { uri: t.url, scheme: 'https' }));
+      batch.results[i] = {
+        pending: {
+          report_id: reportId, json_bytes: f.jsonBytes, gz, file_name: f.fileName,
+          record_source: found.source, tlsrpt_record: found.record, trimmed_details: f.trimmedDetails, targets,
+        },
+        outcome: { ...outcome(r, 'pending'), reportId, targets: targets.map((t) => t.uri) },
+        dueAt: r.dueAt,
+      };
+    });
   }
 
   /**
    * Writes a batch's results in one transaction, each row only while this process still holds
-   * its claim. Built reports go in as multi-row upserts on their existing rows (`ON CONFLICT (id)
-   * DO UPDATE … WHERE claimed_by = me`): one statement per 100 reports instead of one each;
-   * RETURNING names the rows whose claim held, and only those get targets.
+   * its claim. Built reports go in as one multi-row upsert on their existing rows (`ON CONFLICT
+   * (id) DO UPDATE … WHERE claimed_by = me`); RETURNING names the rows whose claim held, and only
+   * those get targets, in one multi-row insert. Those two statements are written as SQL text
+   * (one text per row count, so SQLite reuses its prepared statement): built through the query
+   * builder, their 7,500 values cost more to assemble than to execute.
    */
   private async store(rows: ClaimedReport[], results: Built[]): Promise<void> {
     const { nodeId } = this.deps;
+    const kind = this.deps.store.kind;
     const now = this.deps.clock();
     const kept = new Set<number>();
     const pendingIds = new Set<number>();
@@ -333,35 +466,27 @@ export class ReportScheduler {
           if (Number(u.numUpdatedRows) === 1) kept.add(id);
         } else if (b.pending) pending.push({ row: rows[i], b });
       }
-      for (let i = 0; i < pending.length; i += 100) {
-        const chunk = pending.slice(i, i + 100);
-        const updated = await trx.insertInto('outbound_report')
-          .values(chunk.map(({ row, b }) => {
-            const { targets: _t, ...p } = b.pending!;
-            return {
-              id: row.id, window_id: row.windowId, policy_domain: row.policyDomain, window_start: row.windowStart, window_end: row.windowEnd,
-              created_at: row.createdAt, ...p, state: 'pending' as const, built_at: now, due_at: row.dueAt, reason: null, claimed_by: null, claimed_until: 0,
-            };
-          }))
-          .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({
-            state: eb.ref('excluded.state'), report_id: eb.ref('excluded.report_id'), json_bytes: eb.ref('excluded.json_bytes'), gz: eb.ref('excluded.gz'),
-            file_name: eb.ref('excluded.file_name'), record_source: eb.ref('excluded.record_source'), tlsrpt_record: eb.ref('excluded.tlsrpt_record'),
-            trimmed_details: eb.ref('excluded.trimmed_details'), built_at: eb.ref('excluded.built_at'), due_at: eb.ref('excluded.due_at'),
-            reason: eb.ref('excluded.reason'), claimed_by: eb.ref('excluded.claimed_by'), claimed_until: eb.ref('excluded.claimed_until'),
-          })).where('outbound_report.claimed_by', '=', nodeId).where('outbound_report.state', '=', 'building'))
-          .returning('id')
-          .execute();
-        for (const u of updated) pendingIds.add(Number(u.id));
+      for (let i = 0; i < pending.length; i += MULTI_ROW) {
+        const chunk = pending.slice(i, i + MULTI_ROW);
+        const params: unknown[] = [];
+        for (const { row, b } of chunk) {
+          const p = b.pending!;
+          params.push(row.id, row.windowId, row.policyDomain, row.windowStart, row.windowEnd, row.createdAt,
+            p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt);
+        }
+        params.push(nodeId);
+        const updated = await trx.executeQuery<{ id: number }>(CompiledQuery.raw(upsertBuiltSql(kind, chunk.length), params));
+        for (const u of updated.rows) pendingIds.add(Number(u.id));
       }
-      const targetRows: { outbound_report_id: number; uri: string; scheme: string; state: 'pending'; next_attempt_at: number }[] = [];
+      const params: unknown[] = [];
       for (const { row, b } of pending) {
         if (!pendingIds.has(row.id)) continue;
         kept.add(row.id);
-        for (const t of b.pending!.targets) targetRows.push({ outbound_report_id: row.id, uri: t.uri, scheme: t.scheme, state: 'pending', next_attempt_at: row.dueAt });
+        for (const t of b.pending!.targets) params.push(row.id, t.uri, t.scheme, row.dueAt);
       }
-      for (let i = 0; i < targetRows.length; i += 200) {
-        await trx.insertInto('outbound_target').values(targetRows.slice(i, i + 200))
-          .onConflict((oc) => oc.columns(['outbound_report_id', 'uri']).doNothing()).execute();
+      for (let i = 0; i < params.length; i += MULTI_ROW * 4) {
+        const chunk = params.slice(i, i + MULTI_ROW * 4);
+        await trx.executeQuery(CompiledQuery.raw(insertTargetsSql(kind, chunk.length / 4), chunk));
       }
     });
     for (const b of results) {
@@ -407,9 +532,13 @@ export class ReportScheduler {
     this.timer = setTimeout(loop, 0);
   }
 
+  /** Stops the loop, waits for a tick under way, and ends the build worker. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => {});
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 }

@@ -1,52 +1,45 @@
 /**
  * @module sending/delivery/window-batch — reads the counters of many windows at once (the
- * collector's tables, same shape as `readWindow` of sending/windows), so building a day's
- * reports for 100,000 domains costs a few queries per 500 windows instead of three per window.
+ * collector's tables), so building a day's reports for 100,000 domains costs one query per 500
+ * windows instead of three per window. The JSON columns stay text: the report builder parses
+ * them where it builds (a worker thread), not on the thread that runs the store.
  */
-import type { FailureDetail, Policy } from '../../rfc8460/types.js';
+import { sql } from 'kysely';
 import type { Store } from '../../store/index.js';
-import type { WindowContents } from '../windows.js';
+import type { PolicySource } from '../report-files.js';
 
-export type { WindowContents };
+/** One stored policy of a window: what discovery reads (record, counts) and what the builder parses. */
+export interface PolicyRow extends PolicySource {
+  tlsrptRecord?: string;
+}
 
-/** The windows with these ids, with their policies and failure details (in no particular order). */
-export async function readWindows(store: Store, ids: number[]): Promise<Map<number, WindowContents>> {
-  const out = new Map<number, WindowContents>();
+/**
+ * The policies of the windows with these ids (in no particular order), each with its failure
+ * rows aggregated by the database into one `[count,detail_json],…` text: a window without a
+ * policy row has no entry.
+ */
+export async function readWindowPolicies(store: Store, ids: number[]): Promise<Map<number, PolicyRow[]>> {
+  const out = new Map<number, PolicyRow[]>();
+  // group_concat and string_agg: the same aggregate under SQLite's and PostgreSQL's name.
+  const concat = sql.raw(store.kind === 'postgres' ? 'string_agg' : 'group_concat');
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     if (chunk.length === 0) continue;
-    const [windows, policies, failures] = await Promise.all([
-      store.db.selectFrom('outbound_window').selectAll().where('id', 'in', chunk).execute(),
-      store.db.selectFrom('outbound_policy').selectAll().where('window_id', 'in', chunk).orderBy('window_id').orderBy('fingerprint').execute(),
-      store.db.selectFrom('outbound_failure').select(['window_id', 'fingerprint', 'detail_json', 'count']).where('window_id', 'in', chunk).execute(),
-    ]);
-    for (const w of windows) {
-      out.set(Number(w.id), {
-        id: Number(w.id), policyDomain: w.policy_domain, windowStart: Number(w.window_start), windowEnd: Number(w.window_end),
-        frequency: w.frequency, state: w.state, createdAt: Number(w.created_at),
-        ...(w.closed_at != null ? { closedAt: Number(w.closed_at) } : {}),
-        policies: [],
-      });
-    }
-    const byPolicy = new Map<string, FailureDetail[]>();
-    for (const f of failures) {
-      const key = `${f.window_id}\0${f.fingerprint}`;
-      let list = byPolicy.get(key);
-      if (!list) byPolicy.set(key, (list = []));
-      list.push({ ...(JSON.parse(f.detail_json) as Omit<FailureDetail, 'failedSessionCount'>), failedSessionCount: Number(f.count) });
-    }
-    for (const p of policies) {
-      const w = out.get(Number(p.window_id));
-      if (!w) continue;
-      const details = byPolicy.get(`${p.window_id}\0${p.fingerprint}`) ?? [];
-      // Not sorted here: the report builder puts details in their final order anyway.
-      w.policies.push({
-        fingerprint: p.fingerprint,
+    const rows = await store.db.selectFrom('outbound_policy as p')
+      .select(['p.window_id', 'p.tlsrpt_record', 'p.policy_json', 'p.successful', 'p.failed'])
+      .select(sql<string | null>`(select ${concat}('[' || cast(f.count as text) || ',' || f.detail_json || ']', ',') from outbound_failure f where f.window_id = p.window_id and f.fingerprint = p.fingerprint)`.as('details'))
+      .where('p.window_id', 'in', chunk)
+      .execute();
+    for (const p of rows) {
+      const id = Number(p.window_id);
+      let list = out.get(id);
+      if (!list) out.set(id, (list = []));
+      list.push({
         ...(p.tlsrpt_record != null ? { tlsrptRecord: p.tlsrpt_record } : {}),
-        policy: JSON.parse(p.policy_json) as Policy,
+        policyJson: p.policy_json,
         successful: Number(p.successful),
         failed: Number(p.failed),
-        failureDetails: details,
+        details: p.details,
       });
     }
   }
