@@ -207,9 +207,12 @@ export class ReportScheduler {
           // A collector flush holds the row FOR SHARE while it counts into it; skip such a
           // window now and close it on the next tick, after the flush committed.
           .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
-        const rows = await trx.updateTable('outbound_window')
+        // A materialized CTE: PostgreSQL runs it once. As `IN (subquery)` it may rescan the
+        // subquery for every row it updates, each rescan skipping the rows already updated and
+        // locking the next BATCH, so one statement took every due window.
+        const rows = await trx.with((w) => w('due').materialized(), () => due).updateTable('outbound_window')
           .set({ state: 'closed', closed_at: now })
-          .where('id', 'in', due)
+          .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
           .where('state', '=', 'open')
           .returning(['id', 'policy_domain', 'window_start', 'window_end'])
           .execute();
@@ -295,9 +298,10 @@ export class ReportScheduler {
       // would cost more than building; any 500 will do.
       .limit(BATCH)
       .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
-    return writeTransaction(store, (trx) => trx.updateTable('outbound_report')
+    // Materialized, so PostgreSQL claims BATCH rows, not all (see closeDueWindows).
+    return writeTransaction(store, (trx) => trx.with((w) => w('claimable').materialized(), () => claimable).updateTable('outbound_report')
       .set({ claimed_by: nodeId, claimed_until: now + this.lease })
-      .where('id', 'in', claimable)
+      .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
       .where('state', '=', 'building')
       .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
       .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
