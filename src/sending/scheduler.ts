@@ -213,7 +213,10 @@ export class ReportScheduler {
         const rows = await trx.with((w) => w('due').materialized(), () => due).updateTable('outbound_window')
           .set({ state: 'closed', closed_at: now })
           .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
-          .where('state', '=', 'open')
+          // PostgreSQL: re-checked on the locked row. SQLite: the CTE saw the same rows in the
+          // same statement, and the check would make it walk the (state, …) index over every
+          // open window for each batch instead of looking up the 500 ids.
+          .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'open'))
           .returning(['id', 'policy_domain', 'window_start', 'window_end'])
           .execute();
         if (rows.length === 0) return 0;
@@ -302,8 +305,10 @@ export class ReportScheduler {
     return writeTransaction(store, (trx) => trx.with((w) => w('claimable').materialized(), () => claimable).updateTable('outbound_report')
       .set({ claimed_by: nodeId, claimed_until: now + this.lease })
       .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
-      .where('state', '=', 'building')
-      .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)]))
+      // Re-checked on PostgreSQL only, as in closeDueWindows (on SQLite the check would walk
+      // every report still building for each batch).
+      .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'building')
+        .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)])))
       .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
       .execute());
   }
