@@ -32,20 +32,20 @@ export interface FileJob {
 /** What the scheduler stores and logs of a built report (the JSON itself is only kept gzipped). */
 export interface FileResult {
   jsonBytes: number;
-  /** Length of this report's gzip in `FileBatch.gz` (the reports' gzips follow each other in job order). */
-  gzBytes: number;
+  gz: Buffer;
   fileName: string;
   trimmedDetails: number;
   overLimit: boolean;
 }
 
 /**
- * A built batch. The gzips are one buffer (one transfer from a worker, no per-report copy)
- * of its own, never a slice of Node's shared allocation pool, so it can be transferred.
+ * Built reports for a transfer between threads: the gzips in one buffer of their own (one
+ * transfer, no per-report copy; never a slice of Node's shared allocation pool, which a
+ * transfer would take from the sending thread), each result saying how many bytes are its.
  */
-export interface FileBatch {
-  results: FileResult[];
-  gz: Buffer;
+export interface PackedFiles {
+  results: (Omit<FileResult, 'gz'> & { gzBytes: number })[];
+  gz: ArrayBuffer;
 }
 
 /**
@@ -67,28 +67,42 @@ export function parsePolicies(policies: PolicySource[]): WindowPolicyCounts[] {
     policy: JSON.parse(p.policyJson) as Policy,
     successful: p.successful,
     failed: p.failed,
-    failureDetails: p.details === null ? [] : (JSON.parse(`[${p.details}]`) as [number, Omit<FailureDetail, 'failedSessionCount'>][])
-      .map(([count, d]) => ({ ...d, failedSessionCount: Number(count) })),
+    failureDetails: p.details === null ? [] : (JSON.parse(`[${p.details}]`) as [number, FailureDetail][]).map(([count, d]) => {
+      // The parsed object is ours: set the count on it (last key, or in place, as a spread would).
+      d.failedSessionCount = Number(count);
+      return d;
+    }),
   }));
 }
 
 /** Builds every report of a batch, in job order. Throws if any one cannot be built (the batch is retried). */
-export function buildFiles(jobs: FileJob[]): FileBatch {
-  const results: FileResult[] = new Array(jobs.length);
-  const gzs: Buffer[] = new Array(jobs.length);
-  let total = 0;
-  for (let i = 0; i < jobs.length; i++) {
-    const j = jobs[i];
+export function buildFiles(jobs: FileJob[]): FileResult[] {
+  return jobs.map((j) => {
     const built = finishReport({ policyDomain: j.policyDomain, windowStart: j.windowStart, windowEnd: j.windowEnd, policies: parsePolicies(j.policies) }, j.heading);
     const bytes = Buffer.from(built.json);
-    const gz = gzipReport(bytes);
-    gzs[i] = gz;
-    total += gz.length;
-    results[i] = { jsonBytes: bytes.length, gzBytes: gz.length, fileName: built.fileName, trimmedDetails: built.trimmedDetails, overLimit: built.overLimit };
-  }
-  // allocUnsafeSlow: never a slice of the shared pool, which a transfer would take from this thread.
+    return { jsonBytes: bytes.length, gz: gzipReport(bytes), fileName: built.fileName, trimmedDetails: built.trimmedDetails, overLimit: built.overLimit };
+  });
+}
+
+/** `buildFiles` results ready to transfer to another thread. */
+export function packFiles(files: FileResult[]): PackedFiles {
+  let total = 0;
+  for (const f of files) total += f.gz.length;
   const gz = Buffer.allocUnsafeSlow(total);
   let at = 0;
-  for (const g of gzs) at += g.copy(gz, at);
-  return { results, gz };
+  const results = files.map(({ gz: g, ...rest }) => {
+    at += g.copy(gz, at);
+    return { ...rest, gzBytes: g.length };
+  });
+  return { results, gz: gz.buffer as ArrayBuffer };
+}
+
+/** The results of `packFiles`, each with a view of its own gzip (no copy). */
+export function unpackFiles(packed: PackedFiles): FileResult[] {
+  let at = 0;
+  return packed.results.map(({ gzBytes, ...rest }) => {
+    const gz = Buffer.from(packed.gz, at, gzBytes);
+    at += gzBytes;
+    return { ...rest, gz };
+  });
 }

@@ -20,7 +20,7 @@ import { writeTransaction } from './aggregate.js';
 import { reportHeading } from './report-builder.js';
 import { discoverRuaTargets, type Discovery } from './discovery.js';
 import { createBuildPool, inProcessBuilder, type BuildPool } from './build-pool.js';
-import type { FileBatch, FileJob } from './report-files.js';
+import type { FileJob, FileResult } from './report-files.js';
 import type { ReportSettingsSource } from './delivery/settings-view.js';
 import type { DeliveryQueue, TargetAttempt } from './delivery/queue.js';
 import { deliveryMetrics } from './delivery/metrics.js';
@@ -96,7 +96,9 @@ interface Batch {
   results: Built[];
   /** The reports to build, in the order of their jobs (which are not kept: they hold the counters' text). */
   toBuild: { i: number; found: Extract<Discovery, { kind: 'ok' }>; reportId: string }[];
-  files?: Promise<FileBatch>;
+  files?: Promise<FileResult[]>;
+  /** Who builds the files (and, waiting for them, helps). */
+  builder?: BuildPool;
   /** Preparing it failed: it is released when its turn to be stored comes. */
   error?: Error;
 }
@@ -275,7 +277,8 @@ export class ReportScheduler {
       try {
         const jobs = await this.prepareBatch(batch);
         if (jobs.length) {
-          batch.files = this.builder(rows.length === BATCH).build(jobs);
+          batch.builder = this.builder(rows.length === BATCH);
+          batch.files = batch.builder.build(jobs);
           // Awaited in finishBatch; until then a rejection must not count as unhandled.
           batch.files.catch(() => {});
         }
@@ -406,7 +409,7 @@ export class ReportScheduler {
     const { rows, results } = batch;
     try {
       if (batch.error) throw batch.error;
-      if (batch.files) this.addFiles(batch, await batch.files);
+      if (batch.files) this.addFiles(batch, await batch.builder!.wait(batch.files));
       await this.store(rows, results);
       return results.map((b) => b.outcome);
     } catch (e) {
@@ -420,13 +423,11 @@ export class ReportScheduler {
   }
 
   /** The built files into the batch's results: what is stored, logged and counted of each report. */
-  private addFiles(batch: Batch, files: FileBatch): void {
+  private addFiles(batch: Batch, files: FileResult[]): void {
     const { log } = this.deps;
-    let at = 0;
     batch.toBuild.forEach(({ i, found, reportId }, k) => {
-      const f = files.results[k];
+      const f = files[k];
       const r = batch.rows[i];
-      const gz = files.gz.subarray(at, (at += f.gzBytes));
       if (f.trimmedDetails) {
         deliveryMetrics.reportsTrimmed.inc();
         deliveryMetrics.detailsTrimmed.inc(f.trimmedDetails);
@@ -438,7 +439,7 @@ export class ReportScheduler {
         : { uri: t.url, scheme: 'https' }));
       batch.results[i] = {
         pending: {
-          report_id: reportId, json_bytes: f.jsonBytes, gz, file_name: f.fileName,
+          report_id: reportId, json_bytes: f.jsonBytes, gz: f.gz, file_name: f.fileName,
           record_source: found.source, tlsrpt_record: found.record, trimmed_details: f.trimmedDetails, targets,
         },
         outcome: { ...outcome(r, 'pending'), reportId, targets: targets.map((t) => t.uri) },

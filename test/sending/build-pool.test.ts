@@ -62,6 +62,20 @@ const window = fc.record({
   unique: fc.uint8Array({ minLength: 8, maxLength: 8 }),
 });
 
+/** `n` random jobs with a plain heading (the pool tests compare threads, not settings). */
+function jobsOf(n: number, seed: number): FileJob[] {
+  return fc.sample(window, { numRuns: n, seed }).map((s): FileJob => ({
+    policyDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + 3600, policies: stored(s.policies as WindowPolicyCounts[]),
+    heading: { reportId: `r_${s.policyDomain}`, uniqueId: 'abc', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' },
+  }));
+}
+
+/** A worker that dies on the first chunk holding a job for a domain matching `dieOn` (test/sending/build-worker-dying.mjs). */
+function dyingWorker(dieOn: string): { workerUrl: URL; workerData: unknown; dispose(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-build-worker-'));
+  return { workerUrl: new URL('./build-worker-dying.mjs', import.meta.url), workerData: { dieOn, marker: path.join(dir, 'died') }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 describe('report build worker', () => {
   it('builds exactly what the in-process builder and composeReport (the preview) build', async () => {
     const samples = fc.sample(window, { numRuns: 300, seed: 8460 });
@@ -79,19 +93,16 @@ describe('report build worker', () => {
     const pool = createBuildPool();
     try {
       const inWorker = await pool.build(jobs);
-      const local = buildFiles(jobs);
-      assert.deepEqual(inWorker.results, local.results);
-      assert.ok(inWorker.gz.equals(local.gz), 'same gzip bytes');
-      let at = 0;
-      inWorker.results.forEach((r, i) => {
-        const json = gunzipSync(inWorker.gz.subarray(at, (at += r.gzBytes))).toString();
+      assert.deepEqual(inWorker, buildFiles(jobs), 'same results, same gzip bytes');
+      inWorker.forEach((r, i) => {
+        const json = gunzipSync(r.gz).toString();
         assert.equal(json, previews[i].json, `report ${i}`);
         assert.equal(r.fileName, previews[i].fileName);
         assert.equal(r.jsonBytes, Buffer.byteLength(json));
         assert.equal(r.trimmedDetails, previews[i].trimmedDetails);
         assert.equal(r.overLimit, previews[i].overLimit);
       });
-      assert.ok(inWorker.results.some((r) => r.trimmedDetails > 0), 'some reports were trimmed');
+      assert.ok(inWorker.some((r) => r.trimmedDetails > 0), 'some reports were trimmed');
     } finally {
       await pool.close();
     }
@@ -106,14 +117,11 @@ describe('report build worker', () => {
       const cap = captureLog();
       let started = 0;
       const pool = createBuildPool({ log: cap.log, workerUrl: pathToFileURL(script), onWorker: () => { started++; } });
-      const jobs = fc.sample(window, { numRuns: 5, seed: 1 }).map((s): FileJob => ({
-        policyDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + 3600, policies: stored(s.policies as WindowPolicyCounts[]),
-        heading: { reportId: `r_${s.policyDomain}`, uniqueId: 'abc', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' },
-      }));
+      const jobs = jobsOf(5, 1);
       const [a, b] = await Promise.all([pool.build(jobs), pool.build(jobs.slice(1))]);
-      assert.deepEqual(a.results, buildFiles(jobs).results);
-      assert.deepEqual(b.results, buildFiles(jobs.slice(1)).results);
-      assert.ok((await pool.build(jobs)).gz.equals(buildFiles(jobs).gz));
+      assert.deepEqual(a, buildFiles(jobs));
+      assert.deepEqual(b, buildFiles(jobs.slice(1)));
+      assert.deepEqual(await pool.build(jobs), buildFiles(jobs));
       assert.equal(started, 1, 'not started again');
       assert.equal(cap.find(/could not start/).length, 1);
       await pool.close();
@@ -122,29 +130,56 @@ describe('report build worker', () => {
     }
   });
 
-  it('fails the batches of a worker that dies, then starts another; an idle one ends', async () => {
+  it('a worker that dies fails the batch it was building, not the chunks it had not started; another takes over; an idle one ends', async () => {
     const workers: Worker[] = [];
-    const pool = createBuildPool({ onWorker: (w) => workers.push(w), idleMs: 50 });
-    const jobs = fc.sample(window, { numRuns: 20, seed: 2 }).map((s): FileJob => ({
-      policyDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + 3600, policies: stored(s.policies as WindowPolicyCounts[]),
-      heading: { reportId: `r_${s.policyDomain}`, uniqueId: 'abc', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' },
-    }));
+    const dying = dyingWorker('^die\\.example$');
+    const pool = createBuildPool({ onWorker: (w) => workers.push(w), idleMs: 50, chunk: 5, workerUrl: dying.workerUrl, workerData: dying.workerData });
+    const jobs = jobsOf(20, 2);
+    const poison = { ...jobs[0], policyDomain: 'die.example' };
     try {
-      await pool.build(jobs); // started and ready
-      const dying = pool.build(jobs);
-      await workers[0].terminate();
-      await assert.rejects(dying, /worker exited/);
-      assert.deepEqual((await pool.build(jobs)).results, buildFiles(jobs).results);
+      assert.deepEqual(await pool.build(jobs), buildFiles(jobs), 'started and ready');
+      const lost = pool.build([...jobs.slice(0, 10), poison, ...jobs.slice(10)]);
+      const after = pool.build(jobs);
+      await assert.rejects(lost, /report build worker exited with code 3/);
+      assert.deepEqual(await after, buildFiles(jobs), 'the chunks it had not started are built all the same');
+      assert.equal(workers.length, 1);
+      assert.deepEqual(await pool.build([poison, ...jobs]), buildFiles([poison, ...jobs]));
       assert.equal(workers.length, 2, 'a new worker took over');
       // An idle worker does not keep the process alive (nor does its timer): this test must.
       const keepAlive = setInterval(() => {}, 1000);
       await new Promise((r) => workers[1].once('exit', r)); // idle for 50 ms
       clearInterval(keepAlive);
-      assert.deepEqual((await pool.build(jobs)).results, buildFiles(jobs).results);
+      assert.deepEqual(await pool.build(jobs), buildFiles(jobs));
       assert.equal(workers.length, 3);
     } finally {
       await pool.close();
+      dying.dispose();
     }
+  });
+
+  it('a thread waiting for a batch builds the chunks the worker has not taken, results in job order', async () => {
+    const jobs = jobsOf(120, 3);
+    const pool = createBuildPool({ chunk: 4 });
+    try {
+      // Two batches of 30 chunks: the worker holds two at a time, the rest wait for whoever is free.
+      const a = pool.build(jobs.slice(0, 60));
+      const b = pool.build(jobs.slice(60));
+      assert.deepEqual(await pool.wait(b), buildFiles(jobs.slice(60)), 'the later batch first: its wait also built chunks of the earlier one');
+      assert.deepEqual(await pool.wait(a), buildFiles(jobs.slice(0, 60)));
+      const empty = pool.build([]);
+      assert.deepEqual(await pool.wait(empty), []);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('closing fails the batches not built yet', async () => {
+    const jobs = jobsOf(40, 4);
+    const pool = createBuildPool({ chunk: 2 });
+    const pending = pool.build(jobs);
+    pending.catch(() => {});
+    await pool.close();
+    await assert.rejects(pending, /closed/);
   });
 });
 
@@ -166,22 +201,21 @@ forEachStore('scheduler with a build worker', (open) => {
     }
     await agg.flush();
 
-    const workers: Worker[] = [];
-    const real = createBuildPool({ onWorker: (w) => workers.push(w) });
-    let calls = 0;
+    // The worker dies on the first chunk of reports it takes: chunk 0 of the first batch, handed
+    // to it (ready, idle) as soon as that batch is read. That batch fails; the chunks of later
+    // batches it held are built all the same.
+    const dying = dyingWorker('^w\\d+\\.example$');
+    const real = createBuildPool({ workerUrl: dying.workerUrl, workerData: dying.workerData });
     const sizes: number[] = [];
-    // The worker is killed as the second batch is handed to it: that batch (and the first, if
-    // still building) fails; the rest goes on with a new worker.
     const pool: BuildPool = {
       build(jobs) {
         sizes.push(jobs.length);
-        const p = real.build(jobs);
-        if (++calls === 2) void workers[0].terminate();
-        return p;
+        return real.build(jobs);
       },
+      wait: (p) => real.wait(p),
       close: () => real.close(),
     };
-    await real.build([]); // started: a worker that dies before it is ready counts as one that could not start
+    await real.build([{ policyDomain: 'warm.example', windowStart: D0, windowEnd: D0 + DAY, policies: [], heading: { reportId: 'r', uniqueId: 'u', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' } }]);
     const now = { t: D0 + DAY + 60 };
     const settings = plainSettings({ orgName: 'Example Sender Org' });
     const scheduler = new ReportScheduler({
@@ -196,8 +230,8 @@ forEachStore('scheduler with a build worker', (open) => {
       assert.equal(first.length, N, 'every report has one outcome');
       assert.equal(new Set(first.map((o) => o.reportRowId)).size, N, 'no report claimed twice while its batch was building');
       const failed = first.filter((o) => o.state === 'deferred');
-      assert.ok(failed.length >= 500, `the dying worker's batch failed (${failed.length})`);
-      assert.ok(failed.every((o) => /worker exited/.test(o.reason ?? '')));
+      assert.equal(failed.length, 500, 'the batch the worker died with failed, no other');
+      assert.ok(failed.every((o) => /worker exited with code 3/.test(o.reason ?? '')));
       assert.equal(first.filter((o) => o.state === 'pending').length, N - failed.length);
       const released = await store.db.selectFrom('outbound_report').select(['claimed_by', 'claimed_until', 'state'])
         .where('id', 'in', failed.map((o) => o.reportRowId)).execute();
@@ -229,6 +263,7 @@ forEachStore('scheduler with a build worker', (open) => {
       }
     } finally {
       await pool.close();
+      dying.dispose();
     }
   });
 });
