@@ -69,6 +69,8 @@ export function newNodeId(): string {
 }
 
 const BATCH = 500;
+/** Windows closed per transaction: closing is a few cheap statements a batch, so the batch is larger. */
+const CLOSE_BATCH = 2000;
 const LOOKUP_CONCURRENCY = 16;
 
 interface ClaimedReport { id: number; windowId: number; policyDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }
@@ -124,11 +126,11 @@ function tuples(kind: StoreKind, rows: number, cols: number, tail = ''): string 
 /**
  * Statement texts of full batches, by dialect: built once, and SQLite's prepared statement is
  * reused by text. A short batch (the last of a run) builds its text anew: caching every row
- * count would keep hundreds of texts of up to 50 KB.
+ * count would keep hundreds of texts of up to 100 KB.
  */
 const sqlTexts = new Map<string, string>();
-const cachedSql = (key: string, rows: number, make: () => string): string => {
-  if (rows !== MULTI_ROW) return make();
+const cachedSql = (key: string, rows: number, full: number, make: () => string): string => {
+  if (rows !== full) return make();
   let t = sqlTexts.get(key);
   if (t === undefined) sqlTexts.set(key, (t = make()));
   return t;
@@ -136,7 +138,7 @@ const cachedSql = (key: string, rows: number, make: () => string): string => {
 
 /** Upsert of built reports onto their rows while this node's claim holds: 15 parameters a row, then the node id. */
 function upsertBuiltSql(kind: StoreKind, rows: number): string {
-  return cachedSql(`upsert:${kind}`, rows, () => 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
+  return cachedSql(`upsert:${kind}`, rows, MULTI_ROW, () => 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
     + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
     + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
     + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
@@ -146,9 +148,15 @@ function upsertBuiltSql(kind: StoreKind, rows: number): string {
     + `where outbound_report.claimed_by = ${kind === 'postgres' ? `$${rows * 15 + 1}` : '?'} and outbound_report.state = 'building' returning id`);
 }
 
+/** The report rows of closed windows, claimed by the closing node: 8 parameters a row (16,000 for CLOSE_BATCH). */
+function insertReportRowsSql(kind: StoreKind, rows: number): string {
+  return cachedSql(`reports:${kind}`, rows, CLOSE_BATCH, () => 'insert into outbound_report (window_id, policy_domain, window_start, window_end, due_at, created_at, claimed_by, claimed_until, state) '
+    + `values ${tuples(kind, rows, 8, ", 'building'")} on conflict (window_id) do nothing`);
+}
+
 /** A report's targets, pending from its due time: 4 parameters a row. */
 function insertTargetsSql(kind: StoreKind, rows: number): string {
-  return cachedSql(`targets:${kind}`, rows, () => 'insert into outbound_target (outbound_report_id, uri, scheme, next_attempt_at, state) '
+  return cachedSql(`targets:${kind}`, rows, MULTI_ROW, () => 'insert into outbound_target (outbound_report_id, uri, scheme, next_attempt_at, state) '
     + `values ${tuples(kind, rows, 4, ", 'pending'")} on conflict (outbound_report_id, uri) do nothing`);
 }
 
@@ -205,7 +213,7 @@ export class ReportScheduler {
           // Oldest first, straight from the (state, window_end) index: a tie-break on id would
           // sort every window of the day for each batch.
           .orderBy('window_end')
-          .limit(BATCH)
+          .limit(CLOSE_BATCH)
           // A collector flush holds the row FOR SHARE while it counts into it; skip such a
           // window now and close it on the next tick, after the flush committed.
           .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
@@ -223,26 +231,15 @@ export class ReportScheduler {
           .execute();
         if (rows.length === 0) return 0;
         const spread = opts.force ? 0 : this.deps.spreadSeconds;
-        for (let i = 0; i < rows.length; i += 100) {
-          await trx.insertInto('outbound_report')
-            .values(rows.slice(i, i + 100).map((w) => ({
-              window_id: Number(w.id),
-              policy_domain: w.policy_domain,
-              window_start: Number(w.window_start),
-              window_end: Number(w.window_end),
-              state: 'building' as const,
-              due_at: now + Math.floor(this.deps.random() * (spread + 1)),
-              created_at: now,
-              claimed_by: nodeId,
-              claimed_until: now + this.lease,
-            })))
-            .onConflict((oc) => oc.column('window_id').doNothing())
-            .execute();
+        const params: unknown[] = [];
+        for (const w of rows) {
+          params.push(Number(w.id), w.policy_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(this.deps.random() * (spread + 1)), now, nodeId, now + this.lease);
         }
+        await trx.executeQuery(CompiledQuery.raw(insertReportRowsSql(store.kind, rows.length), params));
         return rows.length;
       });
       total += closedNow;
-      if (closedNow < BATCH) break;
+      if (closedNow < CLOSE_BATCH) break;
     }
     if (total) this.deps.log.info({ windows: total }, 'reporting windows closed');
     return total;

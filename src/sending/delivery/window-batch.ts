@@ -10,7 +10,8 @@ import type { PolicySource } from '../report-files.js';
 
 /** One stored policy of a window: what discovery reads (record, counts) and what the builder parses. */
 export interface PolicyRow extends PolicySource {
-  tlsrptRecord?: string;
+  windowId: number;
+  tlsrptRecord: string | null;
 }
 
 /**
@@ -25,22 +26,17 @@ export async function readWindowPolicies(store: Store, ids: number[]): Promise<M
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     if (chunk.length === 0) continue;
-    const rows = await store.db.selectFrom('outbound_policy as p')
-      .select(['p.window_id', 'p.tlsrpt_record', 'p.policy_json', 'p.successful', 'p.failed'])
+    // Selected under the names of PolicyRow: the rows are used as they come, no copy per row
+    // (the driver gives numbers for these integer columns on both stores).
+    const rows: PolicyRow[] = await store.db.selectFrom('outbound_policy as p')
+      .select(['p.window_id as windowId', 'p.tlsrpt_record as tlsrptRecord', 'p.policy_json as policyJson', 'p.successful', 'p.failed'])
       .select(sql<string | null>`(select ${concat}('[' || cast(f.count as text) || ',' || f.detail_json || ']', ',') from outbound_failure f where f.window_id = p.window_id and f.fingerprint = p.fingerprint)`.as('details'))
       .where('p.window_id', 'in', chunk)
       .execute();
     for (const p of rows) {
-      const id = Number(p.window_id);
-      let list = out.get(id);
-      if (!list) out.set(id, (list = []));
-      list.push({
-        ...(p.tlsrpt_record != null ? { tlsrptRecord: p.tlsrpt_record } : {}),
-        policyJson: p.policy_json,
-        successful: Number(p.successful),
-        failed: Number(p.failed),
-        details: p.details,
-      });
+      let list = out.get(p.windowId);
+      if (!list) out.set(p.windowId, (list = []));
+      list.push(p);
     }
   }
   return out;
