@@ -1,8 +1,9 @@
 /**
  * @module sending/report-files — the CPU half of building a batch of reports: the stored
  * counters (JSON text as read) become report JSON, §5.1 file name and gzip. Pure (no store, no
- * settings, no DNS): the scheduler runs it in its build worker (sending/build-pool) or, when no
- * worker can run, in-process; both give the same bytes because both run this code.
+ * settings, no DNS): the build worker (sending/build-pool) runs it, and so does the main thread
+ * for the chunks it takes over or when no worker can run; both give the same bytes because both
+ * run this code.
  */
 import { gzipSync } from 'node:zlib';
 import type { FailureDetail, Policy } from '../rfc8460/types.js';
@@ -10,7 +11,7 @@ import { finishReport, type ReportHeading, type WindowPolicyCounts } from './rep
 
 /**
  * One policy of a window as stored: `policyJson` is `outbound_policy.policy_json`; `details` the
- * window's failure rows as `[count,detail_json]` joined by commas (null when there are none),
+ * policy's failure rows as `[count,detail_json]` joined by commas (null when there are none),
  * so a policy's details cost one JSON.parse wherever they are parsed.
  */
 export interface PolicySource {

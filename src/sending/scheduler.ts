@@ -87,8 +87,6 @@ interface Built {
   dueAt?: number;
 }
 
-export { gzipReport } from './report-files.js';
-
 /** A claimed batch on its way through the pipeline. */
 interface Batch {
   rows: ClaimedReport[];
@@ -219,13 +217,13 @@ export class ReportScheduler {
           .$if(store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
         // A materialized CTE: PostgreSQL runs it once. As `IN (subquery)` it may rescan the
         // subquery for every row it updates, each rescan skipping the rows already updated and
-        // locking the next BATCH, so one statement took every due window.
+        // locking the next CLOSE_BATCH, so one statement took every due window.
         const rows = await trx.with((w) => w('due').materialized(), () => due).updateTable('outbound_window')
           .set({ state: 'closed', closed_at: now })
           .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
           // PostgreSQL: re-checked on the locked row. SQLite: the CTE saw the same rows in the
           // same statement, and the check would make it walk the (state, …) index over every
-          // open window for each batch instead of looking up the 500 ids.
+          // open window for each batch instead of looking up the batch's ids.
           .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'open'))
           .returning(['id', 'policy_domain', 'window_start', 'window_end'])
           .execute();
