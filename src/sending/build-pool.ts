@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import { buildFiles, unpackFiles, type FileJob, type FileResult, type PackedFiles } from './report-files.js';
+import { buildFiles, packJobs, unpackFiles, type FileJob, type FileResult, type PackedFiles } from './report-files.js';
 
 export interface BuildPool {
   /** Builds a batch, results in job order; rejects when the worker died with it (or the pool is closed). */
@@ -194,7 +194,7 @@ export function createBuildPool(opts: BuildPoolOptions = {}): BuildPool {
         const id = ++nextId;
         s.held.set(id, c);
         try {
-          s.worker.postMessage({ id, jobs: c.jobs, flags: b.flags.buffer, index: c.index });
+          s.worker.postMessage({ id, jobs: packJobs(c.jobs!), flags: b.flags.buffer, index: c.index });
         } catch (e) {
           s.held.delete(id);
           settle(b, { error: e as Error });

@@ -18,7 +18,7 @@ import { Aggregator } from '../../src/sending/aggregate.js';
 import { readWindow } from '../../src/sending/windows.js';
 import { ReportScheduler } from '../../src/sending/scheduler.js';
 import { createBuildPool, type BuildPool } from '../../src/sending/build-pool.js';
-import { buildFiles, type FileJob } from '../../src/sending/report-files.js';
+import { buildFiles, packJobs, unpackJobs, type FileJob } from '../../src/sending/report-files.js';
 import { composeReport, reportHeading, type WindowPolicyCounts } from '../../src/sending/report-builder.js';
 import { createResolver } from '../../src/dns/index.js';
 import { RESULT_TYPES } from '../../src/rfc8460/types.js';
@@ -90,6 +90,7 @@ describe('report build worker', () => {
       jobs.push({ policyDomain: w.policyDomain, windowStart: w.windowStart, windowEnd: w.windowEnd, heading, policies: stored(w.policies) });
       previews.push(composeReport(w, settings, log, random));
     }
+    assert.deepEqual(unpackJobs(packJobs(jobs)), jobs, 'jobs cross to the worker whole');
     const pool = createBuildPool();
     try {
       const inWorker = await pool.build(jobs);

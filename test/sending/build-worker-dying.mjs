@@ -10,7 +10,8 @@ const dieOn = new RegExp(workerData.dieOn);
 // The real worker's message listener, wrapped: a MessagePort has no prependListener.
 const on = parentPort.on.bind(parentPort);
 parentPort.on = (event, listener) => on(event, event !== 'message' ? listener : (m) => {
-  if (m.jobs?.some((j) => dieOn.test(j.policyDomain)) && !existsSync(workerData.marker)
+  // m.jobs is packed (packJobs): strings and numbers, the policy domain among them.
+  if (m.jobs?.some((v) => typeof v === 'string' && dieOn.test(v)) && !existsSync(workerData.marker)
     && Atomics.compareExchange(new Int32Array(m.flags), m.index, 0, 1) === 0) {
     writeFileSync(workerData.marker, '');
     process.exit(3);
