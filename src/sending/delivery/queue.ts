@@ -112,13 +112,15 @@ export class DeliveryQueue {
       .$if(store.kind === 'postgres', (q) => q.forUpdate(['t']).skipLocked());
     // One statement: SQLite runs it inside one write transaction, so two processes cannot both
     // match `claimed_until < now` for the same row; on PostgreSQL the locked rows are skipped
-    // by the other nodes and the re-checked condition excludes rows claimed meanwhile.
-    const rows = await writeTransaction(store, (trx) => trx
+    // by the other nodes and the re-checked condition excludes rows claimed meanwhile. The
+    // candidates are a materialized CTE: as `IN (subquery)` PostgreSQL may re-run the subquery
+    // for every row it updates, each run skipping the rows already locked and taking the next
+    // `limit`, so one node claimed every due target (see the scheduler's closeDueWindows).
+    const rows = await writeTransaction(store, (trx) => trx.with((w) => w('candidates').materialized(), () => candidates)
       .updateTable('outbound_target')
       .set({ claimed_by: nodeId, claimed_until: now + this.lease })
-      .where('id', 'in', candidates)
-      .where('claimed_until', '<', now)
-      .where('state', 'in', ACTIVE)
+      .where('id', 'in', (eb) => eb.selectFrom('candidates').select('candidates.id'))
+      .$if(store.kind === 'postgres', (q) => q.where('claimed_until', '<', now).where('state', 'in', ACTIVE))
       .returning('id')
       .execute());
     return rows.map((r) => Number(r.id)).sort((a, b) => a - b);

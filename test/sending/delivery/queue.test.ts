@@ -143,6 +143,28 @@ forEachStore('delivery queue', (open) => {
     }
   });
 
+  it('one claim takes at most its limit of due targets, and never one already claimed', async () => {
+    const store = await open();
+    const h = await startHarness(store);
+    try {
+      for (let d = 0; d < 5; d++) {
+        for (let i = 0; i < 4; i++) h.aggregator.add(stsOutcome(`d${d}.example.net`, i === 0, `v=TLSRPTv1; rua=mailto:tls@d${d}.example.net`));
+      }
+      await h.aggregator.flush();
+      h.now.t = D0 + DAY;
+      await h.scheduler.closeDueWindows();
+      await h.scheduler.buildClaimedReports();
+      // The claim statement itself (runDue loops over it): PostgreSQL once claimed every due row.
+      const claim = (q: unknown) => (q as { claim(limit: number, force: boolean): Promise<number[]> }).claim(2, true);
+      const other = h.node('other-node');
+      const sizes = [await claim(h.queue), await claim(other.queue), await claim(h.queue), await claim(other.queue)];
+      assert.deepEqual(sizes.map((x) => x.length), [2, 2, 1, 0]);
+      assert.equal(new Set(sizes.flat()).size, 5, 'each target claimed once');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a report whose builder died is rebuilt by another process after the lease', async () => {
     const store = await open();
     const h = await startHarness(store);
