@@ -7,7 +7,7 @@
  *   npm run bench -- ingest-http [events=1000000] [concurrency=8]
  *
  * Environment: BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server there;
- * BENCH_FLUSH_EVENTS=N sets collector.flushEvents (default 50,000). Besides wall-clock events/s
+ * BENCH_FLUSH_EVENTS=N sets collector.flushEvents (default 200,000). Besides wall-clock events/s
  * it reports events per server CPU-second, which stays comparable on a busy machine.
  */
 import { spawn } from 'node:child_process';

@@ -22,7 +22,7 @@ export interface CollectorOptions {
   sendFrequency?: (policyDomain: string) => WindowFrequency;
   /** Flush interval; outcomes from sources without acknowledgement (datagrams) may be lost inside it on a crash. Default 1000. */
   flushMs?: number;
-  /** Flush as soon as this many outcomes wait. Default 50,000. */
+  /** Flush as soon as this many outcomes wait. Default 200,000: memory is bounded by distinct keys, not outcomes, and each flush costs by keys, so at high rates fewer, larger flushes count more per second (ingest-http: 99k → 131k events/s against 50,000). */
   flushEvents?: number;
   maxBufferedKeys?: number;
   log?: Logger;
@@ -95,7 +95,7 @@ gauge('tlsrpt_collector_open_windows', 'reporting windows open in the store', []
 export function createCollector(opts: CollectorOptions): Collector {
   const log = opts.log ?? silentLog;
   const flushMs = opts.flushMs ?? 1000;
-  const flushEvents = opts.flushEvents ?? 50_000;
+  const flushEvents = opts.flushEvents ?? 200_000;
   const aggOpts: AggregatorOptions = {
     store: opts.store,
     sendFrequency: opts.sendFrequency ?? (() => 'daily'),

@@ -31,7 +31,7 @@ export const ServiceConfig = z.object({
     owner: z.union([z.string(), z.number()]).optional(),
     group: z.union([z.string(), z.number()]).optional(),
     flushMs: z.number().int().positive().default(1000),
-    flushEvents: z.number().int().positive().default(50000),
+    flushEvents: z.number().int().positive().default(200000),
     dumpDir: z.string().optional(),
   }).passthrough().optional(),
   smtp: z.object({
