@@ -6,12 +6,14 @@
  *    peak RSS (targets ≤ 10 s, ≤ 512 MB).
  * 2. Deliver 10,000 built reports (MIME + DKIM + SMTP) to a loopback smtp-server sink: reports/s.
  * Usage: npm run bench -- report [domains] [deliver]
+ * BENCH_STORE=postgres runs both on a throwaway PostgreSQL 15 cluster (test/support/postgres.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { pino } from 'pino';
+import { sql } from 'kysely';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ReportScheduler } from '../../src/sending/scheduler.js';
 import { DeliveryQueue } from '../../src/sending/delivery/queue.js';
@@ -19,9 +21,22 @@ import { createRelayMailer } from '../../src/sending/delivery/mail.js';
 import { createResolver } from '../../src/dns/index.js';
 import type { ReportSettingsSource } from '../../src/sending/delivery/settings-view.js';
 import { startSmtpSink } from '../../test/support/smtp-sink.js';
+import { startPostgres, type PostgresCluster } from '../../test/support/postgres.js';
 
 const DOMAINS = Number(process.argv[2] ?? 100_000);
 const DELIVER = Number(process.argv[3] ?? 10_000);
+const ON_PG = process.env.BENCH_STORE === 'postgres';
+let cluster: PostgresCluster | undefined;
+
+/** A fresh store per phase: a SQLite file, or a new database of the throwaway cluster. */
+async function benchStore(name: string): Promise<Store> {
+  if (!ON_PG) return openStore({ sqlite: path.join(dir, `${name}.db`) });
+  cluster ??= await startPostgres();
+  const admin = await openStore({ postgres: cluster.url }, { skipMigrations: true });
+  await sql.raw(`create database bench_${name}`).execute(admin.db);
+  await admin.close();
+  return openStore({ postgres: cluster.url.replace(/\/postgres$/, `/bench_${name}`) });
+}
 const DAY = 86400;
 const START = Date.UTC(2026, 10, 27) / 1000;
 const log = pino({ level: 'error' });
@@ -87,7 +102,7 @@ function components(store: Store, mailer?: ReturnType<typeof createRelayMailer>,
 const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-bench-report-'));
 try {
   // 1. Build.
-  const store = await openStore({ sqlite: path.join(dir, 'build.db') });
+  const store = await benchStore('build');
   let t = performance.now();
   await seed(store, DOMAINS);
   console.log(`seeded ${DOMAINS} windows (2 policies, 3 failure details each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -108,7 +123,7 @@ try {
   await store.close();
 
   // 2. Deliver.
-  const dstore = await openStore({ sqlite: path.join(dir, 'deliver.db') });
+  const dstore = await benchStore('deliver');
   await seed(dstore, DELIVER);
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = { domain: 'example.com', selector: 'tlsrpt', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
@@ -127,9 +142,11 @@ try {
   if (sent !== DELIVER || sink.received.length !== DELIVER) throw new Error(`sent ${sent}, sink got ${sink.received.length} of ${DELIVER}`);
   console.log(`delivered ${sent} DKIM-signed report mails to a loopback SMTP sink in ${deliverSeconds.toFixed(2)} s`);
 
-  console.log(`RESULT build_seconds ${buildSeconds.toFixed(2)} s`);
-  console.log(`RESULT build_peak_rss_mb ${Math.round(peak / 1048576)} MB`);
-  console.log(`RESULT deliver_reports_per_s ${Math.round(sent / deliverSeconds)} 1/s`);
+  const tag = ON_PG ? '_postgres' : '';
+  console.log(`RESULT build${tag}_seconds ${buildSeconds.toFixed(2)} s`);
+  console.log(`RESULT build${tag}_peak_rss_mb ${Math.round(peak / 1048576)} MB`);
+  console.log(`RESULT deliver${tag}_reports_per_s ${Math.round(sent / deliverSeconds)} 1/s`);
 } finally {
+  await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
