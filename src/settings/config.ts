@@ -97,7 +97,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   }
   raw = applyEnv(raw, env);
   const unknown = unknownSections(raw);
-  if (unknown.length) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${unknown.join('; ')}`);
+  if (unknown.length) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${unknown.map((u) => `${u.field}: ${u.message}`).join('; ')}`);
   const parsed = ServiceConfig.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -116,11 +116,11 @@ export const CONFIG_SECTIONS = [
  * A misspelt section (`colector`) would otherwise be ignored without a word and its defaults
  * used. Keys starting with `$` or `_` are left alone: JSON has no comments.
  */
-export function unknownSections(raw: Record<string, unknown>): string[] {
+export function unknownSections(raw: Record<string, unknown>): { field: string; message: string }[] {
   const known = new Set<string>(CONFIG_SECTIONS);
   return Object.keys(raw).filter((k) => !known.has(k) && !/^[$_]/.test(k)).map((k) => {
     const near = CONFIG_SECTIONS.find((s) => editDistance(s.toLowerCase(), k.toLowerCase()) <= 2);
-    return `${k}: unknown section${near ? ` (did you mean "${near}"?)` : ''}; the sections are ${CONFIG_SECTIONS.join(', ')}`;
+    return { field: k, message: `unknown section${near ? ` (did you mean "${near}"?)` : ''}; the sections are ${CONFIG_SECTIONS.join(', ')}` };
   });
 }
 

@@ -81,10 +81,7 @@ export function validateSingleton(name: SingletonName, value: unknown): SettingE
  */
 export function validateSettingsDocument(doc: unknown): SettingError[] {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [{ field: '(root)', message: 'expected a JSON object' }];
-  const errors: SettingError[] = unknownSections(doc as Record<string, unknown>).map((m) => {
-    const at = m.indexOf(': ');
-    return { field: m.slice(0, at), message: m.slice(at + 2) };
-  });
+  const errors: SettingError[] = unknownSections(doc as Record<string, unknown>);
   const parsed = ServiceConfig.safeParse(doc);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
