@@ -6,6 +6,7 @@
  */
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, Store } from '../store/index.js';
+import { bulkInsert, type BulkColumn } from '../store/bulk-insert.js';
 import { windowBounds, type WindowFrequency } from './windows.js';
 
 /** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
@@ -25,9 +26,9 @@ type Db = Kysely<Database>;
 
 /** Rows per statement: large enough to be cheap, small enough to let the event loop breathe between. */
 const CHUNK = 1000;
-const POLICY_COLS: [string, 'int' | 'text'][] = [['window_id', 'int'], ['fingerprint', 'text'], ['tlsrpt_record', 'text'], ['policy_json', 'text'], ['successful', 'int'], ['failed', 'int']];
-const FAILURE_COLS: [string, 'int' | 'text'][] = [['window_id', 'int'], ['fingerprint', 'text'], ['detail_key', 'text'], ['detail_json', 'text'], ['count', 'int']];
-const WINDOW_COLS: [string, 'int' | 'text'][] = [['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['frequency', 'text'], ['state', 'text'], ['created_at', 'int']];
+const POLICY_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['tlsrpt_record', 'text'], ['policy_json', 'text'], ['successful', 'int'], ['failed', 'int']];
+const FAILURE_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['detail_key', 'text'], ['detail_json', 'text'], ['count', 'int']];
+const WINDOW_COLS: BulkColumn[] = [['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['frequency', 'text'], ['state', 'text'], ['created_at', 'int']];
 
 /**
  * A write transaction. SQLite: BEGIN IMMEDIATE taken without blocking the event loop (busy
@@ -66,22 +67,6 @@ const breathe = (store: Store) => (store.kind === 'sqlite' ? new Promise<void>((
 /** Thrown when a window another node created concurrently does not cover our events: the flush is retried. */
 export class WindowRaceError extends Error {
   override name = 'WindowRaceError';
-}
-
-/**
- * `insert into TABLE (cols) <rows> <tail>` as one compiled statement, built without a query AST
- * (thousands of rows per flush). SQLite: `values (?, …), …` (binding beats its JSON functions,
- * which re-parse an element per column access). PostgreSQL: one jsonb parameter expanded by
- * `jsonb_array_elements` (one round trip, no 65,535-parameter limit).
- */
-function bulkInsert(store: Store, table: string, cols: [string, 'int' | 'text'][], rows: unknown[][], tail: string): CompiledQuery {
-  const names = cols.map((c) => c[0]).join(', ');
-  if (store.kind === 'postgres') {
-    const select = cols.map(([name, type], i) => (type === 'int' ? `(e->>${i})::bigint as ${name}` : `e->>${i} as ${name}`)).join(', ');
-    return CompiledQuery.raw(`insert into ${table} (${names}) select ${select} from jsonb_array_elements($1::jsonb) as e ${tail}`, [JSON.stringify(rows)]);
-  }
-  const tuple = `(${cols.map(() => '?').join(',')})`;
-  return CompiledQuery.raw(`insert into ${table} (${names}) values ${Array(rows.length).fill(tuple).join(',')} ${tail}`, rows.flat());
 }
 
 /** Adds the counters of `rows` in one transaction; returns what it wrote. */
@@ -126,12 +111,12 @@ export async function writeCounts(
     const policyRows = sorted(policies);
     const failureRows = sorted(failures);
     for (let i = 0; i < policyRows.length; i += CHUNK) {
-      await db.executeQuery(bulkInsert(store, 'outbound_policy', POLICY_COLS, policyRows.slice(i, i + CHUNK),
+      await db.executeQuery(bulkInsert(store.kind, 'outbound_policy', POLICY_COLS, policyRows.slice(i, i + CHUNK),
         'on conflict (window_id, fingerprint) do update set successful = outbound_policy.successful + excluded.successful, failed = outbound_policy.failed + excluded.failed'));
       await breathe(store);
     }
     for (let i = 0; i < failureRows.length; i += CHUNK) {
-      await db.executeQuery(bulkInsert(store, 'outbound_failure', FAILURE_COLS, failureRows.slice(i, i + CHUNK),
+      await db.executeQuery(bulkInsert(store.kind, 'outbound_failure', FAILURE_COLS, failureRows.slice(i, i + CHUNK),
         'on conflict (window_id, fingerprint, detail_key) do update set count = outbound_failure.count + excluded.count'));
       await breathe(store);
     }
@@ -209,7 +194,7 @@ async function resolveOpenWindows(
   for (let i = 0; i < newRows.length; i += CHUNK) {
     // Another node may have created the same window meanwhile: keep its row (partial unique index).
     const inserted = await db.executeQuery<{ id: number; policy_domain: string; window_start: number; window_end: number }>(
-      bulkInsert(store, 'outbound_window', WINDOW_COLS, newRows.slice(i, i + CHUNK).map((r) => [...r, 'open', nowSec]),
+      bulkInsert(store.kind, 'outbound_window', WINDOW_COLS, newRows.slice(i, i + CHUNK).map((r) => [...r, 'open', nowSec]),
         "on conflict (policy_domain, window_start) where state = 'open' do nothing returning id, policy_domain, window_start, window_end"));
     created += inserted.rows.length;
     for (const w of inserted.rows) remember(w.policy_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });

@@ -17,6 +17,7 @@ import type { Store, StoreKind } from '../store/index.js';
 import type { Resolver, TlsrptLookup, TtlCache } from '../dns/index.js';
 import { readWindowPolicies, type PolicyRow } from './delivery/window-batch.js';
 import { writeTransaction } from './aggregate.js';
+import { bulkInsert, type BulkColumn } from '../store/bulk-insert.js';
 import { reportHeading } from './report-builder.js';
 import { discoverRuaTargets, type Discovery } from './discovery.js';
 import { createBuildPool, inProcessBuilder, type BuildPool } from './build-pool.js';
@@ -122,41 +123,34 @@ function tuples(kind: StoreKind, rows: number, cols: number, tail = ''): string 
 }
 
 /**
- * Statement texts of full batches, by dialect: built once, and SQLite's prepared statement is
- * reused by text. A short batch (the last of a run) builds its text anew: caching every row
- * count would keep hundreds of texts of up to 100 KB.
+ * Upsert of built reports onto their rows while this node's claim holds: 15 parameters a row,
+ * then the node id. (Not `bulkInsert`: `gz` is bytes, which PostgreSQL's JSON path cannot carry,
+ * and the claim check takes a parameter.) The text of a full batch is kept per dialect, so
+ * SQLite reuses its prepared statement; a short batch (the last of a run) builds its own.
  */
-const sqlTexts = new Map<string, string>();
-const cachedSql = (key: string, rows: number, full: number, make: () => string): string => {
-  if (rows !== full) return make();
-  let t = sqlTexts.get(key);
-  if (t === undefined) sqlTexts.set(key, (t = make()));
-  return t;
-};
-
-/** Upsert of built reports onto their rows while this node's claim holds: 15 parameters a row, then the node id. */
+const upsertTexts = new Map<StoreKind, string>();
 function upsertBuiltSql(kind: StoreKind, rows: number): string {
-  return cachedSql(`upsert:${kind}`, rows, MULTI_ROW, () => 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
+  const full = rows === MULTI_ROW ? upsertTexts.get(kind) : undefined;
+  if (full) return full;
+  const text = 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
     + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
     + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
     + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
     + 'file_name = excluded.file_name, record_source = excluded.record_source, tlsrpt_record = excluded.tlsrpt_record, '
     + 'trimmed_details = excluded.trimmed_details, built_at = excluded.built_at, due_at = excluded.due_at, reason = excluded.reason, '
     + 'claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until '
-    + `where outbound_report.claimed_by = ${kind === 'postgres' ? `$${rows * 15 + 1}` : '?'} and outbound_report.state = 'building' returning id`);
+    + `where outbound_report.claimed_by = ${kind === 'postgres' ? `$${rows * 15 + 1}` : '?'} and outbound_report.state = 'building' returning id`;
+  if (rows === MULTI_ROW) upsertTexts.set(kind, text);
+  return text;
 }
 
-/** The report rows of closed windows, claimed by the closing node: 8 parameters a row (16,000 for CLOSE_BATCH). */
-function insertReportRowsSql(kind: StoreKind, rows: number): string {
-  return cachedSql(`reports:${kind}`, rows, CLOSE_BATCH, () => 'insert into outbound_report (window_id, policy_domain, window_start, window_end, due_at, created_at, claimed_by, claimed_until, state) '
-    + `values ${tuples(kind, rows, 8, ", 'building'")} on conflict (window_id) do nothing`);
-}
-
-/** A report's targets, pending from its due time: 4 parameters a row. */
-function insertTargetsSql(kind: StoreKind, rows: number): string {
-  return cachedSql(`targets:${kind}`, rows, MULTI_ROW, () => 'insert into outbound_target (outbound_report_id, uri, scheme, next_attempt_at, state) '
-    + `values ${tuples(kind, rows, 4, ", 'pending'")} on conflict (outbound_report_id, uri) do nothing`);
-}
+/** The report rows of closed windows (state 'building'), claimed by the closing node: 18,000 SQLite parameters for CLOSE_BATCH. */
+const REPORT_ROW_COLS: BulkColumn[] = [
+  ['window_id', 'int'], ['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['due_at', 'int'], ['created_at', 'int'],
+  ['claimed_by', 'text'], ['claimed_until', 'int'], ['state', 'text'],
+];
+/** A report's targets, pending from its due time. */
+const TARGET_COLS: BulkColumn[] = [['outbound_report_id', 'int'], ['uri', 'text'], ['scheme', 'text'], ['next_attempt_at', 'int'], ['state', 'text']];
 
 const outcome = (r: ClaimedReport, state: BuildOutcome['state'], reason?: string): BuildOutcome =>
   ({ reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state, ...(reason ? { reason } : {}) });
@@ -229,11 +223,10 @@ export class ReportScheduler {
           .execute();
         if (rows.length === 0) return 0;
         const spread = opts.force ? 0 : this.deps.spreadSeconds;
-        const params: unknown[] = [];
-        for (const w of rows) {
-          params.push(Number(w.id), w.policy_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(this.deps.random() * (spread + 1)), now, nodeId, now + this.lease);
-        }
-        await trx.executeQuery(CompiledQuery.raw(insertReportRowsSql(store.kind, rows.length), params));
+        const reportRows = rows.map((w) => [
+          Number(w.id), w.policy_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(this.deps.random() * (spread + 1)), now, nodeId, now + this.lease, 'building',
+        ]);
+        await trx.executeQuery(bulkInsert(store.kind, 'outbound_report', REPORT_ROW_COLS, reportRows, 'on conflict (window_id) do nothing'));
         return rows.length;
       });
       total += closedNow;
@@ -483,15 +476,14 @@ export class ReportScheduler {
         const updated = await trx.executeQuery<{ id: number }>(CompiledQuery.raw(upsertBuiltSql(kind, chunk.length), params));
         for (const u of updated.rows) pendingIds.add(Number(u.id));
       }
-      const params: unknown[] = [];
+      const targetRows: unknown[][] = [];
       for (const { row, b } of pending) {
         if (!pendingIds.has(row.id)) continue;
         kept.add(row.id);
-        for (const t of b.pending!.targets) params.push(row.id, t.uri, t.scheme, row.dueAt);
+        for (const t of b.pending!.targets) targetRows.push([row.id, t.uri, t.scheme, row.dueAt, 'pending']);
       }
-      for (let i = 0; i < params.length; i += MULTI_ROW * 4) {
-        const chunk = params.slice(i, i + MULTI_ROW * 4);
-        await trx.executeQuery(CompiledQuery.raw(insertTargetsSql(kind, chunk.length / 4), chunk));
+      for (let i = 0; i < targetRows.length; i += MULTI_ROW) {
+        await trx.executeQuery(bulkInsert(kind, 'outbound_target', TARGET_COLS, targetRows.slice(i, i + MULTI_ROW), 'on conflict (outbound_report_id, uri) do nothing'));
       }
     });
     for (const b of results) {
