@@ -13,14 +13,9 @@ import { listen, type ListeningServer } from './http/server.js';
 import { openStore, type Store } from './store/index.js';
 import { createConfiguredIngestor, receivingComponents } from './receiving/index.js';
 import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
+import { type Component } from './common/component.js';
 
-/** A long-running part of the service (collector, listener, scheduler…). */
-export interface Component {
-  name: string;
-  start(): Promise<void>;
-  /** Must finish its work in hand (flush, close sockets) before resolving. */
-  stop(): Promise<void>;
-}
+export type { Component } from './common/component.js';
 
 export interface ServiceContext {
   config: ServiceConfig;

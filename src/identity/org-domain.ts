@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { TlsReport } from '../rfc8460/types.js';
+import { normalizeDomain } from '../common/domain.js';
 
 type GetDomain = (name: string, opts?: object) => string | null;
 const TLDTS_OPTS = { allowIcannDomains: true, allowPrivateDomains: true };
@@ -57,7 +58,7 @@ export function fallbackOrgDomain(n: string): string {
  * @example organizationalDomain('mx1.corp.mail.ru') // 'mail.ru'
  */
 export function organizationalDomain(name: string): string {
-  const n = name.trim().replace(/\.$/, '').toLowerCase();
+  const n = normalizeDomain(name);
   if (!n) return n;
   if (tldtsGetDomain) return (tldtsGetDomain(n, TLDTS_OPTS) ?? n).toLowerCase();
   return fallbackOrgDomain(n);
@@ -76,7 +77,7 @@ export function domainOfContactInfo(contactInfo: string | undefined): string | u
   }
   const at = text.replace(/^mailto:/i, '').split(/[\s,;<>]+/).find((w) => w.includes('@'));
   if (at) return at.split('@').pop()!.replace(/[>.]+$/, '').toLowerCase() || undefined;
-  return /^[a-z0-9-]+(\.[a-z0-9-]+)+\.?$/i.test(text) ? text.replace(/\.$/, '').toLowerCase() : undefined;
+  return /^[a-z0-9-]+(\.[a-z0-9-]+)+\.?$/i.test(text) ? normalizeDomain(text) : undefined;
 }
 
 /**
