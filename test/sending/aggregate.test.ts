@@ -7,7 +7,9 @@ import { Aggregator } from '../../src/sending/collect/aggregate.js';
 import { writeTransaction } from '../../src/store/transaction.js';
 import { policyFingerprint, failureDetailKey } from '../../src/sending/collect/fingerprint.js';
 import { normalizeDomain } from '../../src/common/domain.js';
-import { windowBounds, listOpenWindows, readWindow, countOpenWindows } from '../../src/sending/windows/windows.js';
+import { windowBounds } from '../../src/sending/windows/bounds.js';
+import { listOpenWindows, readWindow } from '../../src/analysis/outbound-windows.js';
+import { countOpenWindows } from '../../src/sending/windows/store.js';
 import type { TlsSessionOutcome } from '../../src/sending/collect/event.js';
 import type { Policy } from '../../src/rfc8460/types.js';
 

@@ -20,7 +20,7 @@ import { eventsRoutes } from '../../src/http/routes/events.js';
 import { createCollector } from '../../src/sending/collect/collector.js';
 import { createDatagramSource } from '../../src/sending/collect/sources/datagram.js';
 import { trySendDatagram } from '../../src/sending/collect/sources/datagram-socket.js';
-import { listOpenWindows, windowToJson } from '../../src/sending/windows/windows.js';
+import { listOpenWindows, windowToJson } from '../../src/analysis/outbound-windows.js';
 import { openCollector } from '../../src/sending/library.js';
 import { policyFingerprint } from '../../src/sending/collect/fingerprint.js';
 import type { Store } from '../../src/store/index.js';

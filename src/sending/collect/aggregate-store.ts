@@ -7,7 +7,7 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, Store } from '../../store/index.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
-import { windowBounds, type WindowFrequency } from '../windows/windows.js';
+import { windowBounds, type WindowFrequency } from '../windows/bounds.js';
 import { writeTransaction } from '../../store/transaction.js';
 
 /** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
