@@ -62,7 +62,7 @@ interface Server { host: string; port: number; family: 4 | 6 }
 export function parseServer(s: string): Server {
   let host = s.trim(), port = 53;
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
-  if (bracket) { host = bracket[1]; if (bracket[2]) port = Number(bracket[2]); }
+  if (bracket?.[1] !== undefined) { host = bracket[1]; if (bracket[2]) port = Number(bracket[2]); }
   else if ((host.match(/:/g) ?? []).length === 1) { const i = host.indexOf(':'); port = Number(host.slice(i + 1)); host = host.slice(0, i); }
   const family = net.isIP(host);
   if (!family || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid DNS server ${JSON.stringify(s)}: expected an IP address with an optional port, e.g. 127.0.0.1:5353`);
