@@ -20,7 +20,7 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
   const { rows, results } = batch;
   const toRead: number[] = [];
   rows.forEach((r, i) => {
-    // settings.md: `never` switches sending off completely — no DNS lookup, no report.
+    // docs/spec/settings.md: `never` switches sending off completely — no DNS lookup, no report.
     if (settings.sendFrequency(r.policyDomain) === 'never') {
       deliveryMetrics.windowsDropped.inc({ reason: 'never' });
       results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };
