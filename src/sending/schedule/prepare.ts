@@ -5,7 +5,7 @@
  */
 import { readWindowPolicies, type PolicyRow } from '../report/window-batch.js';
 import { reportHeading } from '../report/report-builder.js';
-import { discoverRuaTargets, type Discovery } from '../deliver/discovery.js';
+import { discoverRuaTargets, type Discovery } from '../report/discovery.js';
 import type { FileJob, FileResult } from '../report/report-files.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
 import { BUILD_GIVE_UP_SECONDS, LOOKUP_CONCURRENCY, outcome, type Batch, type Built, type ClaimedReport, type SchedulerDeps } from './types.js';
