@@ -29,7 +29,7 @@ export interface InboundSettingsSource {
   inbound(): { addresses: string[]; forwarding: boolean; maxSize: number };
 }
 
-/** ReportSettings defaults (spec/settings.md) for callers without a settings service. */
+/** ReportSettings defaults (docs/spec/settings.md) for callers without a settings service. */
 export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forwarding: true, maxSize: 26214400 });
 
 

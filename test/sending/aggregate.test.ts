@@ -16,7 +16,7 @@ import type { Policy } from '../../src/rfc8460/types.js';
 const at = (iso: string) => Date.parse(iso) / 1000;
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
-/** The two real libtlsrpt datagrams of spec/libtlsrpt-datagram.md as outcomes. */
+/** The two real libtlsrpt datagrams of docs/spec/libtlsrpt-datagram.md as outcomes. */
 export const REAL1: TlsSessionOutcome = {
   recipientDomain: 'example.net',
   tlsrptRecord: 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',

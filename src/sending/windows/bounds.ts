@@ -10,7 +10,7 @@ export type { WindowFrequency };
 const FIRST_MONDAY = 4 * DAY;
 
 /**
- * The UTC window containing `epochSeconds` for a send frequency (settings.md: windows are
+ * The UTC window containing `epochSeconds` for a send frequency (docs/spec/settings.md: windows are
  * aligned to UTC; weekly = Monday 00:00Z to Sunday 23:59:59Z). `end` is exclusive.
  * `never` still collects (so switching sending back on loses nothing): it uses daily windows.
  * @example windowBounds('weekly', Date.parse('2026-11-28T17:00:00Z') / 1000) // → Monday 2026-11-23 … Monday 2026-11-30
