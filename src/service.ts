@@ -103,9 +103,9 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   // Inbound queries (GET /api/v1/inbound/...) and the daily retention purge (retention.inboundDays, default 400).
   {
     const { inboundRoutes } = await import('./http/routes/inbound.js');
-    const { createRetentionComponent, retentionOptions } = await import('./receiving/persist/retention.js');
+    const { createRetentionComponent } = await import('./receiving/persist/retention.js');
     app.route('/', inboundRoutes({ store }));
-    components.push(createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }));
+    components.push(createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: config.retention }));
   }
   // Delivery (issue 6): the report scheduler (closes windows at their UTC end, builds and sends
   // reports, retries) and GET /api/v1/outbound/reports.

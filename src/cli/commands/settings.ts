@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
-import { configFrom, withConfig, withJson, type CommonOptions } from '../options.js';
+import { configFrom, openConfiguredStore, withConfig, withJson, type CommonOptions } from '../options.js';
 
 interface SetOptions extends CommonOptions {
   default?: boolean;
@@ -33,10 +33,9 @@ function shortValue(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-async function withStore<T>(opts: CommonOptions, fn: (store: import('../../store/index.js').Store, config: import('../../settings/config.js').ServiceConfig) => Promise<T>): Promise<T> {
-  const { openStore } = await import('../../store/index.js');
+async function withStore<T>(opts: CommonOptions, mode: 'read' | 'write', fn: (store: import('../../store/index.js').Store, config: import('../../settings/config.js').ServiceConfig) => Promise<T>): Promise<T> {
   const { config } = configFrom(opts);
-  const store = await openStore(config.store);
+  const store = await openConfiguredStore(opts, mode, config);
   try {
     return await fn(store, config);
   } finally {
@@ -52,7 +51,7 @@ export function register(program: Command): void {
     .description('print the settings in force, field by field, with where each value came from (default, file, stored)')
     .action(async (opts: CommonOptions) => {
       const { loadSettingsState, describeSettings } = await import('../../settings/index.js');
-      const shown = await withStore(opts, async (store, config) => describeSettings(await loadSettingsState(store, config)));
+      const shown = await withStore(opts, 'read', async (store, config) => describeSettings(await loadSettingsState(store, config)));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(shown)}\n`);
         return;
@@ -118,7 +117,7 @@ export function register(program: Command): void {
           value = spec.form === 'plain' ? expr : { else: expr };
         }
       }
-      const r = await withStore(opts, (store, config) => setSettingField(store, config, name, field, value));
+      const r = await withStore(opts, 'write', (store, config) => setSettingField(store, config, name, field, value));
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       if (!r.ok) {
         if (!opts.json) for (const e of r.errors) process.stderr.write(`tlsrpt settings: ${formatSettingError(e)}\n`);
@@ -132,7 +131,7 @@ export function register(program: Command): void {
     .description('replace the admin API token with a new one and print it once (running services switch within 10 seconds)')
     .action(async (opts: CommonOptions) => {
       const { rotateAdminToken } = await import('../../settings/admin-token.js');
-      const token = await withStore(opts, (store) => rotateAdminToken(store));
+      const token = await withStore(opts, 'write', (store) => rotateAdminToken(store));
       process.stdout.write(`${token}\n`);
       process.stderr.write('tlsrpt settings: new admin token printed above (only its hash is stored); running services accept it within 10 seconds; http.token in the config, when set, still takes precedence\n');
     });
