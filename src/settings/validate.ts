@@ -107,6 +107,8 @@ function unknownFieldMessage(name: SingletonName, key: string, fields: string[])
 function constantHint(spec: FieldSpec, e: ExprError): string | undefined {
   const m = /^variable (\S+) is not allowed here/.exec(e.message);
   if (!m || !m[1] || !spec.constants) return undefined;
+  // A variable of other fields (`submitter` in sendFrequency) keeps the parser's own message.
+  if (Object.values(FIELDS).some((fields) => Object.values(fields).some((f) => f.variables.includes(m[1]!)))) return undefined;
   const values = Object.keys(spec.constants).filter((c) => c !== 'disable');
   const near = nearest(m[1], values);
   return `${m[1]} is not a value of ${spec.name}${near ? ` — did you mean ${near}?` : ''} (position ${e.position}); expected ${values.join(', ')}`;

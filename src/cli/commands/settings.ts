@@ -5,7 +5,6 @@
  * change of one field in the store (running services pick it up within seconds).
  * Exit codes: 0 ok, 1 invalid settings, 2 usage or config error.
  */
-import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { configFrom, openConfiguredStore, withConfig, withJson, type CommonOptions } from '../options.js';
 
@@ -48,7 +47,7 @@ export function register(program: Command): void {
     .description('show, check and change the settings singletons (TlsReportSettings, ReportSettings, SystemSettings)');
 
   usageErrorsExit2(withJson(withConfig(settings.command('show'))))
-    .description('print the settings in force, field by field, with where each value came from (default, file, stored)')
+    .description('print the settings in force, field by field, with where each value came from (default, file, stored); a field the config file sets is locked')
     .action(async (opts: CommonOptions) => {
       const { loadSettingsState, describeSettings } = await import('../../settings/index.js');
       const shown = await withStore(opts, 'read', async (store, config) => describeSettings(await loadSettingsState(store, config)));
@@ -59,31 +58,24 @@ export function register(program: Command): void {
       for (const s of Object.values(shown)) {
         process.stdout.write(`${s.name} (${s.origin}${s.version !== undefined ? `, version ${s.version}` : ''})\n`);
         const width = Math.max(...Object.keys(s.fields).map((f) => f.length));
-        for (const [field, { value, source }] of Object.entries(s.fields)) {
-          process.stdout.write(`  ${field.padEnd(width)}  ${shortValue(value)}  [${source}]\n`);
+        for (const [field, { value, source, locked }] of Object.entries(s.fields)) {
+          process.stdout.write(`  ${field.padEnd(width)}  ${shortValue(value)}  [${source}${locked ? ', locked: change it in the config file' : ''}]\n`);
         }
       }
     });
 
   usageErrorsExit2(withJson(settings.command('validate')))
-    .argument('<file>', 'a config file (tlsrpt.json) or a JSON object with the singletons')
-    .description('check the settings of a file: every error with its field and position; exit 0 valid, 1 invalid')
-    .action(async (file: string, opts: CommonOptions) => {
-      const { validateSettingsDocument, formatSettingError } = await import('../../settings/validate.js');
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        return fail(`cannot read ${file}: ${(e as Error).message}`, 2);
-      }
-      let doc: unknown;
-      let errors;
-      try {
-        doc = JSON.parse(text);
-        errors = validateSettingsDocument(doc);
-      } catch (e) {
-        errors = [{ field: '(file)', message: `not valid JSON: ${(e as Error).message}` }];
-      }
+    .argument('[file]', 'a config file (tlsrpt.json) or a JSON object with the singletons; default: the config `tlsrpt config path` names')
+    .description('check a config file: every key of every section, the settings expressions (field and position), that key and certificate files exist and are readable, and that report mail can be signed; exit 0 valid, 1 invalid')
+    .action(async (given: string | undefined, opts: CommonOptions) => {
+      const { validateConfigFile } = await import('../../settings/validate-file.js');
+      const { formatSettingError } = await import('../../settings/validate.js');
+      const { lookupConfig } = await import('../../settings/config.js');
+      const file = given ?? lookupConfig().file;
+      if (!file) return fail('no config file given or found (see `tlsrpt config path`)', 2);
+      const r = validateConfigFile(file);
+      if (r.unreadable) return fail(r.unreadable, 2);
+      const errors = r.errors;
       if (opts.json) process.stdout.write(`${JSON.stringify({ file, ok: errors.length === 0, errors })}\n`);
       else if (errors.length === 0) process.stdout.write(`${file}: valid\n`);
       else for (const e of errors) process.stderr.write(`${file}: ${formatSettingError(e)}\n`);

@@ -3,7 +3,10 @@
  * `PUT /api/v1/settings/{name}` for the singletons TlsReportSettings, ReportSettings and
  * SystemSettings. A PUT body is the whole singleton as Stalwart writes it (fields left out take
  * their defaults); it is validated first and nothing is stored on error (400 with field,
- * position and message). Token-protected like all of `/api`.
+ * position and message). A field the config file sets is locked: a PUT may leave it out or
+ * repeat it unchanged; changing it answers 409 `locked-by-file` with `fields`. A GET answers
+ * `{name, origin, version?, value, fields: {FIELD: {value, source: "default"|"file"|"stored",
+ * locked}}}` (see `EffectiveSingleton`). Token-protected like all of `/api`.
  */
 import { Hono } from 'hono';
 import { isSingletonName, SINGLETONS, type SettingsHandle } from '../../settings/index.js';
@@ -42,6 +45,12 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Hono {
       return c.json(errorBody('invalid-json', `the body is not JSON: ${(e as Error).message}`), 400);
     }
     const r = await deps.settings.update(name, body);
+    if (!r.ok && r.reason === 'locked') {
+      // The config file sets these fields (settings precedence): only the file changes them.
+      return c.json(errorBody('locked-by-file', `${r.fields.join(', ')} ${r.fields.length > 1 ? 'are' : 'is'} set in the config file and cannot be changed through the API; change the file (or remove the field there to manage it here)`, {
+        fields: r.fields,
+      }), 409);
+    }
     if (!r.ok) {
       const first = r.errors[0];
       return c.json(errorBody('invalid-settings', `${first.field}: ${first.message}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : ''}`, {
