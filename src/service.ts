@@ -6,7 +6,7 @@ import type { Logger } from './common/log.js';
 import type { ServiceConfig } from './settings/config.js';
 import { parseHostPort } from './settings/config.js';
 import { createApp, type HttpApp } from './http/app.js';
-import { setupAdminAuth } from './http/auth.js';
+import { prepareAdminAuth, type AdminAuth } from './http/auth.js';
 import { settingsRoutes } from './http/routes/settings.js';
 import { openSettings, type SettingsHandle } from './settings/index.js';
 import { listen, type ListeningServer } from './http/server.js';
@@ -31,6 +31,17 @@ export interface ServiceContext {
   settings: SettingsHandle;
 }
 
+/** A component whose start failure names the setting and address it was given (`collector.socket /run/x.sock: …`). */
+function namedOnFailure(c: Component, what: string): Component {
+  return {
+    name: c.name,
+    start: () => c.start().catch((e: Error) => {
+      throw Object.assign(new Error(`${what}: ${e.message}`), { code: (e as NodeJS.ErrnoException).code });
+    }),
+    stop: () => c.stop(),
+  };
+}
+
 export interface RunningService {
   http: ListeningServer;
   store: Store;
@@ -44,9 +55,12 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   // Settings singletons (stored; seeded from the file) and the admin token for /api/*.
   let settings: SettingsHandle;
   let app: HttpApp;
+  let auth: AdminAuth;
+  // A generated admin token is stored and printed only once start-up has succeeded (below).
+  let commitToken: () => Promise<void>;
   try {
     settings = await openSettings(store, config, log.child({ component: 'settings' }));
-    const auth = await setupAdminAuth({ store, configuredToken: config.http.token, log });
+    ({ auth, commit: commitToken } = await prepareAdminAuth({ store, configuredToken: config.http.token, log }));
     app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
   } catch (e) {
     await store.close();
@@ -86,12 +100,11 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
         onReject: (reason) => countSourceRejection('datagram', reason),
       });
       exposeDatagramStats(() => source.stats());
-      components.push(source);
+      components.push(namedOnFailure(source, `collector.socket ${cc.socket}`));
     }
     app.route('/', eventsRoutes({ collector, store, maxBodyBytes: config.http.maxBodyBytes }));
-    // /metrics is outside /api but needs the same admin token (idempotent: reads what settings set up).
-    const { setupAdminAuth } = await import('./http/auth.js');
-    app.route('/', metricsRoutes({ auth: await setupAdminAuth({ store, configuredToken: config.http.token, log }) }));
+    // /metrics is outside /api but needs the same admin token.
+    app.route('/', metricsRoutes({ auth }));
   }
   // Receiving: one ingestor for the public endpoint (RFC 8460 §5.4), SMTP/LMTP listener and IMAP pollers.
   const ingestor = createConfiguredIngestor({ config, log, store, settings });
@@ -141,6 +154,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       log.info({ component: c.name }, 'started');
     }
     http = await listen(app, host, port, config.http.tls);
+    await commitToken();
   } catch (e) {
     // A half-started service must not leave sockets or the database open behind it.
     await stopStarted();

@@ -71,7 +71,13 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
       ...(smtp.onward ? { onward: smtp.onward } : {}),
       ...(smtp.tls ? { tls: { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } } : {}),
     });
-    out.push({ name: smtp.lmtp ? 'lmtp-listener' : 'smtp-listener', start: () => listener.start(), stop: () => listener.stop() });
+    out.push({
+      name: smtp.lmtp ? 'lmtp-listener' : 'smtp-listener',
+      start: () => listener.start().catch((e: NodeJS.ErrnoException) => {
+        throw Object.assign(new Error(`cannot listen on smtp.listen ${smtp.listen}: ${e.code === 'EADDRINUSE' ? 'the address is already in use' : e.message}`), { code: e.code });
+      }),
+      stop: () => listener.stop(),
+    });
   }
   for (const [i, account] of (config.imap ?? []).entries()) {
     const poller = createImapPoller({ account, ingestor, log });
