@@ -13,6 +13,7 @@ import { listen, type ListeningServer } from './http/server.js';
 import { openStore, type Store } from './store/index.js';
 import { createConfiguredIngestor, receivingComponents } from './receiving/index.js';
 import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
+import { openApiRoutes } from './http/openapi.js';
 
 /** A long-running part of the service (collector, listener, scheduler…). */
 export interface Component {
@@ -44,6 +45,8 @@ function namedOnFailure(c: Component, what: string): Component {
 
 export interface RunningService {
   http: ListeningServer;
+  /** The HTTP app (its routes: the OpenAPI test compares them with the document). */
+  app: HttpApp;
   store: Store;
   stop(): Promise<void>;
 }
@@ -67,6 +70,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     throw e;
   }
   app.route('/', settingsRoutes({ settings }));
+  app.route('/', openApiRoutes(app));
   const { domain } = settings.system();
   // The domain names us in every report we send (organization-name, From, DKIM by default):
   // a bare host name there is almost always a forgotten setting, not a choice.
@@ -167,6 +171,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   let stopping: Promise<void> | undefined;
   return {
     http,
+    app,
     store,
     stop: () => (stopping ??= (async () => {
       await http.close();

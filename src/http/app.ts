@@ -19,6 +19,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../common/log.js';
 import { requireAdmin, type AdminAuth } from './auth.js';
+import { describeRoute } from './openapi.js';
 
 export type HttpApp = Hono;
 
@@ -50,6 +51,7 @@ export function createApp(opts: AppOptions = {}): HttpApp {
   const app = new Hono();
   const maxBodyBytes = opts.maxBodyBytes ?? 26214400;
   app.get('/healthz', (c) => c.json({ ok: true }));
+  describeRoute('GET', '/healthz', { summary: 'Liveness: answers {"ok": true} without a token', tags: ['meta'] });
   app.use('/api/*', requireAdmin(opts.auth));
   app.use('*', bodyLimit({
     maxSize: maxBodyBytes,
