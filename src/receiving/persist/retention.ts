@@ -7,8 +7,7 @@
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../../store/index.js';
 import type { RetentionSection } from '../../settings/sections/index.js';
-
-const DAY = 86400;
+import { DAY } from '../../common/time.js';
 
 /** The `retention` config section (schema: `settings/sections/retention.ts`). */
 export type RetentionOptions = RetentionSection;

@@ -6,14 +6,15 @@
  */
 import type { Command } from 'commander';
 import { openConfiguredStore, withConfig, withJson, type CommonOptions } from '../../options.js';
-import type { WindowContents } from '../../../sending/windows/windows.js';
+import type { WindowContents } from '../../../analysis/outbound-windows.js';
+import { isoSeconds } from '../../../common/time.js';
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('list')))
     .description('open reporting windows: policies with successful / failed session counts and failure details so far')
     .option('--domain <domain>', 'only this policy domain')
     .action(async (opts: CommonOptions & { domain?: string }) => {
-      const { listOpenWindows, windowToJson } = await import('../../../sending/windows/windows.js');
+      const { listOpenWindows, windowToJson } = await import('../../../analysis/outbound-windows.js');
       const store = await openConfiguredStore(opts, 'read');
       try {
         const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
@@ -28,7 +29,7 @@ export function register(outbound: Command): void {
     });
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.000Z$/, 'Z');
+const iso = isoSeconds;
 
 /** The human-readable listing (exported for tests). */
 export function renderWindows(windows: WindowContents[]): string {

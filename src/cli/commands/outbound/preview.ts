@@ -14,7 +14,7 @@ export function register(outbound: Command): void {
       const { config } = configFrom(opts);
       const { log } = await import('../../../common/log.js');
       const { openSettings } = await import('../../../settings/index.js');
-      const { listOpenWindows } = await import('../../../sending/windows/windows.js');
+      const { listOpenWindows } = await import('../../../analysis/outbound-windows.js');
       const { composeReport } = await import('../../../sending/report/report-builder.js');
       const store = await openConfiguredStore(opts, 'read', config);
       const settings = await openSettings(store, config, log).catch(async (e) => {
