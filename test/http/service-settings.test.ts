@@ -26,11 +26,11 @@ it('serves /healthz, guards /api/* and applies a PUT of the settings', async () 
     const auth = { Authorization: `Bearer ${token}` };
     const got = await (await fetch(`${base}/api/v1/settings/TlsReportSettings`, { headers: auth })).json();
     assert.deepEqual(got.fields.sendFrequency, { value: { else: 'weekly' }, source: 'file', locked: true });
-    const bad = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"subject": {"else": "(daily"}}' });
+    const bad = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"subject": {"else": "(\'x\' + 1"}}' });
     assert.equal(bad.status, 400);
     const err = (await bad.json()).error;
     assert.equal(err.field, 'TlsReportSettings.subject.else');
-    assert.equal(err.position, 6);
+    assert.equal(err.position, 8);
     const locked = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"sendFrequency": {"else": "hourly"}}' });
     assert.equal(locked.status, 409);
     const put = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"subject": {"else": "\'Ours\'"}}' });

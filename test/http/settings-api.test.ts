@@ -186,13 +186,14 @@ forEachStore('settings API', (open) => {
     const b = await node(other, {}, 100);
     try {
       assert.equal(b.settings.sendFrequency('agency.gov'), 'daily');
+      // Listen before the change: b's poll may pick it up before the PUT below returns.
+      let changed = false;
+      b.settings.onChange(() => { changed = true; });
       const value = { sendFrequency: { match: [{ if: "ends_with(rcpt_domain, '.gov')", then: 'hourly' }], else: 'daily' } };
       const r = await a.app.request('/api/v1/settings/TlsReportSettings', { method: 'PUT', headers: json, body: JSON.stringify(value) });
       assert.equal(r.status, 200);
       assert.equal(a.settings.sendFrequency('agency.gov'), 'hourly');
       const deadline = Date.now() + 5000;
-      let changed = false;
-      b.settings.onChange(() => { changed = true; });
       while (b.settings.sendFrequency('agency.gov') !== 'hourly' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
       assert.equal(b.settings.sendFrequency('agency.gov'), 'hourly');
       assert.equal(b.settings.sendFrequency('example.com'), 'daily');
