@@ -8,6 +8,10 @@
  *   // src/http/routes/<area>.ts exports `<area>Routes(deps): Hono` with full paths inside it
  *   app.route('/', outboundRoutes({ store, settings }));   // GET /api/v1/outbound/reports …
  *
+ * Next to each route, one `describeRoute(METHOD, path, { summary, query?, body?, responses? })`
+ * (src/http/openapi.ts) puts it in `GET /api/v1/openapi.json`; the OpenAPI test fails for a
+ * route without one.
+ *
  * Paths under `/api/` are token-protected automatically (the auth middleware is registered
  * here, before any route). Public endpoints (the RFC 8460 §5.4 report path) live outside
  * `/api/`. Routes that take large bodies check their own size against `http.maxBodyBytes`;
