@@ -96,7 +96,7 @@ describe('errors and exit codes', () => {
 });
 
 describe('serve', () => {
-  it('names a busy address and prints no token; prints the generated token only once started', { timeout: 60_000 }, async () => {
+  it('names a busy address and prints no token; prints the generated token only once started', { timeout: 180_000 }, async () => {
     const busy = createServer();
     await new Promise<void>((res) => busy.listen(0, '127.0.0.1', res));
     const port = (busy.address() as { port: number }).port;
