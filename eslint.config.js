@@ -12,7 +12,7 @@ export default tseslint.config(
     // shared 2-core machine and reported 441 findings (mostly node:test calls); left for a later step.
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       '@typescript-eslint/no-explicit-any': 'warn',
       // A control-character class is how header and table sanitising is written here.
       'no-control-regex': 'off',

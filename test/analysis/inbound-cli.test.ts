@@ -15,7 +15,7 @@ const BIN = path.resolve('bin/tlsrpt.js');
 const FIX = path.resolve('test/fixtures/reports');
 let dir: string;
 let cfg: string;
-let ids: number[] = [];
+const ids: number[] = [];
 
 async function tl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

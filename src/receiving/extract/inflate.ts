@@ -4,7 +4,7 @@
  * remaining decompression budget: zlib stops at `maxOutputLength` instead of allocating on.
  */
 import zlib from 'node:zlib';
-import { Budget, ExtractError, decompressedTooLarge } from './errors.js';
+import { type Budget, ExtractError, decompressedTooLarge } from './errors.js';
 
 const FHCRC = 0x02;
 const FEXTRA = 0x04;

@@ -8,7 +8,7 @@
  * (2 MB) took 20 s and 1.7 GB. This one is linear: boundaries are found with Buffer.indexOf,
  * parts are views into the input, and only transfer decoding copies bytes.
  */
-import { Budget, ExtractError } from './errors.js';
+import { type Budget, ExtractError } from './errors.js';
 import { decodeQuotedPrintable, decodeWords, parseHeaderFields, parseStructured, type HeaderField } from './mime-headers.js';
 import { collectPayloads, type ExtractedPayload } from './payload.js';
 

@@ -4,7 +4,7 @@
  * each declared and actual size and the compression ratio are checked before and while
  * inflating, so a zip bomb costs at most the remaining decompression budget.
  */
-import { Budget, COMPRESSION_RATIO_FLOOR_BYTES, ExtractError, decompressedTooLarge } from './errors.js';
+import { type Budget, COMPRESSION_RATIO_FLOOR_BYTES, ExtractError, decompressedTooLarge } from './errors.js';
 import { inflateRawCapped } from './inflate.js';
 
 const SIG_LOCAL = 0x04034b50;

@@ -262,7 +262,7 @@ export class Aggregator {
    */
   flush(): Promise<FlushResult> {
     if (this.queued) return this.queued;
-    // eslint-disable-next-line prefer-const
+     
     let queued: Promise<FlushResult> | undefined;
     queued = (async () => {
       await this.running?.catch(() => {});

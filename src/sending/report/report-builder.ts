@@ -109,7 +109,7 @@ export function buildReport(a: {
     reportId: a.identity.reportId,
     policies: results,
   };
-  let json = serializeReport(report);
+  const json = serializeReport(report);
   const limit = a.maxReportSize;
   if (!(limit > 0) || Buffer.byteLength(json) <= limit) return { report, json, trimmedDetails: 0, overLimit: false };
   return trimToFit(report, json, limit);
