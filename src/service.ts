@@ -61,6 +61,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   }
   const ctx: ServiceContext = { config, log, app, store, settings };
   const components: Component[] = [];
+  let nodeId: string | undefined;
   // Areas add their components and routes here, in dependency order.
   // Collection (issue 5): the aggregator + POST /api/v1/events always; the libtlsrpt datagram
   // socket when collector.socket is set. Started before the socket, stopped after it (flushes last).
@@ -69,8 +70,16 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     const { eventsRoutes } = await import('./http/routes/events.js');
     const { metricsRoutes } = await import('./http/routes/metrics.js');
     const cc = config.collector;
+    const { newNodeId } = await import('./sending/schedule/scheduler.js');
+    const { nodeNameFrom } = await import('./cluster/status.js');
+    const { clusterRoutes } = await import('./http/routes/cluster.js');
+    // One name per process in the node registry, for its lease and its report/target claims.
+    nodeId = newNodeId();
+    app.route('/', clusterRoutes({ store }));
     const collector = createCollector({
       store,
+      instanceId: nodeId,
+      nodeName: nodeNameFrom(config),
       sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
       flushMs: cc?.flushMs,
       flushEvents: cc?.flushEvents,
@@ -112,7 +121,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   {
     const { createDelivery } = await import('./sending/setup.js');
     const { outboundRoutes } = await import('./http/routes/outbound.js');
-    const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }) });
+    const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }), nodeId });
     app.route('/', outboundRoutes({ store }));
     components.push({
       name: 'delivery',

@@ -40,11 +40,13 @@ export function createDelivery(a: {
   random?: () => number;
   resolver?: Resolver;
   lookup?: AddressLookup;
+  /** The claim name (default a new one): `serve` passes the one its collector registers under. */
+  nodeId?: string;
 }): Delivery {
   const { config, log } = a;
   const clock = a.clock ?? (() => Math.floor(Date.now() / 1000));
   const random = a.random ?? Math.random;
-  const nodeId = newNodeId();
+  const nodeId = a.nodeId ?? newNodeId();
   const d = (config.delivery ?? {}) as { spreadSeconds?: number; allowPrivateTargets?: boolean; extraCaFile?: string; leaseSeconds?: number };
   let dkimKeys;
   try {

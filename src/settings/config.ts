@@ -55,6 +55,8 @@ export const ServiceConfig = z.object({
     allowPrivateTargets: z.boolean().default(false),
     extraCaFile: z.string().optional(),
   }).passthrough().optional(),
+  // The node's name in `tlsrpt cluster status` (default: SystemSettings.hostname of this file, else the host name).
+  cluster: z.object({ nodeName: z.string().min(1).optional() }).passthrough().optional(),
   TlsReportSettings: z.record(z.string(), z.unknown()).optional(),
   ReportSettings: z.record(z.string(), z.unknown()).optional(),
   SystemSettings: z.record(z.string(), z.unknown()).optional(),
@@ -108,7 +110,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
 
 /** Every top-level section a config file may hold (the areas read `receiving` and `retention` themselves). */
 export const CONFIG_SECTIONS = [
-  'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention',
+  'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention', 'cluster',
   'TlsReportSettings', 'ReportSettings', 'SystemSettings',
 ] as const;
 
