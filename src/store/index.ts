@@ -146,6 +146,10 @@ async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store>
   });
   // An idle client losing its connection must not kill the process; the next query reconnects.
   pool.on('error', (err) => opts.log?.warn({ err: err.message }, 'postgres idle client error'));
+  // Nor a client held between statements (a transaction waiting on other work) when the server
+  // restarts: without a listener its 'error' event ends the process. Its pending or next query
+  // fails instead, and the pool drops it on release (it is no longer queryable).
+  pool.on('connect', (client) => client.on('error', (err) => opts.log?.warn({ err: err.message }, 'postgres connection lost')));
   try {
     const client = await pool.connect();
     client.release();
