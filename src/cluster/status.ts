@@ -4,9 +4,10 @@
  * last heartbeat, the reports and targets it holds claimed, and the acknowledged event batches
  * it holds in its journal. Read by `tlsrpt cluster status` and `GET /api/v1/cluster`.
  */
-import { hostname } from 'node:os';
 import type { Store } from '../store/index.js';
 import { STALE_SECONDS } from '../sending/collect/journal.js';
+
+export { nodeNameFrom } from '../sending/collect/journal.js';
 
 export interface ClusterNodeView {
   node: string;
@@ -34,11 +35,6 @@ export interface ClusterStatus {
   totals: { openWindows: number; reportsBuilding: number; reportsPending: number; targetsOutstanding: number };
 }
 
-/** The node name for the registry: `cluster.nodeName`, else the config's SystemSettings.hostname, else the host name. */
-export function nodeNameFrom(config: { cluster?: { nodeName?: string }; SystemSettings?: Record<string, unknown> }): string {
-  const fromSystem = config.SystemSettings?.hostname;
-  return config.cluster?.nodeName ?? (typeof fromSystem === 'string' && fromSystem ? fromSystem : hostname());
-}
 
 /**
  * Reads the registry and what each node holds.

@@ -50,6 +50,12 @@ export class FencedError extends Error {
 
 const systemSec = () => Math.floor(Date.now() / 1000);
 
+/** The node name for the registry: `cluster.nodeName`, else the config's SystemSettings.hostname, else the host name. */
+export function nodeNameFrom(config: { cluster?: { nodeName?: string }; SystemSettings?: Record<string, unknown> }): string {
+  const fromSystem = config.SystemSettings?.hostname;
+  return config.cluster?.nodeName ?? (typeof fromSystem === 'string' && fromSystem ? fromSystem : hostname());
+}
+
 export function thisInstance(instanceId: string, names: { nodeName?: string; claimId?: string } = {}): CollectorInstance {
   return { instanceId, hostname: hostname(), pid: process.pid, nodeName: names.nodeName ?? hostname(), claimId: names.claimId ?? instanceId };
 }
