@@ -10,8 +10,6 @@ import type { StoreKind } from '../schema.js';
 export async function up(db: Kysely<any>, _kind: StoreKind): Promise<void> {
   await db.schema.alterTable('outbound_collector').addColumn('node_name', 'text').execute();
   await db.schema.alterTable('outbound_collector').addColumn('claim_id', 'text').execute();
-  // `tlsrpt cluster status` counts each node's claims; the builders' and senders' claims are
-  // looked up by claimant.
-  await db.schema.createIndex('outbound_report_claimed_by').ifNotExists().on('outbound_report').columns(['claimed_by']).execute();
-  await db.schema.createIndex('outbound_target_claimed_by').ifNotExists().on('outbound_target').columns(['claimed_by']).execute();
+  // No index on claimed_by for `cluster status`: every claim and build would update it, and the
+  // status command can afford a scan.
 }
