@@ -15,6 +15,9 @@ import { createDelivery, type Delivery } from './setup.js';
 import { newNodeId } from './schedule/scheduler.js';
 import { nodeNameFrom } from './collect/journal.js';
 
+export type { Collector } from './collect/collector.js';
+export { ingestEventsJson } from './collect/sources/http.js';
+
 export interface Sending {
   /** Where HTTP (`POST /api/v1/events`) and library events are recorded. */
   collector: Collector;

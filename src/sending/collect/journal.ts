@@ -17,7 +17,7 @@
 import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { Database, Store, StoreKind } from '../../store/index.js';
-import { writeTransaction } from './aggregate-store.js';
+import { writeTransaction } from '../../store/transaction.js';
 
 /** An instance that has not beaten its heart for this long is dead (its rows are replayed). */
 export const STALE_SECONDS = 60;
