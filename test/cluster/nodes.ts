@@ -68,8 +68,15 @@ const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode
 /** Spawns `tlsrpt serve --config FILE` (stderr appended to `logFile`) and waits until /healthz answers. */
 export async function startNode(name: string, configFile: string, port: number, logFile: string): Promise<ServeNode> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (c: Buffer) => appendFileSync(logFile, c));
-  const end = Date.now() + 60_000;
+  child.stderr!.on('data', (c: Buffer) => {
+    try {
+      appendFileSync(logFile, c);
+    } catch {
+      // the test's folder is gone: the test is over
+    }
+  });
+  // Generous: on a loaded 2-core machine tsx alone took over a minute to start three nodes.
+  const end = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`node ${name} exited with ${child.exitCode} (see ${logFile})`);
     try {
@@ -77,7 +84,10 @@ export async function startNode(name: string, configFile: string, port: number, 
     } catch {
       // not listening yet
     }
-    if (Date.now() > end) throw new Error(`node ${name} did not come up (see ${logFile})`);
+    if (Date.now() > end) {
+      child.kill('SIGKILL');
+      throw new Error(`node ${name} did not come up within 180 s (see ${logFile})`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
