@@ -87,7 +87,7 @@ export async function clusterStatus(store: Store, nowSec = Math.floor(Date.now()
   });
   for (const claimId of known) {
     const newest = views.filter((v) => (v.claimId ?? v.instance) === claimId).sort((a, b) => b.startedAt - a.startedAt)[0];
-    newest.claims = { reportsBuilding: reportsBy.get(claimId) ?? 0, targetsSending: targetsBy.get(claimId) ?? 0 };
+    if (newest) newest.claims = { reportsBuilding: reportsBy.get(claimId) ?? 0, targetsSending: targetsBy.get(claimId) ?? 0 };
   }
   const registered = new Set(nodes.map((n) => n.instance_id));
   const others = new Set([...reportsBy.keys(), ...targetsBy.keys()].filter((c) => !known.has(c)));
@@ -126,12 +126,13 @@ export function clusterStatusToJson(s: ClusterStatus): Record<string, unknown> {
 /** The human-readable table of `tlsrpt cluster status`. */
 export function clusterStatusText(s: ClusterStatus): string {
   const lines = [`${s.nodes.length} node(s); a node is stale after ${s.staleSeconds} s without a heartbeat`];
-  const rows = [['NODE', 'STATE', 'HEARTBEAT', 'PID', 'BUILDING', 'SENDING', 'JOURNAL']];
+  const header = ['NODE', 'STATE', 'HEARTBEAT', 'PID', 'BUILDING', 'SENDING', 'JOURNAL'];
+  const rows: string[][] = [header];
   for (const n of s.nodes) {
     rows.push([n.node, n.state, `${n.heartbeatAgeSeconds}s ago`, `${n.hostname}:${n.pid}`, String(n.claims.reportsBuilding), String(n.claims.targetsSending), String(n.journal.rows)]);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) lines.push(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   for (const c of s.otherClaims) lines.push(`claims of ${c.claimedBy} (not a registered node): ${c.reportsBuilding} building, ${c.targetsSending} sending`);
   if (s.unownedJournalRows) lines.push(`${s.unownedJournalRows} journal row(s) without a live owner: the next heartbeat of any node replays them`);
   const t = s.totals;
