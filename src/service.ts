@@ -21,6 +21,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
 import { inboundRoutes } from './http/routes/inbound.js';
 import { outboundRoutes } from './http/routes/outbound.js';
+import { clusterRoutes } from './http/routes/cluster.js';
 
 export type { Component } from './common/component.js';
 
@@ -64,6 +65,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     }));
     app.route('/', inboundRoutes({ store }));
     app.route('/', outboundRoutes({ store }));
+    app.route('/', clusterRoutes({ store }));
     app.route('/', openApiRoutes(app));
   } catch (e) {
     for (const close of closeAll) await close();

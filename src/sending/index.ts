@@ -12,6 +12,8 @@ import type { ServiceConfig } from '../settings/config.js';
 import type { SettingsHandle } from '../settings/index.js';
 import { createCollector, countSourceRejection, exposeDatagramStats, type Collector } from './collect/collector.js';
 import { createDelivery, type Delivery } from './setup.js';
+import { newNodeId } from './schedule/scheduler.js';
+import { nodeNameFrom } from './collect/journal.js';
 
 export type { Collector } from './collect/collector.js';
 export { ingestEventsJson } from './collect/sources/http.js';
@@ -32,8 +34,12 @@ export interface Sending {
 export async function createSending(config: ServiceConfig, deps: { store: Store; settings: SettingsHandle; log: Logger }): Promise<Sending> {
   const { store, settings, log } = deps;
   const cc = config.collector;
+  // One name per process in the node registry: its journal lease and its report/target claims.
+  const nodeId = newNodeId();
   const collector = createCollector({
     store,
+    instanceId: nodeId,
+    nodeName: nodeNameFrom(config),
     sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
     flushMs: cc?.flushMs,
     flushEvents: cc?.flushEvents,
@@ -59,7 +65,7 @@ export async function createSending(config: ServiceConfig, deps: { store: Store;
       stop: () => source.stop(),
     });
   }
-  const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }) });
+  const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }), nodeId });
   components.push({
     name: 'delivery',
     start: async () => delivery.scheduler.start(),

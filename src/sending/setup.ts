@@ -41,11 +41,13 @@ export function createDelivery(a: {
   random?: () => number;
   resolver?: Resolver;
   lookup?: AddressLookup;
+  /** The claim name (default a new one): `serve` passes the one its collector registers under. */
+  nodeId?: string;
 }): Delivery {
   const { config, log } = a;
   const clock = a.clock ?? (() => Math.floor(Date.now() / 1000));
   const random = a.random ?? Math.random;
-  const nodeId = newNodeId();
+  const nodeId = a.nodeId ?? newNodeId();
   const d: Partial<DeliverySection> = config.delivery ?? {};
   let dkimKeys;
   try {

@@ -9,6 +9,7 @@ import type { Database, Store } from '../../store/index.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
 import { windowBounds, type WindowFrequency } from '../windows/bounds.js';
 import { writeTransaction } from '../../store/transaction.js';
+import { deleteJournalRows } from './journal.js';
 
 /** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
 export interface PolicyCounts {
@@ -46,6 +47,7 @@ export async function writeCounts(
   sendFrequency: (policyDomain: string) => WindowFrequency,
   nowSec: number,
   journalIds: readonly number[] = [],
+  journalOwner?: string,
 ): Promise<{ policyRows: number; detailRows: number; windowsCreated: number }> {
   const frequencies = new Map<string, WindowFrequency>();
   const frequencyOf = (d: string) => {
@@ -90,9 +92,13 @@ export async function writeCounts(
         'on conflict (window_id, fingerprint, detail_key) do update set count = outbound_failure.count + excluded.count'));
       await breathe(store);
     }
-    // The journal rows of these events go in the same transaction: stored exactly once.
-    for (let i = 0; i < journalIds.length; i += CHUNK) {
-      await db.deleteFrom('outbound_journal').where('id', 'in', journalIds.slice(i, i + CHUNK)).execute();
+    // The journal rows of these events go in the same transaction: stored exactly once. With an
+    // owner, only while its lease holds (fencing: rows another node took over roll this back).
+    if (journalOwner !== undefined && journalIds.length) await deleteJournalRows(db, store.kind, journalOwner, journalIds);
+    else {
+      for (let i = 0; i < journalIds.length; i += CHUNK) {
+        await db.deleteFrom('outbound_journal').where('id', 'in', journalIds.slice(i, i + CHUNK)).execute();
+      }
     }
     return { policyRows: policyRows.length, detailRows: failureRows.length, windowsCreated: created };
   });

@@ -114,6 +114,8 @@ export interface AggregatorOptions {
   clock?: () => number;
   /** Distinct keys held in memory before `add` refuses with 'buffer-full' (default 500,000). */
   maxBufferedKeys?: number;
+  /** The collector instance whose lease fences the journal rows a flush deletes (journal.ts). */
+  journalOwner?: () => string;
 }
 
 /** What one store write did (for metrics and logs). */
@@ -152,6 +154,8 @@ export class Aggregator {
   private readonly records = new Map<string, string>();
   private readonly clock: () => number;
   private readonly maxKeys: number;
+  /** Bumped by discard(): a flush of an older generation that fails is dropped, not put back. */
+  private generation = 0;
 
   constructor(private readonly opts: AggregatorOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -250,6 +254,17 @@ export class Aggregator {
     this.current.journalIds.push(id);
   }
 
+  /**
+   * Drops everything held in memory (a fenced collector: its journaled events are replayed by
+   * the node that took them over); returns what was dropped.
+   */
+  discard(): { events: number; journalRows: number } {
+    const b = this.current;
+    this.current = new Batch();
+    this.generation++;
+    return { events: b.events, journalRows: b.journalIds.length };
+  }
+
   /** A promise resolved when everything added so far has been committed. */
   durable(): Promise<void> {
     return (this.current.durability ??= new Durability()).promise;
@@ -287,6 +302,8 @@ export class Aggregator {
       return { events: batch.events, policyRows: 0, detailRows: 0, windowsCreated: 0, ms: 0 };
     }
     this.current = new Batch();
+    const generation = this.generation;
+    const owner = this.opts.journalOwner?.();
     const t0 = performance.now();
     try {
       const rows: PolicyCounts[] = [];
@@ -299,12 +316,13 @@ export class Aggregator {
         const [fingerprint, policyJson] = this.fingerprintOf(e);
         rows.push({ policyDomain: e.policyDomain, hour: e.hour, fingerprint, tlsrptRecord: e.tlsrptRecord ?? null, policyJson, successful: e.successful, failed: e.failed, details });
       }
-      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000), batch.journalIds);
+      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000), batch.journalIds, owner);
       batch.durability?.resolve();
       return { ...r, events: batch.events, ms: performance.now() - t0 };
     } catch (e) {
-      // Nothing of the batch was committed (one transaction): put it back in line.
-      this.current.absorb(batch);
+      // Nothing of the batch was committed (one transaction): put it back in line, unless it
+      // was discarded meanwhile.
+      if (generation === this.generation) this.current.absorb(batch);
       throw e;
     }
   }

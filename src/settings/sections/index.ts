@@ -18,10 +18,11 @@ import { dns } from './dns.js';
 import { delivery } from './delivery.js';
 import { receiving } from './receiving.js';
 import { retention } from './retention.js';
+import { cluster } from './cluster.js';
 import { singleton } from './singletons.js';
 
 export const SECTIONS = {
-  store, http, collector, smtp, imap, relay, dkim, dns, delivery, receiving, retention,
+  store, http, collector, smtp, imap, relay, dkim, dns, delivery, receiving, retention, cluster,
   TlsReportSettings: singleton, ReportSettings: singleton, SystemSettings: singleton,
 } as const satisfies Record<string, SectionSpec>;
 
@@ -38,5 +39,6 @@ export { DkimSection, DkimKeySection } from './dkim.js';
 export { DnsSection } from './dns.js';
 export { DeliverySection } from './delivery.js';
 export { ReceivingSection } from './receiving.js';
+export { ClusterSection } from './cluster.js';
 export { RetentionSection, DEFAULT_INBOUND_RETENTION_DAYS } from './retention.js';
 export { stalwart015Message, STALWART_015_KEYS } from './singletons.js';

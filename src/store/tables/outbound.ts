@@ -63,13 +63,17 @@ export interface OutboundJournalTable {
   body: string;
 }
 
-/** `outbound_collector`: one row per running collector instance (liveness for journal recovery). */
+/** `outbound_collector`: one row per running collector instance — the cluster's node registry and each node's lease (src/cluster/). */
 export interface OutboundCollectorTable {
   instance_id: string;
   hostname: string;
   pid: number;
   started_at: number;
   heartbeat_at: number;
+  /** The operator's name for the node (`cluster.nodeName`, else SystemSettings.hostname of its config, else the host name). */
+  node_name: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The name it claims reports and targets under (`claimed_by` of outbound_report / outbound_target). */
+  claim_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OutboundTables {
