@@ -59,14 +59,14 @@ async function seed(store: Store, n: number): Promise<void> {
     await store.db.transaction().execute(async (trx) => {
       const rows = await trx.insertInto('outbound_window')
         .values(Array.from({ length: Math.min(CH, n - i) }, (_, k) => ({
-          policy_domain: `d${i + k}.example`, window_start: START, window_end: START + DAY, frequency: 'daily' as const, state: 'open' as const, created_at: START,
+          report_domain: `d${i + k}.example`, window_start: START, window_end: START + DAY, frequency: 'daily' as const, state: 'open' as const, created_at: START,
         })))
-        .returning(['id', 'policy_domain']).execute();
+        .returning(['id', 'report_domain']).execute();
       const policies = [];
       const failures = [];
       for (const w of rows) {
         ids.push(Number(w.id));
-        const d = w.policy_domain;
+        const d = w.report_domain;
         const record = `v=TLSRPTv1; rua=mailto:tlsrpt@${d}`;
         for (const [fp, policy] of [
           ['sts', { policyType: 'sts', policyString: ['version: STSv1', 'mode: enforce', `mx: *.${d}`, 'max_age: 604800'], policyDomain: d, mxHost: [`*.${d}`] }],

@@ -112,7 +112,7 @@ forEachStore('scheduler', (open) => {
       await h.aggregator.flush();
       h.now.t = D0 + DAY;
       const r = await h.scheduler.tick();
-      const byDomain = Object.fromEntries(r.built.map((b) => [b.policyDomain, b]));
+      const byDomain = Object.fromEntries(r.built.map((b) => [b.reportDomain, b]));
       assert.equal(byDomain['example.org'].state, 'pending');
       assert.equal(byDomain['no-record.example'].state, 'dropped');
       assert.match(byDomain['no-record.example'].reason ?? '', /no TXT record/);

@@ -54,7 +54,7 @@ export interface SchedulerDeps {
 /** What one build did, for logs and `outbound send` output. */
 export interface BuildOutcome {
   reportRowId: number;
-  policyDomain: string;
+  reportDomain: string;
   windowStart: number;
   state: 'pending' | 'dropped' | 'skipped' | 'deferred';
   reportId?: string;
@@ -74,7 +74,7 @@ const BATCH = 500;
 const CLOSE_BATCH = 2000;
 const LOOKUP_CONCURRENCY = 16;
 
-interface ClaimedReport { id: number; windowId: number; policyDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }
+interface ClaimedReport { id: number; windowId: number; reportDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }
 
 /** One report's build result, written with its batch. */
 interface Built {
@@ -132,7 +132,7 @@ const upsertTexts = new Map<StoreKind, string>();
 function upsertBuiltSql(kind: StoreKind, rows: number): string {
   const full = rows === MULTI_ROW ? upsertTexts.get(kind) : undefined;
   if (full) return full;
-  const text = 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
+  const text = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
     + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
     + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
     + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
@@ -146,14 +146,14 @@ function upsertBuiltSql(kind: StoreKind, rows: number): string {
 
 /** The report rows of closed windows (state 'building'), claimed by the closing node: 18,000 SQLite parameters for CLOSE_BATCH. */
 const REPORT_ROW_COLS: BulkColumn[] = [
-  ['window_id', 'int'], ['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['due_at', 'int'], ['created_at', 'int'],
+  ['window_id', 'int'], ['report_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['due_at', 'int'], ['created_at', 'int'],
   ['claimed_by', 'text'], ['claimed_until', 'int'], ['state', 'text'],
 ];
 /** A report's targets, pending from its due time. */
 const TARGET_COLS: BulkColumn[] = [['outbound_report_id', 'int'], ['uri', 'text'], ['scheme', 'text'], ['next_attempt_at', 'int'], ['state', 'text']];
 
 const outcome = (r: ClaimedReport, state: BuildOutcome['state'], reason?: string): BuildOutcome =>
-  ({ reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state, ...(reason ? { reason } : {}) });
+  ({ reportRowId: r.id, reportDomain: r.reportDomain, windowStart: r.windowStart, state, ...(reason ? { reason } : {}) });
 /** A report whose record lookup keeps failing for a day is given up (the data is a day old). */
 const BUILD_GIVE_UP_SECONDS = 86400;
 const DNS_RETRY_SECONDS = 300;
@@ -219,12 +219,12 @@ export class ReportScheduler {
           // same statement, and the check would make it walk the (state, …) index over every
           // open window for each batch instead of looking up the batch's ids.
           .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'open'))
-          .returning(['id', 'policy_domain', 'window_start', 'window_end'])
+          .returning(['id', 'report_domain', 'window_start', 'window_end'])
           .execute();
         if (rows.length === 0) return 0;
         const spread = opts.force ? 0 : this.deps.spreadSeconds;
         const reportRows = rows.map((w) => [
-          Number(w.id), w.policy_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(this.deps.random() * (spread + 1)), now, nodeId, now + this.lease, 'building',
+          Number(w.id), w.report_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(this.deps.random() * (spread + 1)), now, nodeId, now + this.lease, 'building',
         ]);
         await trx.executeQuery(bulkInsert(store.kind, 'outbound_report', REPORT_ROW_COLS, reportRows, 'on conflict (window_id) do nothing'));
         return rows.length;
@@ -258,7 +258,7 @@ export class ReportScheduler {
       const claimed = await this.claim(now, inFlight ? [...deferred, ...inFlight.rows.map((r) => r.id)] : [...deferred]);
       if (claimed.length === 0) break;
       const rows = claimed.map((r) => ({
-        id: Number(r.id), windowId: Number(r.window_id), policyDomain: r.policy_domain, windowStart: Number(r.window_start),
+        id: Number(r.id), windowId: Number(r.window_id), reportDomain: r.report_domain, windowStart: Number(r.window_start),
         windowEnd: Number(r.window_end), dueAt: opts.force ? Math.min(now, Number(r.due_at)) : Number(r.due_at), createdAt: Number(r.created_at),
       }));
       const batch: Batch = { rows, now, results: new Array(rows.length), toBuild: [] };
@@ -300,7 +300,7 @@ export class ReportScheduler {
       // every report still building for each batch).
       .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'building')
         .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)])))
-      .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
+      .returning(['id', 'window_id', 'report_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
       .execute());
   }
 
@@ -322,7 +322,7 @@ export class ReportScheduler {
     const toRead: number[] = [];
     rows.forEach((r, i) => {
       // settings.md: `never` switches sending off completely — no DNS lookup, no report.
-      if (settings.sendFrequency(r.policyDomain) === 'never') {
+      if (settings.sendFrequency(r.reportDomain) === 'never') {
         deliveryMetrics.windowsDropped.inc({ reason: 'never' });
         results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };
       } else toRead.push(i);
@@ -346,7 +346,7 @@ export class ReportScheduler {
       const { refused, ...heading } = reportHeading(r, settings, this.deps.log);
       for (const f of refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
       batch.toBuild.push({ i, found, reportId: heading.reportId });
-      jobs.push({ policyDomain: r.policyDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
+      jobs.push({ reportDomain: r.reportDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
     }
     return jobs;
   }
@@ -363,7 +363,7 @@ export class ReportScheduler {
     for (const p of policies) {
       if (p.tlsrptRecord) mtaRecords.set(p.tlsrptRecord, (mtaRecords.get(p.tlsrptRecord) ?? 0) + p.successful + p.failed);
     }
-    const found = await discoverRuaTargets(r.policyDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
+    const found = await discoverRuaTargets(r.reportDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
       resolver: this.deps.resolver, cache: this.deps.tlsrptCache,
     });
     const now = this.deps.clock();
@@ -371,20 +371,20 @@ export class ReportScheduler {
       if (now - r.createdAt >= BUILD_GIVE_UP_SECONDS) {
         const reason = `TLSRPT record lookup failed for a day: ${found.reason}`;
         deliveryMetrics.windowsDropped.inc({ reason: 'dns-failure' });
-        log.warn({ policyDomain: r.policyDomain, sessions, reason }, 'window dropped: no report');
+        log.warn({ reportDomain: r.reportDomain, sessions, reason }, 'window dropped: no report');
         return { finish: { state: 'dropped', reason }, outcome: outcome(r, 'dropped', reason) };
       }
-      log.warn({ policyDomain: r.policyDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
+      log.warn({ reportDomain: r.reportDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
       return { defer: found.reason, outcome: outcome(r, 'deferred', found.reason) };
     }
     if (found.kind === 'none') {
       // RFC 8460 §3: without exactly one valid record there is nowhere to send; the window's
       // data is dropped, and counted so an operator can see how much goes unreported.
       deliveryMetrics.windowsDropped.inc({ reason: 'no-record' });
-      log.info({ policyDomain: r.policyDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
+      log.info({ reportDomain: r.reportDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
       return { finish: { state: 'dropped', reason: found.reason, record_source: found.source }, outcome: outcome(r, 'dropped', found.reason) };
     }
-    for (const ig of found.ignored) log.info({ policyDomain: r.policyDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
+    for (const ig of found.ignored) log.info({ reportDomain: r.reportDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
     return { found };
   }
 
@@ -406,7 +406,7 @@ export class ReportScheduler {
       await writeTransaction(store, (trx) => trx.updateTable('outbound_report')
         .set({ claimed_by: null, claimed_until: batch.now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
         .where('id', 'in', rows.map((r) => r.id)).where('claimed_by', '=', nodeId).execute());
-      return rows.map((r) => ({ reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state: 'deferred', reason: (e as Error).message }));
+      return rows.map((r) => ({ reportRowId: r.id, reportDomain: r.reportDomain, windowStart: r.windowStart, state: 'deferred', reason: (e as Error).message }));
     }
   }
 
@@ -419,7 +419,7 @@ export class ReportScheduler {
       if (f.trimmedDetails) {
         deliveryMetrics.reportsTrimmed.inc();
         deliveryMetrics.detailsTrimmed.inc(f.trimmedDetails);
-        log.warn({ policyDomain: r.policyDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
+        log.warn({ reportDomain: r.reportDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
           'report trimmed to maxReportSize: smallest failure details dropped, totals kept');
       }
       const targets = found.rua.map((t) => (t.scheme === 'mailto'
@@ -469,7 +469,7 @@ export class ReportScheduler {
         const params: unknown[] = [];
         for (const { row, b } of chunk) {
           const p = b.pending!;
-          params.push(row.id, row.windowId, row.policyDomain, row.windowStart, row.windowEnd, row.createdAt,
+          params.push(row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt,
             p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt);
         }
         params.push(nodeId);
@@ -490,7 +490,7 @@ export class ReportScheduler {
       if (!kept.has(b.outcome.reportRowId)) b.outcome = { ...b.outcome, state: 'deferred', reason: 'claim lost to another process' };
       else if (b.pending) {
         deliveryMetrics.reportsBuilt.inc();
-        this.deps.log.info({ policyDomain: b.outcome.policyDomain, reportId: b.outcome.reportId, targets: b.outcome.targets, dueAt: b.dueAt }, 'report built');
+        this.deps.log.info({ reportDomain: b.outcome.reportDomain, reportId: b.outcome.reportId, targets: b.outcome.targets, dueAt: b.dueAt }, 'report built');
       }
     }
   }

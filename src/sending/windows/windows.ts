@@ -50,7 +50,8 @@ export function isoSeconds(epochSeconds: number): string {
 
 export interface OutboundWindow {
   id: number;
-  policyDomain: string;
+  /** The domain whose TLSRPT record names the targets (RFC 8460 §4.4); policies keep their own policy-domain. */
+  reportDomain: string;
   /** Epoch seconds, inclusive. */
   windowStart: number;
   /** Epoch seconds, exclusive. */
@@ -80,15 +81,15 @@ type Db = Kysely<Database>;
 const dbOf = (s: Store | Db): Db => ('db' in s && 'kind' in s ? (s as Store).db : (s as Db));
 
 /**
- * The open windows (optionally of one policy domain) with their policies and failure details.
+ * The open windows (optionally of one report domain) with their policies and failure details.
  * Reads what has been flushed: events still in a collector's memory (at most `collector.flushMs`
  * old) are not in it yet.
  */
-export async function listOpenWindows(store: Store | Db, filter: { policyDomain?: string } = {}): Promise<WindowContents[]> {
+export async function listOpenWindows(store: Store | Db, filter: { reportDomain?: string } = {}): Promise<WindowContents[]> {
   const db = dbOf(store);
   let q = db.selectFrom('outbound_window').selectAll().where('state', '=', 'open');
-  if (filter.policyDomain) q = q.where('policy_domain', '=', filter.policyDomain.toLowerCase().replace(/\.$/, ''));
-  const rows = await q.orderBy('policy_domain').orderBy('window_start').execute();
+  if (filter.reportDomain) q = q.where('report_domain', '=', filter.reportDomain.toLowerCase().replace(/\.$/, ''));
+  const rows = await q.orderBy('report_domain').orderBy('window_start').execute();
   return fillWindows(db, rows.map(toWindow));
 }
 
@@ -112,7 +113,7 @@ export async function countOpenWindows(store: Store | Db): Promise<number> {
 function toWindow(r: Selectable<OutboundWindowTable>): OutboundWindow {
   return {
     id: Number(r.id),
-    policyDomain: r.policy_domain,
+    reportDomain: r.report_domain,
     windowStart: Number(r.window_start),
     windowEnd: Number(r.window_end),
     frequency: r.frequency,
@@ -172,7 +173,7 @@ export function failureDetailToJson(d: FailureDetail): Record<string, unknown> {
 export function windowToJson(w: WindowContents): Record<string, unknown> {
   return {
     id: w.id,
-    'policy-domain': w.policyDomain,
+    'report-domain': w.reportDomain,
     'window-start': isoSeconds(w.windowStart),
     'window-end': isoSeconds(w.windowEnd),
     frequency: w.frequency,
