@@ -44,7 +44,7 @@ const JSON2 = {
 
 const EXPECTED = [
   {
-    'policy-domain': 'example.net', frequency: 'daily', state: 'open',
+    'report-domain': 'example.net', frequency: 'daily', state: 'open',
     policies: [{
       fingerprint: policyFingerprint({ policyType: 'tlsa', policyDomain: 'example.net', policyString: ['3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], mxHost: [] }, 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net'),
       'tlsrpt-record': 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',
@@ -54,7 +54,7 @@ const EXPECTED = [
     }],
   },
   {
-    'policy-domain': 'example.org', frequency: 'daily', state: 'open',
+    'report-domain': 'example.org', frequency: 'daily', state: 'open',
     policies: [{
       fingerprint: policyFingerprint({ policyType: 'sts', policyDomain: 'example.org', policyString: ['max_age: 604800', 'mode: enforce', 'mx: *.mx.example.org', 'version: STSv1'], mxHost: ['*.mx.example.org'] }, 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1'),
       'tlsrpt-record': 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1',

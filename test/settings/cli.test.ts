@@ -68,6 +68,9 @@ describe('tlsrpt settings', () => {
     const b = JSON.parse(before.stdout);
     assert.equal(b.TlsReportSettings.fields.sendFrequency.source, 'file');
     assert.equal(b.TlsReportSettings.fields.subject.source, 'default');
+    // Unset, the RFC 8460 §5.3 subject is in force, and show says so (issue 11).
+    assert.match(b.TlsReportSettings.fields.subject.inForce, /^unset: RFC 8460 §5\.3 form/);
+    assert.match((await tlsrpt('settings', 'show')).stdout, /subject +\(unset: RFC 8460 §5\.3 form "Report Domain: <domain> Submitter: <submitter> Report-ID: <<report-id>>"\)/);
     const refused = await tlsrpt('settings', 'set', 'TlsReportSettings', 'subject', "'Report ' + (rcpt_domain");
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /TlsReportSettings\.subject\.else: expected '\)' at position 24/);
@@ -75,7 +78,7 @@ describe('tlsrpt settings', () => {
     assert.equal(ok.code, 0, ok.stderr);
     const after = JSON.parse((await tlsrpt('settings', 'show', '--json')).stdout);
     assert.equal(after.TlsReportSettings.origin, 'stored');
-    assert.deepEqual(after.TlsReportSettings.fields.subject, { value: { else: "'Report for ' + rcpt_domain" }, source: 'stored' });
+    assert.deepEqual(after.TlsReportSettings.fields.subject, { value: { else: "'Report for ' + rcpt_domain" }, source: 'stored', inForce: "the operator's expression" });
     // The file's sendFrequency was carried into the stored singleton.
     assert.deepEqual(after.TlsReportSettings.fields.sendFrequency, { value: { else: 'hourly' }, source: 'stored' });
     assert.equal(after.ReportSettings.fields.outboundReportSubmitter.source, 'default');

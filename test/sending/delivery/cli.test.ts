@@ -84,7 +84,7 @@ describe('tlsrpt outbound preview / send', () => {
   it('outbound list shows the built report and each target\'s state', async () => {
     const out = JSON.parse((await run(process.execPath, [BIN, 'outbound', 'list', '--json', '--config', cfg])).stdout);
     assert.equal(out.reports.length, 1);
-    assert.equal(out.reports[0]['policy-domain'], 'example.net');
+    assert.equal(out.reports[0]['report-domain'], 'example.net');
     assert.deepEqual(out.reports[0].targets.map((t: { uri: string; state: string }) => [t.uri, t.state]), [['mailto:tls@example.net', 'sent']]);
     const text = (await run(process.execPath, [BIN, 'outbound', 'list', '--config', cfg])).stdout;
     assert.match(text, /sent\s+mailto:tls@example\.net\s+at /);
