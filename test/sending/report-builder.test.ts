@@ -48,7 +48,9 @@ forEachStore('report builder', (open) => {
       const composed = composeReport(byDomain[d], settings, captureLog().log, () => Buffer.from('00112233aabbccdd', 'hex'));
       return { fileName: composed.fileName, report: JSON.parse(composed.json) };
     });
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(GOLDEN)) writeFileSync(GOLDEN, `${JSON.stringify(reports, null, 2)}\n`);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, `${JSON.stringify(reports, null, 2)}\n`);
+    // A missing golden is a failure, never a fresh recording: CI would compare a file with itself.
+    else if (!existsSync(GOLDEN)) assert.fail(`golden file ${GOLDEN} is missing: run with UPDATE_GOLDEN=1 to record it`);
     assert.deepEqual(reports, JSON.parse(readFileSync(GOLDEN, 'utf8')));
     // Our own parser reads it back without a single finding.
     for (const r of reports) assert.deepEqual(parseReport(JSON.stringify(r.report)).findings, []);
