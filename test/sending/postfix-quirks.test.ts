@@ -11,7 +11,7 @@ import { decodeDpv1Text } from '../../src/sending/collect/sources/dpv1.js';
 import { explainBindError, REALTIME_HINT } from '../../src/sending/collect/sources/datagram.js';
 import { forEachStore } from '../support/stores.js';
 import { Aggregator } from '../../src/sending/collect/aggregate.js';
-import { listOpenWindows } from '../../src/sending/windows/windows.js';
+import { listOpenWindows } from '../../src/analysis/outbound-windows.js';
 
 const datagram = (h: string) => `{"dpv":"1","d":"example.org","policies":[{"policy-type":2,"policy-domain":"example.org","failure-details":[{"c":202,"n":"mx1.example.org","h":${JSON.stringify(h)},"r":"192.0.2.7"}],"t":1,"f":1}]}`;
 

@@ -7,9 +7,11 @@
  */
 import type { Logger } from '../../common/log.js';
 import { contactInfoDomain, reportSubject } from '../../rfc8460/naming.js';
-import { HeaderValueError, headerAddress, headerDomain, headerText } from '../deliver/headers.js';
+import { HeaderValueError, headerAddress, headerDomain, headerText } from './headers.js';
 
-export type SendFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
+import type { Frequency as SendFrequency } from '../../settings/fields.js';
+
+export type { SendFrequency };
 
 export interface TlsReportValues {
   fromName: string; fromAddress: string; subject: string; orgName: string; contactInfo?: string;
@@ -35,7 +37,7 @@ export function operatorSet(settings: ReportSettingsSource, singleton: 'TlsRepor
   return source === undefined || source !== 'default';
 }
 
-/** Defaults of spec/settings.md, used when an expression returns something unusable. */
+/** Defaults of docs/spec/settings.md, used when an expression returns something unusable. */
 export const DEFAULT_FROM_NAME = 'Report Subsystem';
 /** Only when there is no report-id to build the RFC 8460 §5.3 subject from. */
 export const DEFAULT_SUBJECT = 'TLS Aggregate Report';
