@@ -48,7 +48,7 @@ export function startServe(configFile: string, logFile: string): ChildProcess {
 }
 
 export async function waitUp(port: number, child: ChildProcess, token: string): Promise<void> {
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 60_000; // a loaded CI machine starts serve slowly
   while (Date.now() < end) {
     if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
     try {
