@@ -18,7 +18,7 @@ export function greetingName(raw: string): string | undefined {
   if (!NOT_PLAIN.test(raw)) return raw === '' ? undefined : raw;
   // The first line of the reply; its text after the code starts with the server's name
   // (RFC 5321 §4.1.1.1: "250-" Domain [ SP ehlo-greet ]).
-  const first = raw.replace(/^\s+/, '').split(/\r\n|\r|\n/, 1)[0];
+  const first = raw.replace(/^\s+/, '').split(/\r\n|\r|\n/, 1)[0] ?? '';
   const name = first.replace(/^\d{3}(?:[ -]|$)/, '').trim().split(/\s+/, 1)[0] ?? '';
   return name === '' ? undefined : name;
 }
