@@ -136,7 +136,7 @@ describe('report build worker', () => {
     const dying = dyingWorker('^die\\.example$');
     const pool = createBuildPool({ onWorker: (w) => workers.push(w), idleMs: 50, chunk: 5, workerUrl: dying.workerUrl, workerData: dying.workerData });
     const jobs = jobsOf(20, 2);
-    const poison = { ...jobs[0], policyDomain: 'die.example' };
+    const poison = { ...jobs[0], reportDomain: 'die.example' };
     try {
       assert.deepEqual(await pool.build(jobs), buildFiles(jobs), 'started and ready');
       const lost = pool.build([...jobs.slice(0, 10), poison, ...jobs.slice(10)]);
