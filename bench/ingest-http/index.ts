@@ -172,8 +172,8 @@ try {
       if (i % 100 === 99) process.stderr.write(`\r${((i + 1) * BATCH).toLocaleString()} events`);
     }
   }));
-  const seconds = (performance.now() - t0) / 1000;
   process.stderr.write('\n');
+  const seconds = (performance.now() - t0) / 1000;
   const peakMb = Math.max(...children.map((c) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'))![1]) / 1024));
   const cpuSeconds = (nodeTicks() - cpu0) / 100;
   const dbSeconds = (dbTicks() - db0) / 100;

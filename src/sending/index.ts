@@ -40,7 +40,7 @@ export async function createSending(config: ServiceConfig, deps: { store: Store;
     store,
     instanceId: nodeId,
     nodeName: nodeNameFrom(config),
-    sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
+    sendFrequency: (reportDomain: string) => settings.sendFrequency(reportDomain),
     flushMs: cc?.flushMs,
     flushEvents: cc?.flushEvents,
     log: log.child({ component: 'collector' }),

@@ -214,9 +214,9 @@ test('three nodes on one PostgreSQL: kill -9, PostgreSQL restart, refusing relay
     assert.equal(await outstanding(), 0, 'every target accepted its report');
 
     // Each report domain: one report, one policy, the acknowledged counts, once per target.
-    const reports = await store.db.selectFrom('outbound_report').select(['policy_domain', 'report_id', 'state']).execute();
+    const reports = await store.db.selectFrom('outbound_report').select(['report_domain', 'report_id', 'state']).execute();
     assert.equal(reports.length, DOMAINS, 'one report per report domain: none built twice');
-    const reportIds = new Map(reports.map((r) => [r.policy_domain, r.report_id]));
+    const reportIds = new Map(reports.map((r) => [r.report_domain, r.report_id]));
     const seen = new Map<string, { reportId: string; successful: number; failed: number; policies: number }[]>();
     const note = (gz: Buffer) => {
       const doc = JSON.parse(gunzipSync(gz).toString());

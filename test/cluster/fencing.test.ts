@@ -113,12 +113,12 @@ forEachStore('journal fencing', (open) => {
     await a.recordDurable(batch(2));
     const now = Math.floor(Date.now() / 1000);
     // a holds one report it is building, b one target it is sending to.
-    await store.db.insertInto('outbound_window').values({ policy_domain: 'c.example', window_start: 0, window_end: 86400, frequency: 'daily', state: 'closed', created_at: now }).execute();
+    await store.db.insertInto('outbound_window').values({ report_domain: 'c.example', window_start: 0, window_end: 86400, frequency: 'daily', state: 'closed', created_at: now }).execute();
     const w = await store.db.selectFrom('outbound_window').select('id').executeTakeFirstOrThrow();
-    await store.db.insertInto('outbound_report').values({ window_id: Number(w.id), policy_domain: 'c.example', window_start: 0, window_end: 86400, state: 'building', due_at: now, created_at: now, claimed_by: 'host-a:1:aa', claimed_until: now + 600 }).execute();
-    await store.db.insertInto('outbound_window').values({ policy_domain: 'd.example', window_start: 0, window_end: 86400, frequency: 'daily', state: 'closed', created_at: now }).execute();
-    const w2 = await store.db.selectFrom('outbound_window').select('id').where('policy_domain', '=', 'd.example').executeTakeFirstOrThrow();
-    const r = await store.db.insertInto('outbound_report').values({ window_id: Number(w2.id), policy_domain: 'd.example', window_start: 0, window_end: 86400, state: 'pending', due_at: now, created_at: now }).returning('id').executeTakeFirstOrThrow();
+    await store.db.insertInto('outbound_report').values({ window_id: Number(w.id), report_domain: 'c.example', window_start: 0, window_end: 86400, state: 'building', due_at: now, created_at: now, claimed_by: 'host-a:1:aa', claimed_until: now + 600 }).execute();
+    await store.db.insertInto('outbound_window').values({ report_domain: 'd.example', window_start: 0, window_end: 86400, frequency: 'daily', state: 'closed', created_at: now }).execute();
+    const w2 = await store.db.selectFrom('outbound_window').select('id').where('report_domain', '=', 'd.example').executeTakeFirstOrThrow();
+    const r = await store.db.insertInto('outbound_report').values({ window_id: Number(w2.id), report_domain: 'd.example', window_start: 0, window_end: 86400, state: 'pending', due_at: now, created_at: now }).returning('id').executeTakeFirstOrThrow();
     await store.db.insertInto('outbound_target').values({ outbound_report_id: Number(r.id), uri: 'mailto:t@d.example', scheme: 'mailto', state: 'pending', next_attempt_at: now, claimed_by: 'host-b:2:bb', claimed_until: now + 600 }).execute();
 
     const s = await clusterStatus(store, now);

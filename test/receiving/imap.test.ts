@@ -38,13 +38,14 @@ async function mailbox(user: string) {
   const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass: 'pw' }, logger: false });
   await client.connect();
   const list = async (box: string) => {
+    // A missing folder throws here: "empty" must never also mean "not there".
     const lock = await client.getMailboxLock(box);
     try {
       const out: { uid: number; flags: string[]; subject?: string }[] = [];
+      // FETCH 1:* on an empty folder is an error in IMAP: ask only when there is something.
+      if (client.mailbox && client.mailbox.exists === 0) return out;
       for await (const m of client.fetch('1:*', { uid: true, flags: true, envelope: true })) out.push({ uid: m.uid, flags: [...(m.flags ?? [])], subject: m.envelope?.subject });
       return out;
-    } catch {
-      return [];
     } finally {
       lock.release();
     }

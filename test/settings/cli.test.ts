@@ -83,7 +83,7 @@ describe('tlsrpt settings', () => {
     assert.match(locked.stderr, /TlsReportSettings\.sendFrequency: set in the config file/);
     const after = JSON.parse((await tlsrpt('settings', 'show', '--json')).stdout);
     assert.equal(after.TlsReportSettings.origin, 'stored');
-    assert.deepEqual(after.TlsReportSettings.fields.subject, { value: { else: "'Report for ' + rcpt_domain" }, source: 'stored', locked: false });
+    assert.deepEqual(after.TlsReportSettings.fields.subject, { value: { else: "'Report for ' + rcpt_domain" }, source: 'stored', locked: false, inForce: "the operator's expression" });
     assert.deepEqual(after.TlsReportSettings.fields.sendFrequency, { value: { else: 'hourly' }, source: 'file', locked: true });
     assert.equal(after.ReportSettings.fields.outboundReportSubmitter.source, 'default');
     const usage = await tlsrpt('settings', 'set', 'NoSuchSettings', 'x', '1');

@@ -51,6 +51,15 @@ export function register(program: Command): void {
     .action(async (opts: CommonOptions) => {
       const { loadSettingsState, describeSettings } = await import('../../settings/index.js');
       const shown = await withStore(opts, 'read', async (store, config) => describeSettings(await loadSettingsState(store, config)));
+      // Unset, these two follow RFC 8460 instead of their seed defaults (sending/report/settings-view).
+      const rfcForms: [typeof shown[keyof typeof shown], string, string][] = [
+        [shown.TlsReportSettings, 'subject', 'RFC 8460 §5.3 form "Report Domain: <domain> Submitter: <submitter> Report-ID: <<report-id>>"'],
+        [shown.ReportSettings, 'outboundReportSubmitter', 'the domain of contact-info (RFC 8460 §5.1)'],
+      ];
+      for (const [s, field, form] of rfcForms) {
+        const f = s.fields[field] as { value: unknown; source: string; inForce?: string };
+        f.inForce = f.source === 'default' ? `unset: ${form}` : 'the operator\'s expression';
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(shown)}\n`);
         return;
@@ -58,8 +67,9 @@ export function register(program: Command): void {
       for (const s of Object.values(shown)) {
         process.stdout.write(`${s.name} (${s.origin}${s.version !== undefined ? `, version ${s.version}` : ''})\n`);
         const width = Math.max(...Object.keys(s.fields).map((f) => f.length));
-        for (const [field, { value, source, locked }] of Object.entries(s.fields)) {
-          process.stdout.write(`  ${field.padEnd(width)}  ${shortValue(value)}  [${source}${locked ? ', locked: change it in the config file' : ''}]\n`);
+        for (const [field, { value, source, locked, inForce }] of Object.entries(s.fields) as [string, { value: unknown; source: string; locked?: boolean; inForce?: string }][]) {
+          const shownValue = inForce?.startsWith('unset') ? `(${inForce})` : shortValue(value);
+          process.stdout.write(`  ${field.padEnd(width)}  ${shownValue}  [${source}${locked ? ', locked: change it in the config file' : ''}]\n`);
         }
       }
     });

@@ -47,7 +47,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): Hono {
 
   app.get('/api/v1/outbound/windows', async (c) => {
     const domain = c.req.query('domain');
-    const windows = await listOpenWindows(deps.store, domain ? { policyDomain: domain } : {});
+    const windows = await listOpenWindows(deps.store, domain ? { reportDomain: domain } : {});
     return c.json({ windows: windows.map(windowToJson) });
   });
   describeRoute('GET', '/api/v1/outbound/windows', { summary: 'Open reporting windows: what has been collected per policy domain', tags: ['sending'],

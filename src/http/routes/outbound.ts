@@ -29,7 +29,7 @@ export function outboundRoutes(deps: { store: Store }): Hono {
     const before = num('before');
     if (Number.isNaN(limit) || Number.isNaN(before)) return c.json({ error: { code: 'bad-request', message: 'limit and before must be positive integers' } }, 400);
     const reports = await listReports(deps.store, {
-      policyDomain: c.req.query('domain') || undefined, states: states as OutboundReportState[], limit, beforeId: before,
+      reportDomain: c.req.query('domain') || undefined, states: states as OutboundReportState[], limit, beforeId: before,
     });
     return c.json({ reports: reports.map(reportViewToJson) });
   });

@@ -20,7 +20,7 @@ export type EventSource = 'datagram' | 'http' | 'library';
 export interface CollectorOptions {
   store: Store;
   /** The send frequency in force for a policy domain (SettingsService.sendFrequency); default daily. */
-  sendFrequency?: (policyDomain: string) => WindowFrequency;
+  sendFrequency?: (reportDomain: string) => WindowFrequency;
   /** Flush interval; outcomes from sources without acknowledgement (datagrams) may be lost inside it on a crash. Default 1000. */
   flushMs?: number;
   /** Flush as soon as this many outcomes wait. Default 200,000: memory is bounded by distinct keys, not outcomes, and each flush costs by keys, so at high rates fewer, larger flushes count more per second (ingest-http: 99k → 131k events/s against 50,000). */

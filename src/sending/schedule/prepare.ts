@@ -22,7 +22,7 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
   const toRead: number[] = [];
   rows.forEach((r, i) => {
     // docs/spec/settings.md: `never` switches sending off completely — no DNS lookup, no report.
-    if (settings.sendFrequency(r.policyDomain) === 'never') {
+    if (settings.sendFrequency(r.reportDomain) === 'never') {
       deliveryMetrics.windowsDropped.inc({ reason: 'never' });
       results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };
     } else toRead.push(i);
@@ -46,7 +46,7 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
     const { refused, ...heading } = reportHeading(r, settings, deps.log);
     for (const f of refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
     batch.toBuild.push({ i, found, reportId: heading.reportId });
-    jobs.push({ policyDomain: r.policyDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
+    jobs.push({ reportDomain: r.reportDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
   }
   return jobs;
 }
@@ -63,7 +63,7 @@ async function discover(deps: SchedulerDeps, r: ClaimedReport, policies: PolicyR
   for (const p of policies) {
     if (p.tlsrptRecord) mtaRecords.set(p.tlsrptRecord, (mtaRecords.get(p.tlsrptRecord) ?? 0) + p.successful + p.failed);
   }
-  const found = await discoverRuaTargets(r.policyDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
+  const found = await discoverRuaTargets(r.reportDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
     resolver: deps.resolver, cache: deps.tlsrptCache,
   });
   const now = deps.clock();
@@ -71,20 +71,20 @@ async function discover(deps: SchedulerDeps, r: ClaimedReport, policies: PolicyR
     if (now - r.createdAt >= BUILD_GIVE_UP_SECONDS) {
       const reason = `TLSRPT record lookup failed for a day: ${found.reason}`;
       deliveryMetrics.windowsDropped.inc({ reason: 'dns-failure' });
-      log.warn({ policyDomain: r.policyDomain, sessions, reason }, 'window dropped: no report');
+      log.warn({ reportDomain: r.reportDomain, sessions, reason }, 'window dropped: no report');
       return { finish: { state: 'dropped', reason }, outcome: outcome(r, 'dropped', reason) };
     }
-    log.warn({ policyDomain: r.policyDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
+    log.warn({ reportDomain: r.reportDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
     return { defer: found.reason, outcome: outcome(r, 'deferred', found.reason) };
   }
   if (found.kind === 'none') {
     // RFC 8460 §3: without exactly one valid record there is nowhere to send; the window's
     // data is dropped, and counted so an operator can see how much goes unreported.
     deliveryMetrics.windowsDropped.inc({ reason: 'no-record' });
-    log.info({ policyDomain: r.policyDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
+    log.info({ reportDomain: r.reportDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
     return { finish: { state: 'dropped', reason: found.reason, record_source: found.source }, outcome: outcome(r, 'dropped', found.reason) };
   }
-  for (const ig of found.ignored) log.info({ policyDomain: r.policyDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
+  for (const ig of found.ignored) log.info({ reportDomain: r.reportDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
   return { found };
 }
 
@@ -97,7 +97,7 @@ export function addFiles(deps: SchedulerDeps, batch: Batch, files: FileResult[])
     if (f.trimmedDetails) {
       deliveryMetrics.reportsTrimmed.inc();
       deliveryMetrics.detailsTrimmed.inc(f.trimmedDetails);
-      log.warn({ policyDomain: r.policyDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
+      log.warn({ reportDomain: r.reportDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
         'report trimmed to maxReportSize: smallest failure details dropped, totals kept');
     }
     const targets = found.rua.map((t) => (t.scheme === 'mailto'

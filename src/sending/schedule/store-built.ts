@@ -39,7 +39,7 @@ const upsertTexts = new Map<StoreKind, string>();
 function upsertBuiltSql(kind: StoreKind, rows: number): string {
   const full = rows === MULTI_ROW ? upsertTexts.get(kind) : undefined;
   if (full) return full;
-  const text = 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
+  const text = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
     + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
     + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
     + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
@@ -87,7 +87,7 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
       const params: unknown[] = [];
       for (const { row, b } of chunk) {
         const p = b.pending!;
-        params.push(row.id, row.windowId, row.policyDomain, row.windowStart, row.windowEnd, row.createdAt,
+        params.push(row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt,
           p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt);
       }
       params.push(nodeId);
@@ -108,7 +108,7 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
     if (!kept.has(b.outcome.reportRowId)) b.outcome = { ...b.outcome, state: 'deferred', reason: 'claim lost to another process' };
     else if (b.pending) {
       deliveryMetrics.reportsBuilt.inc();
-      deps.log.info({ policyDomain: b.outcome.policyDomain, reportId: b.outcome.reportId, targets: b.outcome.targets, dueAt: b.dueAt }, 'report built');
+      deps.log.info({ reportDomain: b.outcome.reportDomain, reportId: b.outcome.reportId, targets: b.outcome.targets, dueAt: b.dueAt }, 'report built');
     }
   }
 }

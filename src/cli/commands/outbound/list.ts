@@ -1,5 +1,5 @@
 /**
- * @module cli/commands/outbound/list — `tlsrpt outbound list [--domain D] [--json]`: per policy
+ * @module cli/commands/outbound/list — `tlsrpt outbound list [--domain D] [--json]`: per report
  * domain and open window, the policies with their successful / failed session counts and the
  * failure details collected so far. Reads the store, so it works while `serve` runs (it shows
  * what has been flushed: at most `collector.flushMs` behind).
@@ -12,15 +12,15 @@ import { isoSeconds } from '../../../common/time.js';
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('list')))
     .description('open reporting windows: policies with successful / failed session counts and failure details so far')
-    .option('--domain <domain>', 'only this policy domain')
+    .option('--domain <domain>', 'only this report domain (the recipient domain whose TLSRPT record names the targets)')
     .action(async (opts: CommonOptions & { domain?: string }) => {
       const { listOpenWindows, windowToJson } = await import('../../../analysis/outbound-windows.js');
       const store = await openConfiguredStore(opts, 'read');
       try {
-        const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
+        const windows = await listOpenWindows(store, opts.domain ? { reportDomain: opts.domain } : {});
         // Built reports with each target's delivery state (delivery area).
         const { listReports, renderReports, reportViewToJson } = await import('../../../analysis/outbound-reports.js');
-        const reports = await listReports(store, opts.domain ? { policyDomain: opts.domain } : {});
+        const reports = await listReports(store, opts.domain ? { reportDomain: opts.domain } : {});
         if (opts.json) process.stdout.write(`${JSON.stringify({ windows: windows.map(windowToJson), reports: reports.map(reportViewToJson) })}\n`);
         else process.stdout.write(`${renderWindows(windows)}\nreports (newest first):\n${renderReports(reports)}`);
       } finally {
@@ -38,7 +38,7 @@ export function renderWindows(windows: WindowContents[]): string {
   for (const w of windows) {
     const ok = w.policies.reduce((n, p) => n + p.successful, 0);
     const bad = w.policies.reduce((n, p) => n + p.failed, 0);
-    out.push(`${w.policyDomain}  ${w.frequency} window ${iso(w.windowStart)} – ${iso(w.windowEnd)}  (id ${w.id}; ${ok} successful, ${bad} failed)`);
+    out.push(`${w.reportDomain}  ${w.frequency} window ${iso(w.windowStart)} – ${iso(w.windowEnd)}  (id ${w.id}; ${ok} successful, ${bad} failed)`);
     const rows = w.policies.map((p) => [describePolicy(p.policy), String(p.successful), String(p.failed)] as const);
     const width = Math.max(6, ...rows.map(([policy]) => policy.length));
     out.push(`  ${'POLICY'.padEnd(width)}  ${'SUCCESSFUL'.padStart(10)}  ${'FAILED'.padStart(8)}`);

@@ -1,6 +1,7 @@
 /**
  * @module cli/commands/outbound/preview — `tlsrpt outbound preview DOMAIN`: the exact report JSON
- * (RFC 8460 §4, pretty-printed) the policy domain would receive for its current open window,
+ * (RFC 8460 §4, pretty-printed) the report domain (the recipient domain whose TLSRPT record names
+ * the targets; a DANE policy inside keeps its MX host as policy-domain) would receive for its current open window,
  * built by the same code and settings as the real report. Only the JSON goes to stdout.
  */
 import type { Command } from 'commander';
@@ -8,7 +9,7 @@ import { configFrom, openConfiguredStore, withConfig, withJson, type CommonOptio
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('preview')))
-    .argument('<domain>', 'policy domain')
+    .argument('<domain>', 'report domain: the recipient domain whose TLSRPT record names the targets')
     .description('print the exact report JSON DOMAIN would receive for its current window')
     .action(async (domain: string, opts: CommonOptions) => {
       const { config } = configFrom(opts);
@@ -23,7 +24,7 @@ export function register(outbound: Command): void {
       });
       try {
         const now = Math.floor(Date.now() / 1000);
-        const windows = await listOpenWindows(store, { policyDomain: domain });
+        const windows = await listOpenWindows(store, { reportDomain: domain });
         // The window holding now; else the latest still open (one the scheduler has not closed yet).
         const current = windows.find((w) => w.windowStart <= now && now < w.windowEnd) ?? windows.sort((a, b) => b.windowStart - a.windowStart)[0];
         if (!current) {
