@@ -17,7 +17,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import { requireAdmin, type AdminAuth } from './auth.js';
 
 export type HttpApp = Hono;

@@ -4,7 +4,7 @@
  * older rule) uses its default; an evaluation or conversion that fails falls back to the default
  * for that call and is logged once per field.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import { ExprError, type CompiledSetting, type ExprHost, type Vars } from '../expr/index.js';
 import { FIELDS, REPORT_FIELDS, SYSTEM_FIELDS, TLS_REPORT_FIELDS, type FieldSpec, type Frequency, type SingletonName } from './fields.js';
 import { compileField } from './validate.js';

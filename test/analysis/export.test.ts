@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { forEachStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport } from '../../src/receiving/inbound-store.js';
+import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
 import { parsedmarcCsvRows, toParsedmarc } from '../../src/analysis/parsedmarc.js';
 import { exportInbound, exportedReports } from '../../src/analysis/export.js';
 import { inboundRoutes } from '../../src/http/routes/inbound.js';

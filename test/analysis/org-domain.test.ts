@@ -1,7 +1,7 @@
 /** @module test/analysis/org-domain — organisational domains and the reporter identity of a report. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { domainOfContactInfo, fallbackOrgDomain, organizationalDomain, reporterOf } from '../../src/analysis/org-domain.js';
+import { domainOfContactInfo, fallbackOrgDomain, organizationalDomain, reporterOf } from '../../src/identity/org-domain.js';
 
 test('organisational domain from the public suffix list', () => {
   assert.equal(organizationalDomain('corp.mail.ru'), 'mail.ru');

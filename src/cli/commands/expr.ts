@@ -40,7 +40,7 @@ export function register(program: Command): void {
       const { FIELDS, FREQUENCY_CONSTANTS } = await import('../../settings/fields.js');
       const { buildSnapshot } = await import('../../settings/snapshot.js');
       const { machineSystemDefaults } = await import('../../settings/system.js');
-      const { silentLog } = await import('../../log.js');
+      const { silentLog } = await import('../../common/log.js');
 
       const vars: Record<string, string> = {};
       for (const v of opts.var ?? []) {

@@ -55,7 +55,7 @@ export function withCsv(cmd: Command): Command {
 
 export async function withStore<T>(opts: CommonOptions, fn: (store: Store) => Promise<T>): Promise<T> {
   const { config } = configFrom(opts);
-  const { log } = await import('../../../log.js');
+  const { log } = await import('../../../common/log.js');
   const { openStore } = await import('../../../store/index.js');
   const store = await openStore(config.store, { log: log.child({}, { level: 'warn' }) });
   try {
