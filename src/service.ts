@@ -107,6 +107,16 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', inboundRoutes({ store }));
     components.push(createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }));
   }
+  // Alerts (issue 14): GET /api/v1/alerts always; evaluation and notification when `alerts` is configured.
+  {
+    const { alertsRoutes } = await import('./http/routes/alerts.js');
+    app.route('/', alertsRoutes({ store }));
+    if (config.alerts) {
+      const { createConfiguredAlerts } = await import('./analysis/alerts/index.js');
+      const alerts = await createConfiguredAlerts({ store, config: config.alerts, relay: config.relay, systemDomain: settings.system().domain, log: log.child({ component: 'alerts' }) });
+      components.push(alerts.component);
+    }
+  }
   // Delivery (issue 6): the report scheduler (closes windows at their UTC end, builds and sends
   // reports, retries) and GET /api/v1/outbound/reports.
   {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { AlertsConfig } from './alerts.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:8080');
 
@@ -55,6 +56,7 @@ export const ServiceConfig = z.object({
     allowPrivateTargets: z.boolean().default(false),
     extraCaFile: z.string().optional(),
   }).passthrough().optional(),
+  alerts: AlertsConfig.optional(),
   TlsReportSettings: z.record(z.string(), z.unknown()).optional(),
   ReportSettings: z.record(z.string(), z.unknown()).optional(),
   SystemSettings: z.record(z.string(), z.unknown()).optional(),
@@ -108,7 +110,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
 
 /** Every top-level section a config file may hold (the areas read `receiving` and `retention` themselves). */
 export const CONFIG_SECTIONS = [
-  'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention',
+  'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention', 'alerts',
   'TlsReportSettings', 'ReportSettings', 'SystemSettings',
 ] as const;
 
