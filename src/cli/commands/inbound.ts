@@ -1,12 +1,12 @@
 /**
- * @module cli/commands/inbound — `tlsrpt inbound list|show ID|summary|export`: what other
+ * @module cli/commands/inbound — `tlsrpt inbound list|show ID|summary|export|drift DOMAIN`: what other
  * organisations reported about our domains, from the configured store (works while `serve` runs
  * on it). Readable text by default; `--json` (the HTTP API's document) or `--csv` on each.
  * One file per subcommand under ./inbound/, each exporting `register(inbound)`.
  */
 import type { Command } from 'commander';
 
-const SUBCOMMANDS = ['list', 'show', 'summary', 'export'];
+const SUBCOMMANDS = ['list', 'show', 'summary', 'export', 'drift'];
 
 type Subcommand = { register(inbound: Command): void };
 

@@ -12,6 +12,7 @@ import * as m0400 from './0400_delivery.js';
 import * as m0300 from './0300_outbound.js';
 import * as m0301 from './0301_outbound_journal.js';
 import * as m0500 from './0500_alerts.js';
+import * as m0501 from './0501_published_policy.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -25,4 +26,5 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0301_outbound_journal', module: m0301 },
   { name: '0400_delivery', module: m0400 },
   { name: '0500_alerts', module: m0500 },
+  { name: '0501_published_policy', module: m0501 },
 ];

@@ -1,6 +1,7 @@
 /**
  * @module store/tables/alerts — alert history (every alert raised, with how it was notified)
- * and the evaluator's state (the last inbound report evaluated, the last daily run).
+ * and the evaluator's state (the last inbound report evaluated, the last daily run); the
+ * policies domains were seen publishing (policy drift).
  */
 import type { Generated } from 'kysely';
 
@@ -28,7 +29,21 @@ export interface AlertStateTable {
   value: number;
 }
 
+/** A policy a domain was seen publishing (by `tlsrpt inbound drift` / `tlsrpt check`). */
+export interface PublishedPolicyTable {
+  policy_domain: string;
+  /** 'sts' or 'tlsa' (RFC 8460 §4.4 policy-type). */
+  policy_type: string;
+  /** sha256 of the normalised policy strings. */
+  fingerprint: string;
+  policy_string_json: string;
+  sts_id: string | null;
+  first_seen: number;
+  last_seen: number;
+}
+
 export interface AlertTables {
   alert: AlertTable;
   alert_state: AlertStateTable;
+  published_policy: PublishedPolicyTable;
 }
