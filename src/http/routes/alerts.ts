@@ -5,7 +5,8 @@
 import { Hono } from 'hono';
 import type { Store } from '../../store/index.js';
 import { listAlerts } from '../../analysis/alerts/history.js';
-import { FilterError, normalizeDomain, parseCount, parseTimeBound } from '../../analysis/filters.js';
+import { FilterError, parseCount, parseTimeBound } from '../../analysis/filters.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 export function alertsRoutes(deps: { store: Store }): Hono {
   const app = new Hono();

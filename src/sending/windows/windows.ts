@@ -6,12 +6,11 @@ import type { Kysely, Selectable } from 'kysely';
 import type { FailureDetail, Policy } from '../../rfc8460/types.js';
 import type { Database, Store } from '../../store/index.js';
 import type { OutboundWindowTable, WindowFrequency } from '../../store/tables/outbound.js';
+import { normalizeDomain } from '../../common/domain.js';
+import { DAY, HOUR, WEEK, isoSeconds } from '../../common/time.js';
 
 export type { WindowFrequency };
 
-const HOUR = 3600;
-const DAY = 86400;
-const WEEK = 7 * DAY;
 /** 1970-01-05T00:00:00Z, the first Monday of the epoch (1970-01-01 was a Thursday). */
 const FIRST_MONDAY = 4 * DAY;
 
@@ -43,10 +42,6 @@ export function windowBounds(frequency: WindowFrequency, epochSeconds: number): 
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
-/** Epoch seconds → RFC 3339 UTC with seconds precision, e.g. `2026-11-28T00:00:00Z`. */
-export function isoSeconds(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export interface OutboundWindow {
   id: number;
@@ -87,7 +82,7 @@ const dbOf = (s: Store | Db): Db => ('db' in s && 'kind' in s ? (s as Store).db 
 export async function listOpenWindows(store: Store | Db, filter: { policyDomain?: string } = {}): Promise<WindowContents[]> {
   const db = dbOf(store);
   let q = db.selectFrom('outbound_window').selectAll().where('state', '=', 'open');
-  if (filter.policyDomain) q = q.where('policy_domain', '=', filter.policyDomain.toLowerCase().replace(/\.$/, ''));
+  if (filter.policyDomain) q = q.where('policy_domain', '=', normalizeDomain(filter.policyDomain));
   const rows = await q.orderBy('policy_domain').orderBy('window_start').execute();
   return fillWindows(db, rows.map(toWindow));
 }

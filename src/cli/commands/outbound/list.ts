@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
 import type { WindowContents } from '../../../sending/windows/windows.js';
+import { isoSeconds } from '../../../common/time.js';
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('list')))
@@ -30,7 +31,7 @@ export function register(outbound: Command): void {
     });
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.000Z$/, 'Z');
+const iso = isoSeconds;
 
 /** The human-readable listing (exported for tests). */
 export function renderWindows(windows: WindowContents[]): string {
