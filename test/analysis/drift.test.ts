@@ -90,6 +90,10 @@ test('tlsrpt inbound drift fetches the live policy (loopback DNS + HTTPS), recor
     assert.equal(offline.code, 1);
     assert.match(offline.stdout, /^✘ mitm\.example quotes a sts policy never seen published/m);
     assert.match(offline.stdout, /^ {2}sts [0-9a-f]{16} id=two: version: STSv1 \| mode: enforce/m);
+    const csv = await run(process.execPath, [...args, '--offline', '--csv']).then(() => assert.fail('expected exit 1'), (e) => e);
+    const lines = csv.stdout.trimEnd().split('\r\n');
+    assert.equal(lines[0], 'reporter,policyType,status,latest,firstDay,lastDay,reports,fingerprint,policyStrings,publishedFirstSeen,publishedLastSeen');
+    assert.match(lines[2], /^mitm\.example,sts,unknown,true,/);
   } finally {
     https.closeAllConnections();
     await new Promise<void>((r) => https.close(() => r()));

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
 import type { PublishedPolicy } from '../../../analysis/drift.js';
-import { clean, table, withStore } from './common.js';
+import { clean, oneFormat, table, withCsv, withStore } from './common.js';
 
-interface DriftOptions extends CommonOptions { offline?: boolean; dns?: string[]; httpsPort: string; ca?: string[] }
+interface DriftOptions extends CommonOptions { csv?: boolean; offline?: boolean; dns?: string[]; httpsPort: string; ca?: string[] }
 
 async function publishedNow(domain: string, opts: DriftOptions): Promise<PublishedPolicy[]> {
   const { config } = configFrom(opts);
@@ -38,7 +38,7 @@ async function publishedNow(domain: string, opts: DriftOptions): Promise<Publish
 }
 
 export function register(inbound: Command): void {
-  withJson(withConfig(inbound.command('drift')))
+  withCsv(withJson(withConfig(inbound.command('drift'))))
     .argument('<domain>', 'policy domain')
     .description('policy drift: reporters still quoting an old MTA-STS/TLSA policy, and quoted policies never published')
     .option('--offline', 'do not fetch the current policy: compare with the last one recorded')
@@ -46,6 +46,7 @@ export function register(inbound: Command): void {
     .option('--https-port <port>', 'port of the MTA-STS policy host', '443')
     .option('--ca <file>', 'also trust this CA (PEM; repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .action(async (domainText: string, opts: DriftOptions) => {
+      oneFormat('drift', opts);
       const domain = domainText.trim().toLowerCase().replace(/\.$/, '');
       const { policyDrift, recordPublished } = await import('../../../analysis/drift.js');
       const current = opts.offline ? undefined : await publishedNow(domain, opts);
@@ -61,8 +62,15 @@ export function register(inbound: Command): void {
         }
         return policyDrift(store, domain, now);
       });
+      if (report.unknown.length) process.exitCode = 1;
       if (opts.json) {
         process.stdout.write(JSON.stringify(report) + '\n');
+        return;
+      }
+      if (opts.csv) {
+        const { toCsv } = await import('../../../analysis/csv.js');
+        const rows = report.entries.map((e) => ({ ...e, policyStrings: e.policyStrings.join('|') }));
+        process.stdout.write(toCsv(['reporter', 'policyType', 'status', 'latest', 'firstDay', 'lastDay', 'reports', 'fingerprint', 'policyStrings', 'publishedFirstSeen', 'publishedLastSeen'], rows));
         return;
       }
       const out = [`Policy drift for ${domain}`, 'Published now:'];
@@ -74,6 +82,5 @@ export function register(inbound: Command): void {
       for (const e of report.unknown) out.push(`✘ ${clean(e.reporter)} quotes a ${e.policyType} policy never seen published (${e.fingerprint}) from ${e.firstDay} to ${e.lastDay}: a cache older than our records, or a tampered path`);
       if (!report.stale.length && !report.unknown.length) out.push('✔ every reporter quotes the current policy or one we saw published');
       process.stdout.write(out.join('\n') + '\n');
-      if (report.unknown.length) process.exitCode = 1;
     });
 }
