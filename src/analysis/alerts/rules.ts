@@ -80,11 +80,14 @@ export async function reportTimeCandidates(store: Store, ids: number[], rates: (
   }
 
   // The first stored report of each failing (domain, MX, result type): new when it is one of ours.
-  const firsts = await store.db.selectFrom('inbound_failure')
+  // Only the result types these reports carry: the history scanned stays small for a big store.
+  const types = (await store.db.selectFrom('inbound_failure').select('result_type').distinct().where('report_ref', 'in', ids).execute()).map((t) => t.result_type);
+  const firsts = types.length ? await store.db.selectFrom('inbound_failure')
     .select((eb) => ['policy_domain', 'receiving_mx_hostname', 'result_type', eb.fn.min<number>('report_ref').as('first'), eb.fn.sum<number>('failed_session_count').as('failed')])
     .where('policy_domain', 'in', domains)
+    .where('result_type', 'in', types)
     .groupBy(['policy_domain', 'receiving_mx_hostname', 'result_type'])
-    .execute();
+    .execute() : [];
   for (const f of firsts) {
     const first = num(f.first);
     if (!idSet.has(first)) continue;
