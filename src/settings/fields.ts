@@ -1,5 +1,5 @@
 /**
- * @module settings/fields — the three settings singletons as users configure them (spec/settings.md):
+ * @module settings/fields — the three settings singletons as users configure them (docs/spec/settings.md):
  * every field's type, default expression, the variables its expressions may use, and the
  * conversion of an evaluated value to the field's type. Values that reach mail headers never
  * contain CR, LF, NUL or other control characters: a conversion refuses them.

@@ -45,7 +45,7 @@ export type DkimResolver = (name: string, rrtype: string) => Promise<any>;
 
 export type DkimPolicy = 'flag' | 'reject';
 
-/** The identities of a report a signer may align with (quirks.md "Sender identity"). */
+/** The identities of a report a signer may align with (docs/spec/quirks.md "Sender identity"). */
 export interface ReportIdentities {
   /** The report's `contact-info` (an address, a URL or a domain). */
   contactInfo?: string;
