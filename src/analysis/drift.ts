@@ -17,7 +17,11 @@ export interface PublishedPolicy {
   stsId?: string;
 }
 
-export type DriftStatus = 'current' | 'old' | 'unknown';
+/**
+ * `unknown`: never published while we were watching; `unverified`: quoted only before we first
+ * recorded this domain's policies of that type, so it cannot be judged.
+ */
+export type DriftStatus = 'current' | 'old' | 'unknown' | 'unverified';
 
 export interface DriftEntry {
   reporter: string;
@@ -91,6 +95,9 @@ const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z'
 export async function policyDrift(store: Store, domain: string, current: PublishedPolicy[]): Promise<DriftReport> {
   const published = await store.db.selectFrom('published_policy').selectAll().where('policy_domain', '=', domain).execute();
   const known = new Map(published.map((p) => [`${p.policy_type}:${p.fingerprint}`, p]));
+  // The first UTC day we knew what the domain published, per policy type.
+  const watchedFrom = new Map<string, number>();
+  for (const p of published) watchedFrom.set(p.policy_type, Math.min(watchedFrom.get(p.policy_type) ?? Infinity, Math.floor(Number(p.first_seen) / 86400)));
   const currentFps = new Set(current.map((p) => `${p.policyType}:${policyFingerprint(p.policyType, p.policyStrings)}`));
   const rows = await store.db.selectFrom('inbound_policy')
     .select((eb) => ['reporter', 'policy_type', 'policy_string_json', eb.fn.min<number>('day').as('first'), eb.fn.max<number>('day').as('last'), eb.fn.count<number>('report_ref').distinct().as('reports')])
@@ -115,6 +122,7 @@ export async function policyDrift(store: Store, domain: string, current: Publish
     }
     const pub = known.get(`${r.policy_type}:${fingerprint}`);
     const status: DriftStatus = currentFps.has(`${r.policy_type}:${fingerprint}`) ? 'current' : pub ? 'old' : 'unknown';
+    // Decided below once the whole span is known: a quote that ends before we watched is unverified.
     merged.set(k, {
       reporter: r.reporter, policyType: r.policy_type, policyStrings: strings, fingerprint, status, firstDay: '', lastDay: '', reports: Number(r.reports),
       ...(pub ? { publishedFirstSeen: iso(Number(pub.first_seen)), publishedLastSeen: iso(Number(pub.last_seen)) } : {}),
@@ -122,6 +130,7 @@ export async function policyDrift(store: Store, domain: string, current: Publish
     });
   }
   const all = [...merged.values()];
+  for (const e of all) if (e.status === 'unknown' && !(e.lastN >= (watchedFrom.get(e.policyType) ?? Infinity))) e.status = 'unverified';
   const newest = new Map<string, number>();
   for (const e of all) newest.set(`${e.reporter}|${e.policyType}`, Math.max(newest.get(`${e.reporter}|${e.policyType}`) ?? -1, e.lastN));
   const entries: DriftEntry[] = all

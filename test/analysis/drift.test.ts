@@ -46,11 +46,14 @@ forEachStore('policy drift', (open) => {
     }
     await storeReport(store, { domain: 'example.org', day: TODAY - 2, reporter: 'mitm.example', ok: 1, policyStrings: P3 });
     await storeReport(store, { domain: 'example.org', day: TODAY - 2, reporter: 'mail.ru', ok: 1, policyStrings: [] });
+    // Before we first recorded the domain's policy (20 days ago): cannot be judged.
+    await storeReport(store, { domain: 'example.org', day: TODAY - 30, reporter: 'archive.example', ok: 1, policyStrings: P3 });
     await storeReport(store, { domain: 'example.org', day: TODAY - 1, reporter: 'microsoft.com', ok: 3, policyType: 'tlsa', policyStrings: [TLSA[0].toLowerCase()] });
     const drift = await policyDrift(store, 'example.org', current);
     const view = drift.entries.map((e) => [e.reporter, e.policyType, e.status, e.latest, e.firstDay, e.lastDay, e.reports]);
     const day = (n: number) => new Date((TODAY - n) * DAY * 1000).toISOString().slice(0, 10);
     assert.deepEqual(view, [
+      ['archive.example', 'sts', 'unverified', true, day(30), day(30), 1],
       ['google.com', 'sts', 'old', false, day(10), day(5), 6],
       ['google.com', 'sts', 'current', true, day(4), day(1), 4],
       ['microsoft.com', 'sts', 'old', true, day(10), day(1), 10],
@@ -84,7 +87,7 @@ test('tlsrpt inbound drift fetches the live policy (loopback DNS + HTTPS), recor
     assert.deepEqual(live.current.map((p: PublishedPolicy) => [p.policyType, p.stsId, p.policyStrings]), [['sts', 'two', P2]]);
     assert.deepEqual(live.entries.map((e: { reporter: string; status: string }) => [e.reporter, e.status]), [['google.com', 'current']]);
     const store2 = await openStore({ sqlite: db });
-    await storeReport(store2, { domain: 'example.org', day: TODAY - 1, reporter: 'mitm.example', ok: 1, policyStrings: P3 });
+    await storeReport(store2, { domain: 'example.org', day: TODAY, reporter: 'mitm.example', ok: 1, policyStrings: P3 });
     await store2.close();
     const offline = await run(process.execPath, [...args, '--offline']).then(() => assert.fail('expected exit 1'), (e) => e);
     assert.equal(offline.code, 1);
