@@ -81,7 +81,7 @@ export function register(inbound: Command): void {
       for (const e of report.stale) out.push(`! ${clean(e.reporter)} still quotes an old ${e.policyType} policy (${e.fingerprint}, published until ${e.publishedLastSeen}) in reports since ${e.firstDay}, last ${e.lastDay}: a stale cache (it may keep one for max_age, RFC 8461 §5.1)`);
       for (const e of report.unknown) out.push(`✘ ${clean(e.reporter)} quotes a ${e.policyType} policy never seen published (${e.fingerprint}) from ${e.firstDay} to ${e.lastDay}: a cache older than our records, or a tampered path`);
       const unverified = report.entries.filter((e) => e.status === 'unverified');
-      if (unverified.length) out.push(`- ${unverified.length} quoted polic(ies) predate what we recorded for ${domain}: not judged (run this regularly, or tlsrpt check, to build the record)`);
+      if (unverified.length) out.push(`- ${unverified.length} quoted polic(ies) predate what we recorded for ${domain}: not judged (run tlsrpt inbound drift regularly, e.g. daily from cron, to build the record)`);
       if (!report.stale.length && !report.unknown.length) out.push('✔ no reporter quotes an old policy or one never published while we watched');
       process.stdout.write(out.join('\n') + '\n');
     });
