@@ -7,6 +7,7 @@
 import type { Store } from '../store/index.js';
 import type { Finding, TlsReport } from '../rfc8460/types.js';
 import { dayString } from './filters.js';
+import { isoSeconds } from '../common/time.js';
 
 export interface ListInboundFilter {
   /** Policy domain (exact, lower-cased). */
@@ -51,7 +52,7 @@ export interface InboundReportList {
   offset: number;
 }
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+const iso = isoSeconds;
 
 /** The reports matching a filter (limit and offset are the caller's), as a query on `inbound_report as r`. */
 export function inboundReportQuery(store: Store, f: ListInboundFilter) {

@@ -8,7 +8,9 @@
 import type { Logger } from '../../common/log.js';
 import { HeaderValueError, headerAddress, headerDomain, headerText } from './headers.js';
 
-export type SendFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
+import type { Frequency as SendFrequency } from '../../settings/fields.js';
+
+export type { SendFrequency };
 
 export interface TlsReportValues {
   fromName: string; fromAddress: string; subject: string; orgName: string; contactInfo?: string;
