@@ -19,7 +19,11 @@ import { probeSmtp } from './smtp-probe.js';
 import { describeCertificate } from './certificate.js';
 import { tlsaMatches, tlsaText } from './tlsa.js';
 
-export type { CheckDeps, CheckReport, CheckStep, StepStatus } from './types.js';
+export type { CheckDeps, CheckReport, CheckStep, StepStatus, TlsaAnswer } from './types.js';
+export { renderCheck } from './render.js';
+export { tlsaOverUdp, mxHosts } from './dns.js';
+export { checkMtaSts, mxMatchesPattern, type StsPolicy } from './mta-sts.js';
+export { tlsaText } from './tlsa.js';
 
 /** Certificates that expire sooner than this get a warning. */
 const EXPIRY_WARNING_DAYS = 14;

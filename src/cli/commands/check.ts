@@ -47,9 +47,7 @@ export function register(program: Command): void {
         return usage(`cannot read a CA file: ${(e as Error).message}`);
       }
       const { createResolver } = await import('../../dns/resolver.js');
-      const { checkDomain } = await import('../../check/index.js');
-      const { tlsaOverUdp } = await import('../../check/dns.js');
-      const { renderCheck } = await import('../../check/render.js');
+      const { checkDomain, renderCheck, tlsaOverUdp } = await import('../../check/index.js');
       const servers = opts.dns?.length ? opts.dns : config.dns?.servers;
       let resolver;
       try {

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Store } from '../../store/index.js';
-import { listAlerts } from '../../analysis/alerts/history.js';
+import { listAlerts } from '../../analysis/alerts/index.js';
 import { FilterError, parseCount, parseTimeBound } from '../../analysis/filters.js';
 import { normalizeDomain } from '../../common/domain.js';
 

@@ -15,9 +15,7 @@ interface DriftOptions extends CommonOptions { csv?: boolean; offline?: boolean;
 async function publishedNow(domain: string, opts: DriftOptions): Promise<PublishedPolicy[]> {
   const { config } = configFrom(opts);
   const { createResolver } = await import('../../../dns/resolver.js');
-  const { checkMtaSts } = await import('../../../check/mta-sts.js');
-  const { mxHosts, tlsaOverUdp } = await import('../../../check/dns.js');
-  const { tlsaText } = await import('../../../check/tlsa.js');
+  const { checkMtaSts, mxHosts, tlsaOverUdp, tlsaText } = await import('../../../check/index.js');
   const { stsPolicyStrings } = await import('../../../analysis/drift.js');
   const { getServers } = await import('node:dns');
   const servers = opts.dns?.length ? opts.dns : config.dns?.servers;
