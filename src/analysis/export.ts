@@ -47,7 +47,7 @@ export async function* exportedReports(store: Store, filter: ListInboundFilter =
     const rows = await q.orderBy('r.date_start').orderBy('r.id').limit(pageSize).execute();
     for (const r of rows) yield JSON.parse(r.report_json) as TlsReport;
     if (rows.length < pageSize) return;
-    const last = rows[rows.length - 1];
+    const last = rows[rows.length - 1]!;
     after = { start: Number(last.date_start), id: Number(last.id) };
   }
 }

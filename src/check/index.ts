@@ -89,7 +89,7 @@ async function probeMx(host: string, policy: StsPolicy | undefined, deps: Resolv
     return { steps: [{ ...dnsFailure('mx-starttls', title, host, e), mx: host }] };
   }
   if (!addresses.length) return { steps: [{ id: 'mx-starttls', mx: host, title, status: 'fail', detail: `${host} has no address`, hint: `publish A/AAAA records for ${host}` }] };
-  const r = await probeSmtp({ host, address: addresses[0], port: deps.ports.smtp, ehloName: deps.ehloName, timeoutMs: deps.timeoutMs, ca: deps.ca, now: deps.now() });
+  const r = await probeSmtp({ host, address: addresses[0]!, port: deps.ports.smtp, ehloName: deps.ehloName, timeoutMs: deps.timeoutMs, ca: deps.ca, now: deps.now() });
   const sts = policy && policy.mode !== 'none' ? ` (senders with MTA-STS report ${'$'}TYPE${policy.mode === 'enforce' ? ' and do not deliver' : ''})` : '';
   const because = (type: string) => sts.replace('$TYPE', type);
   if (!r.connected) return { steps: [{ id: 'mx-starttls', mx: host, title, status: 'fail', detail: `no SMTP session with ${addresses[0]}: ${r.error}`, hint: 'check that the MX accepts connections on port 25 from outside' }] };

@@ -50,11 +50,12 @@ export async function checkMtaSts(domain: string, deps: ResolvedDeps): Promise<S
   if (sts.length > 1) {
     return { steps: [{ id: 'mta-sts-record', title, status: 'fail', detail: `${sts.length} v=STSv1 records: ${sts.map((t) => JSON.stringify(t)).join(', ')}`, hint: 'keep exactly one (RFC 8461 §3.1: with several, senders assume no policy)' }] };
   }
-  const id = /(?:^|;)\s*id=([^;\s]*)/.exec(sts[0])?.[1];
+  const record = sts[0]!;
+  const id = /(?:^|;)\s*id=([^;\s]*)/.exec(record)?.[1];
   if (!id || !/^[A-Za-z0-9]{1,32}$/.test(id)) {
     return { steps: [{ id: 'mta-sts-record', title, status: 'fail', detail: `${JSON.stringify(sts[0])}: id ${id === undefined ? 'missing' : `${JSON.stringify(id)} is not 1-32 letters and digits`}`, hint: 'write id=<1-32 letters or digits>, changed whenever the policy changes (RFC 8461 §3.1)' }] };
   }
-  const steps: CheckStep[] = [{ id: 'mta-sts-record', title, status: 'pass', detail: sts[0], data: { record: sts[0], id } }];
+  const steps: CheckStep[] = [{ id: 'mta-sts-record', title, status: 'pass', detail: record, data: { record, id } }];
   const fetched = await fetchPolicy(domain, deps);
   steps.push(fetched.step);
   if (!fetched.text) return { steps, id };
@@ -76,7 +77,7 @@ export async function checkMtaSts(domain: string, deps: ResolvedDeps): Promise<S
   } else {
     steps.push({ id: 'mta-sts-policy', title: 'MTA-STS policy content', status: 'pass', detail });
   }
-  steps[steps.length - 1].data = { policy, text: fetched.text };
+  steps[steps.length - 1]!.data = { policy, text: fetched.text };
   return { steps, policy, policyText: fetched.text, id };
 }
 
@@ -95,7 +96,7 @@ async function fetchPolicy(domain: string, deps: ResolvedDeps): Promise<{ step: 
   if (!addresses.length) return fail(`${host} has no address`, `publish an A/AAAA record for ${host} (senders report sts-policy-fetch-error)`);
   let res;
   try {
-    res = await httpsGet({ host, address: addresses[0], port, path: '/.well-known/mta-sts.txt', maxBytes: MAX_POLICY_BYTES, timeoutMs: deps.timeoutMs, ca: deps.ca, now: deps.now() });
+    res = await httpsGet({ host, address: addresses[0]!, port, path: '/.well-known/mta-sts.txt', maxBytes: MAX_POLICY_BYTES, timeoutMs: deps.timeoutMs, ca: deps.ca, now: deps.now() });
   } catch (e) {
     return fail(`HTTPS to ${addresses[0]}:${port} failed: ${(e as Error).message}`, `serve the policy over HTTPS on ${host} (senders report sts-policy-fetch-error)`);
   }

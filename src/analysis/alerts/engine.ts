@@ -92,7 +92,7 @@ export function createAlertEngine(deps: AlertEngineDeps) {
     }
     const urgent = alerts.filter((a) => a.severity === 'urgent');
     if (notifier.email && urgent.length) {
-      const subject = urgent.length === 1 ? `[tlsrpt] URGENT ${urgent[0].title}` : `[tlsrpt] ${urgent.length} urgent TLS alerts`;
+      const subject = urgent.length === 1 ? `[tlsrpt] URGENT ${urgent[0]!.title}` : `[tlsrpt] ${urgent.length} urgent TLS alerts`;
       const err = await notifier.email(subject, alertText(urgent));
       if (err) deps.log?.warn({ err }, 'alert e-mail failed'); else mark(urgent, 'email');
     }
@@ -119,7 +119,7 @@ export function createAlertEngine(deps: AlertEngineDeps) {
         if (!page.length) break;
         const ids = page.map((r) => Number(r.id));
         raised.push(...await raise(await reportTimeCandidates(store, ids, rates)));
-        after = ids[ids.length - 1];
+        after = ids[ids.length - 1]!;
         await setState(WATERMARK, after);
         if (page.length < pageSize) break;
       }

@@ -14,6 +14,19 @@ import { FilterError } from '../../analysis/filters.js';
 import { listFilterFromQuery, summaryFilterFromQuery } from '../../analysis/inbound-filters.js';
 import { detailCsv, isSummaryBreakdown, listCsv, summaryCsv, SUMMARY_BREAKDOWNS } from '../../analysis/inbound-csv.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_FILE_NAMES, exportInbound, parseExportFormat, type ExportFormat } from '../../analysis/export.js';
+import { z } from 'zod';
+import { describeRoute } from '../openapi.js';
+
+const format = z.enum(['json', 'csv']).optional().describe('csv: the same as text/csv (also by Accept: text/csv)');
+const ListQuery = z.object({
+  domain: z.string().optional().describe('policy domain'), reporter: z.string().optional().describe("reporter's organisational domain or organization-name"),
+  from: z.string().optional().describe('YYYY-MM-DD, RFC 3339 date-time or epoch seconds'), to: z.string().optional().describe('inclusive day, date-time or epoch seconds'),
+  hasFailures: z.enum(['true', 'false']).optional(), limit: z.string().regex(/^\d+$/).optional(), offset: z.string().regex(/^\d+$/).optional(), format,
+});
+const SummaryQuery = z.object({
+  domain: z.string().optional(), from: z.string().optional().describe('first day, YYYY-MM-DD'), to: z.string().optional().describe('last day, YYYY-MM-DD'),
+  breakdown: z.enum(['rows', 'totals', 'result-type', 'mx', 'ip', 'mx-result-type']).optional().describe('CSV only: which table'), format,
+});
 
 export interface InboundRoutesDeps {
   store: Store;
@@ -52,6 +65,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
     if (!wantsCsv(c)) return c.json(list);
     return csv(c, listCsv(list), 'inbound-reports');
   });
+  describeRoute('GET', '/api/v1/inbound/reports', { summary: 'Received reports, newest first', tags: ['receiving'], query: ListQuery, responses: { 200: 'the reports (JSON or CSV)', 400: 'a bad filter' } });
 
   app.get('/api/v1/inbound/reports/:id', async (c) => {
     const text = c.req.param('id');
@@ -61,6 +75,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
     if (!wantsCsv(c)) return c.json(detail);
     return csv(c, detailCsv(detail), `inbound-report-${detail.id}`);
   });
+  describeRoute('GET', '/api/v1/inbound/reports/:id', { summary: 'One received report with findings and DKIM result', tags: ['receiving'], query: z.object({ format }), responses: { 200: 'the report (JSON or CSV)', 404: 'no such report' } });
 
   app.get('/api/v1/inbound/summary', async (c) => {
     let filter: SummaryFilter;
@@ -105,6 +120,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       'content-disposition': `attachment; filename="${EXPORT_FILE_NAMES[format]}"`,
     });
   });
+  describeRoute('GET', '/api/v1/inbound/summary', { summary: 'Sessions per policy domain, day, reporter and policy type, with breakdowns', tags: ['receiving'], query: SummaryQuery, responses: { 200: 'the summary (JSON or CSV)', 400: 'a bad filter' } });
 
   return app;
 }
