@@ -22,6 +22,8 @@ import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
 import { inboundRoutes } from './http/routes/inbound.js';
 import { outboundRoutes } from './http/routes/outbound.js';
 import { clusterRoutes } from './http/routes/cluster.js';
+import { alertsRoutes } from './http/routes/alerts.js';
+import { createConfiguredAlerts } from './analysis/alerts/index.js';
 
 export type { Component } from './common/component.js';
 
@@ -66,6 +68,12 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', inboundRoutes({ store }));
     app.route('/', outboundRoutes({ store }));
     app.route('/', clusterRoutes({ store }));
+    // Alerts (issue 14): the history always; evaluation and notification when `alerts` is configured.
+    app.route('/', alertsRoutes({ store }));
+    if (config.alerts) {
+      const alerts = await createConfiguredAlerts({ store, config: config.alerts, relay: config.relay, systemDomain: settings.system().domain, log: log.child({ component: 'alerts' }) });
+      components.push(alerts.component);
+    }
     app.route('/', openApiRoutes(app));
   } catch (e) {
     for (const close of closeAll) await close();

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 /** One file per subcommand under ./commands, each exporting `register(program)`. */
-const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound', 'config', 'cluster'];
+const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound', 'config', 'cluster', 'check'];
 
 // `tlsrpt inbound list | head`: a reader that stops early is not an error.
 for (const stream of [process.stdout, process.stderr]) {

@@ -19,10 +19,11 @@ import { delivery } from './delivery.js';
 import { receiving } from './receiving.js';
 import { retention } from './retention.js';
 import { cluster } from './cluster.js';
+import { alerts } from './alerts.js';
 import { singleton } from './singletons.js';
 
 export const SECTIONS = {
-  store, http, collector, smtp, imap, relay, dkim, dns, delivery, receiving, retention, cluster,
+  store, http, collector, smtp, imap, relay, dkim, dns, delivery, receiving, retention, cluster, alerts,
   TlsReportSettings: singleton, ReportSettings: singleton, SystemSettings: singleton,
 } as const satisfies Record<string, SectionSpec>;
 
@@ -41,4 +42,5 @@ export { DeliverySection } from './delivery.js';
 export { ReceivingSection } from './receiving.js';
 export { ClusterSection } from './cluster.js';
 export { RetentionSection, DEFAULT_INBOUND_RETENTION_DAYS } from './retention.js';
+export { AlertsSection } from './alerts.js';
 export { stalwart015Message, STALWART_015_KEYS } from './singletons.js';

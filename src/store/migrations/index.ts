@@ -13,6 +13,8 @@ import * as m0300 from './0300_outbound.js';
 import * as m0301 from './0301_outbound_journal.js';
 import * as m0401 from './0401_cluster_nodes.js';
 import * as m0410 from './0410_report_domain.js';
+import * as m0500 from './0500_alerts.js';
+import * as m0501 from './0501_published_policy.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -27,4 +29,6 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0400_delivery', module: m0400 },
   { name: '0401_cluster_nodes', module: m0401 },
   { name: '0410_report_domain', module: m0410 },
+  { name: '0500_alerts', module: m0500 },
+  { name: '0501_published_policy', module: m0501 },
 ];
