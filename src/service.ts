@@ -120,6 +120,8 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       stop: () => delivery.close(),
     });
   }
+  // Web UI read models (overview, domain, outbound, settings preview, system): issue 13.
+  app.route('/', (await import('./http/routes/ui.js')).uiRoutes({ store, settings, config }));
   void ctx;
 
   const started: Component[] = [];

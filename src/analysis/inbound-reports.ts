@@ -22,6 +22,10 @@ export interface ListInboundFilter {
   resultType?: string;
   mx?: string;
   ip?: string;
+  /** Only reports that came in through this channel (http, smtp, imap, file…). */
+  channel?: string;
+  /** Only reports with (true) or without (false) a passing, aligned DKIM signature. */
+  verified?: boolean;
   /** Default 50, at most 1000. */
   limit?: number;
   offset?: number;
@@ -68,6 +72,12 @@ function baseQuery(store: Store, f: ListInboundFilter) {
   if (f.from !== undefined) q = q.where('r.date_start', '>=', f.from);
   if (f.to !== undefined) q = q.where('r.date_start', '<', f.to);
   if (f.hasFailures !== undefined) q = q.where('r.total_failed', f.hasFailures ? '>' : '=', 0);
+  if (f.channel !== undefined) q = q.where('r.channel', '=', f.channel);
+  if (f.verified !== undefined) {
+    q = f.verified
+      ? q.where('r.dkim_result', '=', 'pass').where('r.dkim_aligned', '=', 1)
+      : q.where((eb) => eb.or([eb('r.dkim_result', '!=', 'pass'), eb('r.dkim_aligned', '=', 0)]));
+  }
   if (f.resultType !== undefined || f.mx !== undefined || f.ip !== undefined) {
     const { resultType, mx, ip } = f;
     q = q.where(({ exists, selectFrom }) => {
