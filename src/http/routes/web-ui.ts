@@ -73,17 +73,17 @@ export function webUiRoutes(opts: WebUiOptions = {}): Hono {
   const app = new Hono();
   const root = path.resolve(opts.root ?? defaultWebRoot());
   const assets = path.join(root, 'assets');
-  // Read per request until found, then kept: a build made after start is picked up.
-  let indexHtml: string | undefined;
+  // Re-read when the file changes (a `build:web` while serving names new hashed assets).
+  let cached: { mtimeMs: number; html: string } | undefined;
   const page = (c: Context) => {
-    if (indexHtml === undefined) {
-      try {
-        indexHtml = readFileSync(path.join(root, 'index.html'), 'utf8');
-      } catch {
-        return c.html(MISSING_BUILD, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
-      }
+    const file = path.join(root, 'index.html');
+    try {
+      const { mtimeMs } = statSync(file);
+      if (!cached || cached.mtimeMs !== mtimeMs) cached = { mtimeMs, html: readFileSync(file, 'utf8') };
+    } catch {
+      return c.html(MISSING_BUILD, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
     }
-    return c.html(indexHtml, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
+    return c.html(cached.html, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
   };
   for (const p of UI_PAGES) app.get(p, page);
 
