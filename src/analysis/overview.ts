@@ -154,7 +154,9 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
       warnings.push({ code: 'reporters-silent', reporters: silent,
         message: `no report for ${SILENT_DAYS}+ days from ${silent.join(', ')}` });
     }
-    const mx = top((mxBy.get(policyDomain) ?? []).map((r) => ({ receivingMxHostname: r.receiving_mx_hostname, failed: num(r.failed) })), (r) => r.receivingMxHostname ?? '');
+    // Details without a receiving MX (allowed by RFC 8460 §4.3) name no host to blame.
+    const mx = top((mxBy.get(policyDomain) ?? []).filter((r) => r.receiving_mx_hostname)
+      .map((r) => ({ receivingMxHostname: r.receiving_mx_hostname, failed: num(r.failed) })), (r) => r.receivingMxHostname ?? '');
     const rt = top((resultBy.get(policyDomain) ?? []).map((r) => ({ resultType: r.result_type, failed: num(r.failed) })), (r) => r.resultType);
     out.push({
       policyDomain, successful, failed, failureRate: rate(failed, successful), reports,
