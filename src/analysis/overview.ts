@@ -27,7 +27,7 @@ export interface DomainHealth {
   failureRate: number;
   reports: number;
   reporters: number;
-  /** One entry per day of the range (zeros where nothing was reported), oldest first. */
+  /** One entry per day of the range (zeros where nothing was reported), oldest first; per `bucketDays` days when the range is longer than MAX_SPARK_POINTS days (`day` is the bucket's first day). */
   daily: { day: string; successful: number; failed: number }[];
   topFailingMx: { receivingMxHostname: string | null; failed: number } | null;
   topResultType: { resultType: string; failed: number } | null;
@@ -50,6 +50,8 @@ export interface SendingOverview {
 export interface Overview {
   from: string;
   to: string;
+  /** Days per sparkline point (1 up to MAX_SPARK_POINTS days). */
+  bucketDays: number;
   domains: DomainHealth[];
   sending: SendingOverview;
 }
@@ -59,6 +61,8 @@ export const RECENT_DAYS = 7;
 /** A reporter heard on at least this many days is "usual"; silent for SILENT_DAYS it is missed. */
 export const USUAL_REPORTER_DAYS = 3;
 export const SILENT_DAYS = 3;
+/** At most this many sparkline points per domain (ten years of days would be 3,650 each). */
+export const MAX_SPARK_POINTS = 92;
 
 const num = (v: unknown) => Number(v ?? 0);
 const rate = (failed: number, successful: number) => (failed + successful === 0 ? 0 : failed / (failed + successful));
@@ -122,6 +126,8 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
   const mxBy = group(byMx);
   const resultBy = group(byResult);
   const recentFrom = toDay - RECENT_DAYS + 1;
+  // A sparkline has room for ~90 bars: longer ranges are summed into buckets of whole days.
+  const bucketDays = Math.max(1, Math.ceil((toDay - fromDay + 1) / MAX_SPARK_POINTS));
 
   const out: DomainHealth[] = [];
   for (const [policyDomain, { days }] of domains) {
@@ -136,7 +142,10 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
         recentS += v.s;
         recentF += v.f;
       }
-      daily.push({ day: dayString(day), successful: v.s, failed: v.f });
+      if ((day - fromDay) % bucketDays === 0) daily.push({ day: dayString(day), successful: 0, failed: 0 });
+      const last = daily[daily.length - 1];
+      last.successful += v.s;
+      last.failed += v.f;
     }
     const warnings: DomainWarning[] = [];
     const recentRate = rate(recentF, recentS);
@@ -166,7 +175,7 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
   }
   // Worst first: the page is read top-down.
   out.sort((a, b) => b.warnings.length - a.warnings.length || b.failureRate - a.failureRate || (a.policyDomain < b.policyDomain ? -1 : 1));
-  return { from: dayString(fromDay), to: dayString(toDay), domains: out, sending };
+  return { from: dayString(fromDay), to: dayString(toDay), bucketDays, domains: out, sending };
 }
 
 async function sendingOverview(store: Store, range: DayRange, nowSeconds: number): Promise<SendingOverview> {

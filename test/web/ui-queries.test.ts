@@ -88,6 +88,13 @@ forEachStore('web UI read models', (open) => {
     // A longer range takes the old report in.
     const long = await overview(store, { fromDay: TODAY - 59, toDay: TODAY }, TODAY);
     assert.equal(long.domains.find((d) => d.policyDomain === 'b.example')!.successful, 1007);
+    // A year: the sparkline sums days into buckets, and the buckets keep every session.
+    const year = await overview(store, { fromDay: TODAY - 364, toDay: TODAY }, TODAY);
+    assert.equal(year.bucketDays, 4);
+    const ya = year.domains.find((d) => d.policyDomain === 'a.example')!;
+    assert.equal(ya.daily.length, 92);
+    assert.deepEqual([ya.daily.reduce((n, p) => n + p.successful, 0), ya.daily.reduce((n, p) => n + p.failed, 0)], [1450, 350]);
+    assert.equal(o.bucketDays, 1);
     await store.close();
   });
 

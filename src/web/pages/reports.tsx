@@ -80,7 +80,7 @@ export function ReportsPage({ query }: { query: URLSearchParams }) {
                     <td class="num">{count(r.findingsCount)}</td>
                     <td>{r.channel}</td>
                     <td>{r.dkim.result}{r.dkim.aligned ? ' (aligned)' : ''}</td>
-                    <td><a href={`/reports/${r.id}`} aria-label={`report ${r.reportId} from ${r.organizationName}`}>{r.reportId.length > 40 ? `${r.reportId.slice(0, 40)}…` : r.reportId}</a></td>
+                    <td><a href={`/reports/${r.id}`}>{r.reportId.length > 40 ? `${r.reportId.slice(0, 40)}…` : r.reportId}</a></td>
                   </tr>
                 ))}
               </tbody>
