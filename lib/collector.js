@@ -2,7 +2,7 @@
 // sources through tsx, scoped to this import (no global loader is registered).
 import { tsImport } from 'tsx/esm/api';
 
-const mod = await tsImport('../src/sending/index.ts', import.meta.url);
+const mod = await tsImport('../src/sending/library.ts', import.meta.url);
 export const {
   openCollector, createCollector, parseEventBatch, outcomeFromJson, EventBatchJson, TlsSessionOutcomeJson,
   EventJsonError, listOpenWindows, readWindow, windowBounds, windowToJson, policyFingerprint,

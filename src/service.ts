@@ -2,7 +2,7 @@
  * @module service — the composition root: reads the configuration, opens the store, builds the
  * HTTP app, starts every enabled part (components) and stops them in reverse order.
  */
-import type { Logger } from './log.js';
+import type { Logger } from './common/log.js';
 import type { ServiceConfig } from './settings/config.js';
 import { parseHostPort } from './settings/config.js';
 import { createApp, type HttpApp } from './http/app.js';
@@ -11,16 +11,11 @@ import { settingsRoutes } from './http/routes/settings.js';
 import { openSettings, type SettingsHandle } from './settings/index.js';
 import { listen, type ListeningServer } from './http/server.js';
 import { openStore, type Store } from './store/index.js';
-import { createConfiguredIngestor, receivingComponents } from './receiving/sources/index.js';
+import { createConfiguredIngestor, receivingComponents } from './receiving/index.js';
 import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
+import { type Component } from './common/component.js';
 
-/** A long-running part of the service (collector, listener, scheduler…). */
-export interface Component {
-  name: string;
-  start(): Promise<void>;
-  /** Must finish its work in hand (flush, close sockets) before resolving. */
-  stop(): Promise<void>;
-}
+export type { Component } from './common/component.js';
 
 export interface ServiceContext {
   config: ServiceConfig;
@@ -65,7 +60,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   // Collection (issue 5): the aggregator + POST /api/v1/events always; the libtlsrpt datagram
   // socket when collector.socket is set. Started before the socket, stopped after it (flushes last).
   {
-    const { createCollector, countSourceRejection, exposeDatagramStats } = await import('./sending/collector.js');
+    const { createCollector, countSourceRejection, exposeDatagramStats } = await import('./sending/collect/collector.js');
     const { eventsRoutes } = await import('./http/routes/events.js');
     const { metricsRoutes } = await import('./http/routes/metrics.js');
     const cc = config.collector;
@@ -78,7 +73,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     });
     components.push(collector);
     if (cc?.socket) {
-      const { createDatagramSource } = await import('./sending/sources/datagram.js');
+      const { createDatagramSource } = await import('./sending/collect/sources/datagram.js');
       const source = createDatagramSource({
         path: cc.socket, mode: cc.mode, owner: cc.owner, group: cc.group, dumpDir: cc.dumpDir,
         log,
@@ -103,14 +98,14 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   // Inbound queries (GET /api/v1/inbound/...) and the daily retention purge (retention.inboundDays, default 400).
   {
     const { inboundRoutes } = await import('./http/routes/inbound.js');
-    const { createRetentionComponent, retentionOptions } = await import('./receiving/retention.js');
+    const { createRetentionComponent, retentionOptions } = await import('./receiving/persist/retention.js');
     app.route('/', inboundRoutes({ store }));
     components.push(createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }));
   }
   // Delivery (issue 6): the report scheduler (closes windows at their UTC end, builds and sends
   // reports, retries) and GET /api/v1/outbound/reports.
   {
-    const { createDelivery } = await import('./sending/delivery/setup.js');
+    const { createDelivery } = await import('./sending/setup.js');
     const { outboundRoutes } = await import('./http/routes/outbound.js');
     const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }) });
     app.route('/', outboundRoutes({ store }));

@@ -8,8 +8,8 @@
  */
 import { loadConfig } from '../../src/settings/config.js';
 import { openStore } from '../../src/store/index.js';
-import { log } from '../../src/log.js';
-import { createConfiguredIngestor, DEFAULT_INBOUND } from '../../src/receiving/sources/index.js';
+import { log } from '../../src/common/log.js';
+import { createConfiguredIngestor, DEFAULT_INBOUND } from '../../src/receiving/index.js';
 import { importPaths } from '../../src/receiving/sources/import.js';
 
 const [cfgFile, maildir, countArg, threadsArg, concurrencyArg] = process.argv.slice(2);

@@ -24,10 +24,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { silentLog } from '../../src/log.js';
-import { createCollector } from '../../src/sending/collector.js';
-import { createDatagramSource } from '../../src/sending/sources/datagram.js';
-import { bindUnixDatagram } from '../../src/sending/sources/datagram-socket.js';
+import { silentLog } from '../../src/common/log.js';
+import { createCollector } from '../../src/sending/collect/collector.js';
+import { createDatagramSource } from '../../src/sending/collect/sources/datagram.js';
+import { bindUnixDatagram } from '../../src/sending/collect/sources/datagram-socket.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 type Receiver = 'full' | 'full-normal' | 'full-poll' | 'decode' | 'bare' | 'bare-normal' | 'bare-poll' | 'bare-array';

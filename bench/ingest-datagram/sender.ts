@@ -6,7 +6,7 @@
  *
  *   node --import tsx sender.ts PATH COUNT RATE RETRY SOCKETS
  */
-import { sendManyDatagrams } from '../../src/sending/sources/datagram-socket.js';
+import { sendManyDatagrams } from '../../src/sending/collect/sources/datagram-socket.js';
 import { corpus } from './mix.js';
 
 const [path, count, rate, retry, sockets] = process.argv.slice(2);

@@ -15,11 +15,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../../src/store/index.js';
-import { ReportScheduler } from '../../src/sending/scheduler.js';
-import { DeliveryQueue } from '../../src/sending/delivery/queue.js';
-import { createRelayMailer } from '../../src/sending/delivery/mail.js';
+import { ReportScheduler } from '../../src/sending/schedule/scheduler.js';
+import { DeliveryQueue } from '../../src/sending/deliver/queue.js';
+import { createRelayMailer } from '../../src/sending/deliver/mail.js';
 import { createResolver } from '../../src/dns/index.js';
-import type { ReportSettingsSource } from '../../src/sending/delivery/settings-view.js';
+import type { ReportSettingsSource } from '../../src/sending/report/settings-view.js';
 import { startSmtpSink } from '../../test/support/smtp-sink.js';
 import { startPostgres, type PostgresCluster } from '../../test/support/postgres.js';
 

@@ -20,7 +20,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { AdminAuth } from './auth.js';
 import { createSessionStore, requireAdminOrSession, sessionRoutes, type SessionStore } from './session.js';
 import { webUiRoutes, type WebUiOptions } from './routes/web-ui.js';

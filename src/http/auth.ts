@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import { createAdminTokenIfNone, generateToken, hashToken, readAdminTokenHash } from '../settings/admin-token.js';
 

@@ -5,7 +5,7 @@
  * reloads at once, and every node polls the stored versions every few seconds.
  */
 import { hostname as osHostname } from 'node:os';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import { ConfigError, type ServiceConfig } from './config.js';
 import { FIELDS, SINGLETONS, type SingletonName } from './fields.js';

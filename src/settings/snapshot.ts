@@ -4,10 +4,11 @@
  * older rule) uses its default; an evaluation or conversion that fails falls back to the default
  * for that call and is logged once per field.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import { ExprError, type CompiledSetting, type ExprHost, type Vars } from '../expr/index.js';
 import { FIELDS, REPORT_FIELDS, SYSTEM_FIELDS, TLS_REPORT_FIELDS, type FieldSpec, type Frequency, type SingletonName } from './fields.js';
 import { compileField } from './validate.js';
+import { normalizeDomain } from '../common/domain.js';
 
 /** The singletons as JSON objects (what a file holds, or the store). */
 export type RawSettings = Partial<Record<SingletonName, Record<string, unknown>>>;
@@ -52,7 +53,6 @@ export interface SnapshotOptions {
 
 type Evaluator<T> = (vars: Vars) => T;
 
-const normalizeDomain = (d: string) => d.trim().toLowerCase().replace(/\.$/, '');
 
 export function buildSnapshot(raw: RawSettings, opts: SnapshotOptions): SettingsService {
   const { log } = opts;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { Database, StoreKind } from './schema.js';
 import { migrateToLatest } from './migrate.js';
 

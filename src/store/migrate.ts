@@ -5,7 +5,7 @@
  * several nodes starting at once from migrating twice.
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { StoreKind } from './schema.js';
 import { migrations } from './migrations/index.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { openStore } from '../../src/store/index.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport } from '../../src/receiving/inbound-store.js';
+import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/tlsrpt.js');

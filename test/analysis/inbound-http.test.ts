@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { forEachStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport } from '../../src/receiving/inbound-store.js';
+import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
 import { inboundRoutes } from '../../src/http/routes/inbound.js';
 import { csvCell, toCsv } from '../../src/analysis/csv.js';
 

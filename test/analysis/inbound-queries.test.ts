@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { forEachStore, type TestStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport } from '../../src/receiving/inbound-store.js';
+import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
 import { listInboundReports, getInboundReport } from '../../src/analysis/inbound-reports.js';
 import { inboundSummary, type InboundSummary } from '../../src/analysis/inbound-summary.js';
 import { parseDay, parseTimeBound } from '../../src/analysis/filters.js';

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { forEachStore, type TestStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport } from '../../src/receiving/inbound-store.js';
-import { createRetentionComponent, purgeInboundReports, retentionOptions, RetentionConfig } from '../../src/receiving/retention.js';
+import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
+import { createRetentionComponent, purgeInboundReports, retentionOptions, RetentionConfig } from '../../src/receiving/persist/retention.js';
 import { ServiceConfig } from '../../src/settings/config.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 
 const FIX = path.resolve('test/fixtures/reports');
 const DAY = 86400;

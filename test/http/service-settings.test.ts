@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 import { ServiceConfig } from '../../src/settings/config.js';
 import { startService } from '../../src/service.js';
 

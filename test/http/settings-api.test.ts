@@ -2,7 +2,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachStore, reopen } from '../support/stores.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 import { createApp } from '../../src/http/app.js';
 import { hashToken, rotateAdminToken, setupAdminAuth, tokenAuth } from '../../src/http/auth.js';
 import { settingsRoutes } from '../../src/http/routes/settings.js';

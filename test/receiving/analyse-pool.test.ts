@@ -3,8 +3,8 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { createResolver, mailauthResolver } from '../../src/dns/index.js';
-import { analyseInput } from '../../src/receiving/ingest.js';
-import { createAnalysePool } from '../../src/receiving/sources/analyse-pool.js';
+import { analyseInput } from '../../src/receiving/pipeline/ingest.js';
+import { createAnalysePool } from '../../src/receiving/pipeline/analyse-pool.js';
 import { buildReportMail, makeDkimKey, signMail, txtStrings } from './support/report-mail.js';
 import { makeReport, readFixture } from './support/reports.js';
 

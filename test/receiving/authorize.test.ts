@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { authorizeReport } from '../../src/receiving/authorize.js';
-import { createRateLimiter } from '../../src/receiving/sources/rate-limit.js';
+import { authorizeReport } from '../../src/receiving/pipeline/authorize.js';
+import { createRateLimiter } from '../../src/common/rate-limit.js';
 import { compileAddressPatterns } from '../../src/receiving/sources/addresses.js';
 import { makeReport } from './support/reports.js';
 

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { forEachStore } from '../support/stores.js';
 import { createResolver, mailauthResolver } from '../../src/dns/index.js';
-import { cachingResolver, dkimVerdict, domainOfContactInfo, organizationalDomain, verifyDkim, type DkimResolver } from '../../src/receiving/dkim.js';
-import { createIngestor } from '../../src/receiving/ingest.js';
-import { silentLog } from '../../src/log.js';
+import { cachingResolver, dkimVerdict, domainOfContactInfo, organizationalDomain, verifyDkim, type DkimResolver } from '../../src/receiving/dkim/verify.js';
+import { createIngestor } from '../../src/receiving/pipeline/ingest.js';
+import { silentLog } from '../../src/common/log.js';
 import { buildReportMail, makeDkimKey, signMail, txtStrings, type DkimKey } from './support/report-mail.js';
 import { makeReport } from './support/reports.js';
 

@@ -11,9 +11,9 @@ import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { startDovecot, type TestDovecot } from '../support/dovecot.js';
 import { forEachStore } from '../support/stores.js';
 import { createResolver, mailauthResolver } from '../../src/dns/index.js';
-import { createIngestor, type Ingestor } from '../../src/receiving/ingest.js';
+import { createIngestor, type Ingestor } from '../../src/receiving/pipeline/ingest.js';
 import { createImapPoller, ImapAccountConfig, PROCESSED_KEYWORD } from '../../src/receiving/sources/imap.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 import { buildReportMail } from './support/report-mail.js';
 import { makeReport } from './support/reports.js';
 

@@ -13,10 +13,10 @@ import { gzipSync } from 'node:zlib';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { forEachStore } from '../support/stores.js';
 import { createResolver, mailauthResolver } from '../../src/dns/index.js';
-import { createIngestor } from '../../src/receiving/ingest.js';
+import { createIngestor } from '../../src/receiving/pipeline/ingest.js';
 import { importPaths } from '../../src/receiving/sources/import.js';
 import { walkInputs } from '../../src/receiving/sources/files.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 import { buildReportMail } from './support/report-mail.js';
 import { FIXTURES, makeReport } from './support/reports.js';
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { forEachStore, reopen } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
 import type { TlsReport } from '../../src/rfc8460/types.js';
-import { saveInboundReport, dedupKeys, type InboundReportInput } from '../../src/receiving/inbound-store.js';
-import { reporterOf, organizationalDomain } from '../../src/analysis/org-domain.js';
+import { saveInboundReport, dedupKeys, type InboundReportInput } from '../../src/receiving/persist/inbound-store.js';
+import { reporterOf, organizationalDomain } from '../../src/identity/org-domain.js';
 
 const execFileAsync = promisify(execFile);
 const FIX = path.resolve('test/fixtures/reports');
@@ -104,7 +104,7 @@ forEachStore('inbound store', (open) => {
     const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
     const script = `import { openStore } from ${src('../../src/store/index.ts')};
       import { parseReport } from ${src('../../src/rfc8460/parse.ts')};
-      import { saveInboundReport } from ${src('../../src/receiving/inbound-store.ts')};
+      import { saveInboundReport } from ${src('../../src/receiving/persist/inbound-store.ts')};
       import { readFileSync } from 'node:fs';
       const s = await openStore(JSON.parse(process.argv[1]));
       const raw = readFileSync(process.argv[2]);

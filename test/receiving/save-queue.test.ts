@@ -7,8 +7,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport, type InboundReportInput } from '../../src/receiving/inbound-store.js';
-import { createSaveQueue } from '../../src/receiving/sources/save-queue.js';
+import { saveInboundReport, type InboundReportInput } from '../../src/receiving/persist/inbound-store.js';
+import { createSaveQueue } from '../../src/receiving/persist/save-queue.js';
 import { makeReport } from './support/reports.js';
 
 const input = (i: number, reportId = `batch-${i}`): InboundReportInput => {

@@ -16,7 +16,7 @@ import { testCa } from '../support/https-server.js';
 import { forEachStore } from '../support/stores.js';
 import { startService } from '../../src/service.js';
 import { loadConfig } from '../../src/settings/config.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 import { post } from './support/http-client.js';
 import { rawSmtp } from './support/smtp-client.js';
 import { readFixture } from './support/reports.js';

@@ -3,10 +3,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { forEachStore, reopen } from '../support/stores.js';
-import { Aggregator, writeTransaction } from '../../src/sending/aggregate.js';
-import { policyFingerprint, failureDetailKey, normalizeDomain } from '../../src/sending/fingerprint.js';
-import { windowBounds, listOpenWindows, readWindow, countOpenWindows } from '../../src/sending/windows.js';
-import type { TlsSessionOutcome } from '../../src/sending/event.js';
+import { Aggregator, writeTransaction } from '../../src/sending/collect/aggregate.js';
+import { policyFingerprint, failureDetailKey } from '../../src/sending/collect/fingerprint.js';
+import { normalizeDomain } from '../../src/common/domain.js';
+import { windowBounds, listOpenWindows, readWindow, countOpenWindows } from '../../src/sending/windows/windows.js';
+import type { TlsSessionOutcome } from '../../src/sending/collect/event.js';
 import type { Policy } from '../../src/rfc8460/types.js';
 
 const at = (iso: string) => Date.parse(iso) / 1000;

@@ -1,4 +1,4 @@
-// Test double of src/sending/build-worker.mjs: the real report build worker, except that, once it
+// Test double of src/sending/report/build-worker.mjs: the real report build worker, except that, once it
 // is ready, it dies (exit code 3) while building the first chunk with a job for a policy domain
 // matching `workerData.dieOn` (it has taken the chunk's flag, so the chunk is lost with it), once
 // per `workerData.marker` file: a new worker, or a retry of the same batch, builds it.
@@ -19,4 +19,4 @@ parentPort.on = (event, listener) => on(event, event !== 'message' ? listener : 
   listener(m);
 });
 register();
-await import('../../src/sending/build-worker.ts');
+await import('../../src/sending/report/build-worker.ts');

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { silentLog } from '../../src/log.js';
-import type { TlsSessionOutcome } from '../../src/sending/event.js';
-import { createDatagramSource } from '../../src/sending/sources/datagram.js';
-import { trySendDatagram } from '../../src/sending/sources/datagram-socket.js';
-import { decodeDpv1 } from '../../src/sending/sources/dpv1.js';
+import { silentLog } from '../../src/common/log.js';
+import type { TlsSessionOutcome } from '../../src/sending/collect/event.js';
+import { createDatagramSource } from '../../src/sending/collect/sources/datagram.js';
+import { trySendDatagram } from '../../src/sending/collect/sources/datagram-socket.js';
+import { decodeDpv1 } from '../../src/sending/collect/sources/dpv1.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-dgram-prop-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

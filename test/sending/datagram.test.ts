@@ -9,11 +9,11 @@ import { Writable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { silentLog } from '../../src/log.js';
-import type { TlsSessionOutcome } from '../../src/sending/event.js';
-import { createDatagramSource, type DatagramSourceOptions } from '../../src/sending/sources/datagram.js';
-import { bindUnixDatagram, trySendDatagram, type DatagramBatch } from '../../src/sending/sources/datagram-socket.js';
-import { decodeDpv1Text } from '../../src/sending/sources/dpv1.js';
+import { silentLog } from '../../src/common/log.js';
+import type { TlsSessionOutcome } from '../../src/sending/collect/event.js';
+import { createDatagramSource, type DatagramSourceOptions } from '../../src/sending/collect/sources/datagram.js';
+import { bindUnixDatagram, trySendDatagram, type DatagramBatch } from '../../src/sending/collect/sources/datagram-socket.js';
+import { decodeDpv1Text } from '../../src/sending/collect/sources/dpv1.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-dgram-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

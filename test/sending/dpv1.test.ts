@@ -1,7 +1,7 @@
 /** @module test/sending/dpv1 — decoding libtlsrpt dpv1 datagrams: the real captures, every rejection reason */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeDpv1, decodeDpv1Text, DPV1_MAX_BYTES, normalizeDatagramDomain } from '../../src/sending/sources/dpv1.js';
+import { decodeDpv1, decodeDpv1Text, DPV1_MAX_BYTES, normalizeDatagramDomain } from '../../src/sending/collect/sources/dpv1.js';
 
 // The two datagrams captured from libtlsrpt 0.5.1 (spec/libtlsrpt-datagram.md), byte for byte.
 export const REAL1 = '{"dpv": "1","d": "Example.NET","pr": "v=TLSRPTv1; rua=mailto:tlsrpt@example.net","policies":[{"policy-type":1,"policy-domain": "example.net","policy-string":["3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"],"t":0,"f":0}]}';

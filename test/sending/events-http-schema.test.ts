@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { EventBatchJson, fastParseEventBatch, outcomeFromJson, parseEventBatch, EventJsonError } from '../../src/sending/event.js';
-import { policyFingerprint } from '../../src/sending/fingerprint.js';
+import { EventBatchJson, fastParseEventBatch, outcomeFromJson, parseEventBatch, EventJsonError } from '../../src/sending/collect/event.js';
+import { policyFingerprint } from '../../src/sending/collect/fingerprint.js';
 import { RESULT_TYPES } from '../../src/rfc8460/types.js';
 
 const str = fc.oneof(fc.constantFrom('', 'a', 'mx.example.org', 'x'.repeat(300), 'x'.repeat(5000), '  ', 'é', '\u0000', 'a b'), fc.string({ maxLength: 20 }));

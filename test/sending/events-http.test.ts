@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { forEachStore } from '../support/stores.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 import { createApp } from '../../src/http/app.js';
 import { tokenAuth } from '../../src/http/auth.js';
 import { listen } from '../../src/http/server.js';
 import { eventsRoutes } from '../../src/http/routes/events.js';
 import { metricsRoutes } from '../../src/http/routes/metrics.js';
-import { createCollector } from '../../src/sending/collector.js';
-import { listOpenWindows } from '../../src/sending/windows.js';
+import { createCollector } from '../../src/sending/collect/collector.js';
+import { listOpenWindows } from '../../src/sending/windows/windows.js';
 import type { Store } from '../../src/store/index.js';
 
 const TOKEN = 'events-token-0123456789';

@@ -9,11 +9,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forEachStore } from '../support/stores.js';
-import { Aggregator } from '../../src/sending/aggregate.js';
-import { listOpenWindows } from '../../src/sending/windows.js';
-import { buildReport, composeReport, isoSeconds, type WindowPolicyCounts } from '../../src/sending/report-builder.js';
+import { Aggregator } from '../../src/sending/collect/aggregate.js';
+import { listOpenWindows } from '../../src/sending/windows/windows.js';
+import { buildReport, composeReport, type WindowPolicyCounts } from '../../src/sending/report/report-builder.js';
+import { isoSeconds } from '../../src/common/time.js';
 import { parseReport } from '../../src/rfc8460/index.js';
-import type { TlsSessionOutcome } from '../../src/sending/event.js';
+import type { TlsSessionOutcome } from '../../src/sending/collect/event.js';
 import { plainSettings, D0 } from './delivery/harness.js';
 import { captureLog } from './delivery/log-capture.js';
 

@@ -18,7 +18,7 @@ import { settingsRoutes } from '../../src/http/routes/settings.js';
 import { openSettings } from '../../src/settings/index.js';
 import { ServiceConfig } from '../../src/settings/config.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog } from '../../src/common/log.js';
 
 const TOKEN = 'web-admin-token-0123456789';
 let dir: string;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { forEachStore, type TestStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
-import { saveInboundReport } from '../../src/receiving/inbound-store.js';
+import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
 import { overview } from '../../src/analysis/overview.js';
 import { domainDetail } from '../../src/analysis/domain-detail.js';
 import { expediteOutboundReport, openWindows, outboundReportJson } from '../../src/analysis/outbound-view.js';

@@ -36,9 +36,9 @@ export function register(program: Command): void {
         process.exit(2);
       }
       const { config } = configFrom(opts);
-      const { log } = await import('../../log.js');
+      const { log } = await import('../../common/log.js');
       const { openStore } = await import('../../store/index.js');
-      const { createConfiguredIngestor, openInboundSettings } = await import('../../receiving/sources/index.js');
+      const { createConfiguredIngestor, openInboundSettings } = await import('../../receiving/index.js');
       const { importPaths } = await import('../../receiving/sources/import.js');
       const { countFiles } = await import('../../receiving/sources/files.js');
       const { DEFAULT_LIMITS } = await import('../../receiving/extract/index.js');

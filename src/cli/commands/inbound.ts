@@ -37,7 +37,7 @@ function withFilters(cmd: Command, kind: 'list' | 'summary'): Command {
 
 async function withStore<T>(opts: CommonOptions, fn: (store: import('../../store/index.js').Store) => Promise<T>): Promise<T> {
   const { config } = configFrom(opts);
-  const { log } = await import('../../log.js');
+  const { log } = await import('../../common/log.js');
   const { openStore } = await import('../../store/index.js');
   const store = await openStore(config.store, { log: log.child({}, { level: 'warn' }) });
   try {

@@ -6,7 +6,7 @@ export function register(program: Command): void {
   withConfig(program.command('serve'))
     .description('run the service: HTTP API and report endpoint, collector socket, SMTP listener, IMAP poller, scheduler')
     .action(async (opts: CommonOptions) => {
-      const { log } = await import('../../log.js');
+      const { log } = await import('../../common/log.js');
       const { startService } = await import('../../service.js');
       const { config, file } = configFrom(opts);
       // The handlers go in before anything starts: a signal that arrives while the service is

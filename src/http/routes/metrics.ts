@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { requireAdmin, type AdminAuth } from '../auth.js';
-import { registry } from '../../metrics.js';
+import { registry } from '../../common/metrics.js';
 
 /** @example app.route('/', metricsRoutes({ auth })); */
 export function metricsRoutes(deps: { auth: AdminAuth | undefined }): Hono {

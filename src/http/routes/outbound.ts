@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import type { Store } from '../../store/index.js';
-import { listReports, reportViewToJson } from '../../sending/delivery/reports.js';
+import { listReports, reportViewToJson } from '../../analysis/outbound-reports.js';
 import type { OutboundReportState } from '../../store/tables/delivery.js';
 
 const STATES: readonly OutboundReportState[] = ['building', 'pending', 'done', 'failed', 'dropped', 'skipped'];

@@ -7,9 +7,9 @@
  * 503 when the store cannot take it now (the sender retries, RFC 8460 §5.5).
  */
 import { Hono, type Context } from 'hono';
-import type { Logger } from '../../log.js';
-import type { Ingestor, IngestOutcome } from '../../receiving/ingest.js';
-import { createRateLimiter, type RateLimiter } from '../../receiving/sources/rate-limit.js';
+import type { Logger } from '../../common/log.js';
+import type { Ingestor, IngestOutcome } from '../../receiving/pipeline/ingest.js';
+import { createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
 
 export interface ReportEndpointDeps {
   ingestor: Ingestor;

@@ -20,10 +20,11 @@ import { overview, type DayRange } from '../../analysis/overview.js';
 import { domainDetail } from '../../analysis/domain-detail.js';
 import { expediteOutboundReport, openWindows, outboundReportJson } from '../../analysis/outbound-view.js';
 import { systemStatus } from '../../analysis/system-status.js';
-import { FilterError, normalizeDomain, parseCount, parseDay, DAY_SECONDS } from '../../analysis/filters.js';
-import { listReports, reportViewToJson } from '../../sending/delivery/reports.js';
+import { FilterError, parseCount, parseDay, DAY_SECONDS } from '../../analysis/filters.js';
+import { normalizeDomain } from '../../common/domain.js';
+import { listReports, reportViewToJson } from '../../analysis/outbound-reports.js';
 import { previewReportSettings, reportSettingsForm } from '../../settings/preview.js';
-import { registry } from '../../metrics.js';
+import { registry } from '../../common/metrics.js';
 import { defaultWebRoot } from './web-ui.js';
 
 export interface UiRoutesDeps {

@@ -9,8 +9,8 @@
  */
 import { ImapFlow } from 'imapflow';
 import { z } from 'zod';
-import type { Logger } from '../../log.js';
-import type { Ingestor, IngestOutcome } from '../ingest.js';
+import type { Logger } from '../../common/log.js';
+import type { Ingestor, IngestOutcome } from '../pipeline/ingest.js';
 
 /** Keyword that marks a message this poller has dealt with (kept when it cannot be moved). */
 export const PROCESSED_KEYWORD = '$TLSRPTProcessed';

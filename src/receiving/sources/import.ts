@@ -3,7 +3,7 @@
  * (files, folders, maildirs, mbox) and feeds them to the ingestion pipeline with a bounded
  * number in flight, so memory stays flat however many files there are; returns the counts.
  */
-import type { Ingestor, IngestOutcome, IngestStatus } from '../ingest.js';
+import type { Ingestor, IngestOutcome, IngestStatus } from '../pipeline/ingest.js';
 import { walkInputs } from './files.js';
 
 export interface ImportProblem { source: string; status: IngestStatus; code?: string; reason?: string }

@@ -8,8 +8,8 @@
  */
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import nodemailer from 'nodemailer';
-import type { Logger } from '../../log.js';
-import type { Ingestor, IngestOutcome } from '../ingest.js';
+import type { Logger } from '../../common/log.js';
+import type { Ingestor, IngestOutcome } from '../pipeline/ingest.js';
 import { compileAddressPatterns, normaliseAddress } from './addresses.js';
 
 export interface SmtpOnwardRoute {

@@ -1,7 +1,7 @@
 /**
  * @module store/migrations/0301_outbound_journal — the collector's write-ahead journal of
  * acknowledged event batches (`outbound_journal`) and the liveness of collector instances
- * (`outbound_collector`). See src/sending/journal.ts.
+ * (`outbound_collector`). See src/sending/collect/journal.ts.
  */
 import type { Kysely } from 'kysely';
 import type { StoreKind } from '../schema.js';

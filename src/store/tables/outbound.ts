@@ -26,7 +26,7 @@ export interface OutboundWindowTable {
 /** `outbound_policy`: counters of one policy (+ TLSRPT record) in one window. PK (window_id, fingerprint). */
 export interface OutboundPolicyTable {
   window_id: number;
-  /** sha256 of the canonical policy and record (src/sending/fingerprint.ts). */
+  /** sha256 of the canonical policy and record (src/sending/collect/fingerprint.ts). */
   fingerprint: string;
   /** The raw `_smtp._tls` TXT record the MTA looked up, when it sent one. */
   tlsrpt_record: string | null;
@@ -40,7 +40,7 @@ export interface OutboundPolicyTable {
 export interface OutboundFailureTable {
   window_id: number;
   fingerprint: string;
-  /** sha256 of the detail's fields (src/sending/fingerprint.ts `failureDetailKey`). */
+  /** sha256 of the detail's fields (src/sending/collect/fingerprint.ts `failureDetailKey`). */
   detail_key: string;
   /** JSON of the rfc8460 `FailureDetail` without `failedSessionCount` (camelCase). */
   detail_json: string;
@@ -50,7 +50,7 @@ export interface OutboundFailureTable {
 /**
  * `outbound_journal`: acknowledged event batches not yet in the counters. A row is written (and
  * committed) before `POST /api/v1/events` answers 200, and deleted in the flush transaction that
- * adds its events; rows of a dead instance are replayed by the next one (src/sending/journal.ts).
+ * adds its events; rows of a dead instance are replayed by the next one (src/sending/collect/journal.ts).
  */
 export interface OutboundJournalTable {
   id: Generated<number>;

@@ -15,11 +15,11 @@ import PostalMime from 'postal-mime';
 import { createApp } from '../../../src/http/app.js';
 import { listen } from '../../../src/http/server.js';
 import { reportEndpointRoutes } from '../../../src/http/routes/report-endpoint.js';
-import type { Ingestor, IngestOutcome } from '../../../src/receiving/ingest.js';
+import type { Ingestor, IngestOutcome } from '../../../src/receiving/pipeline/ingest.js';
 import { createSmtpListener } from '../../../src/receiving/sources/smtp.js';
 import { createImapPoller, ImapAccountConfig } from '../../../src/receiving/sources/imap.js';
 import { importPaths } from '../../../src/receiving/sources/import.js';
-import { silentLog } from '../../../src/log.js';
+import { silentLog } from '../../../src/common/log.js';
 import type { TestDovecot } from '../../support/dovecot.js';
 import { buildReportMail } from './report-mail.js';
 

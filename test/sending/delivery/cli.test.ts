@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openStore, type Store } from '../../../src/store/index.js';
-import { Aggregator } from '../../../src/sending/aggregate.js';
+import { Aggregator } from '../../../src/sending/collect/aggregate.js';
 import { outboundRoutes } from '../../../src/http/routes/outbound.js';
 import { stsOutcome } from './harness.js';
 import { dkimKeyPair } from './dkim-key.js';

@@ -1,6 +1,6 @@
 /** @module test/sending/delivery/dkim-key — a fresh DKIM key pair and its DNS TXT record for tests. */
 import { generateKeyPairSync } from 'node:crypto';
-import type { DkimKey } from '../../../src/sending/delivery/mail.js';
+import type { DkimKey } from '../../../src/sending/deliver/mail.js';
 
 export function dkimKeyPair(domain = 'example.com', selector = 'tlsrpt'): { key: DkimKey; dnsName: string; txt: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

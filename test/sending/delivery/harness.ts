@@ -4,13 +4,13 @@
  * relay, an HTTPS receiver with a test CA, the delivery queue and the scheduler, all on one
  * movable clock. The settings are a plain object (the SettingsService's shape).
  */
-import { Aggregator } from '../../../src/sending/aggregate.js';
-import type { TlsSessionOutcome } from '../../../src/sending/event.js';
+import { Aggregator } from '../../../src/sending/collect/aggregate.js';
+import type { TlsSessionOutcome } from '../../../src/sending/collect/event.js';
 import { createResolver, TtlCache, type TlsrptLookup } from '../../../src/dns/index.js';
-import { DeliveryQueue } from '../../../src/sending/delivery/queue.js';
-import { createRelayMailer } from '../../../src/sending/delivery/mail.js';
-import { ReportScheduler } from '../../../src/sending/scheduler.js';
-import type { ReportSettingsSource, SendFrequency, TlsReportValues } from '../../../src/sending/delivery/settings-view.js';
+import { DeliveryQueue } from '../../../src/sending/deliver/queue.js';
+import { createRelayMailer } from '../../../src/sending/deliver/mail.js';
+import { ReportScheduler } from '../../../src/sending/schedule/scheduler.js';
+import type { ReportSettingsSource, SendFrequency, TlsReportValues } from '../../../src/sending/report/settings-view.js';
 import type { Store } from '../../../src/store/index.js';
 import { startDnsServer, type DnsTestServer, type Zone } from '../../support/dns-server.js';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';

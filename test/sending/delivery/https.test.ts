@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { postReport } from '../../../src/sending/delivery/https.js';
+import { postReport } from '../../../src/sending/deliver/https.js';
 import { startHttpsServer, type TestHttpsServer } from '../../support/https-server.js';
 import { captureLog } from './log-capture.js';
 import { startDnsServer } from '../../support/dns-server.js';

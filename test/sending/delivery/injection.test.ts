@@ -18,8 +18,8 @@ import { openSettings } from '../../../src/settings/index.js';
 import { loadConfig } from '../../../src/settings/config.js';
 import { extractReports } from '../../../src/receiving/extract/index.js';
 import { startHarness, stsOutcome, D0, DAY, type Harness } from './harness.js';
-import type { ReportSettingsSource } from '../../../src/sending/delivery/settings-view.js';
-import { silentLog } from '../../../src/log.js';
+import type { ReportSettingsSource } from '../../../src/sending/report/settings-view.js';
+import { silentLog } from '../../../src/common/log.js';
 
 const HOSTILE = ['x\r\nBcc: victim@example.org', 'x\nX-Injected: yes', 'x\rX-Injected: yes', 'x\u0000X-Injected: yes', 'x\r\n\r\nbody'];
 const FIELDS = ['fromName', 'fromAddress', 'subject', 'orgName', 'contactInfo', 'dkimSignDomain', 'submitter'] as const;

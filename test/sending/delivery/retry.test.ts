@@ -1,7 +1,7 @@
 /** @module test/sending/delivery/retry — backoff schedule and failure classification. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyHttpStatus, classifySmtpError, nextAttemptAt, DEFAULT_RETRY_POLICY } from '../../../src/sending/delivery/retry.js';
+import { classifyHttpStatus, classifySmtpError, nextAttemptAt, DEFAULT_RETRY_POLICY } from '../../../src/sending/deliver/retry.js';
 
 describe('nextAttemptAt', () => {
   it('backs off exponentially from 60 s, with jitter inside ±20 %', () => {

@@ -1,7 +1,7 @@
 /** @module test/sending/delivery/ssrf — which addresses an https rua may reach. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTargetHost, forbiddenReason, TargetRefusedError } from '../../../src/sending/delivery/ssrf.js';
+import { checkTargetHost, forbiddenReason, TargetRefusedError } from '../../../src/sending/deliver/ssrf.js';
 
 describe('forbiddenReason', () => {
   const forbidden = [

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startService, type RunningService } from '../../../src/service.js';
 import { loadConfig } from '../../../src/settings/config.js';
-import { silentLog } from '../../../src/log.js';
+import { silentLog } from '../../../src/common/log.js';
 
 export const TOKEN = 'browser-test-token-0123456789';
 export const CHROMIUM = '/usr/bin/chromium';
@@ -89,7 +89,7 @@ export async function startHarness(): Promise<Harness> {
   }
   const postReport = async (body: unknown) => {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    const res = await fetch(`${base}/tlsrpt`, { method: 'POST', headers: { 'content-type': 'application/tlsrpt+json' }, body: bytes });
+    const res = await fetch(`${base}/tlsrpt`, { method: 'POST', headers: { 'content-type': 'application/tlsrpt+json' }, body: new Uint8Array(bytes) });
     const json = await res.json() as { reports?: { id: number }[] };
     if (res.status !== 201 && res.status !== 200) throw new Error(`POST /tlsrpt answered ${res.status}: ${JSON.stringify(json)}`);
     return json.reports![0].id;

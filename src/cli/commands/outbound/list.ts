@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
-import type { WindowContents } from '../../../sending/windows.js';
+import type { WindowContents } from '../../../sending/windows/windows.js';
+import { isoSeconds } from '../../../common/time.js';
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('list')))
@@ -15,12 +16,12 @@ export function register(outbound: Command): void {
     .action(async (opts: CommonOptions & { domain?: string }) => {
       const { config } = configFrom(opts);
       const { openStore } = await import('../../../store/index.js');
-      const { listOpenWindows, windowToJson } = await import('../../../sending/windows.js');
+      const { listOpenWindows, windowToJson } = await import('../../../sending/windows/windows.js');
       const store = await openStore(config.store);
       try {
         const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
         // Built reports with each target's delivery state (delivery area).
-        const { listReports, renderReports, reportViewToJson } = await import('../../../sending/delivery/reports.js');
+        const { listReports, renderReports, reportViewToJson } = await import('../../../analysis/outbound-reports.js');
         const reports = await listReports(store, opts.domain ? { policyDomain: opts.domain } : {});
         if (opts.json) process.stdout.write(`${JSON.stringify({ windows: windows.map(windowToJson), reports: reports.map(reportViewToJson) })}\n`);
         else process.stdout.write(`${renderWindows(windows)}\nreports (newest first):\n${renderReports(reports)}`);
@@ -30,7 +31,7 @@ export function register(outbound: Command): void {
     });
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.000Z$/, 'Z');
+const iso = isoSeconds;
 
 /** The human-readable listing (exported for tests). */
 export function renderWindows(windows: WindowContents[]): string {

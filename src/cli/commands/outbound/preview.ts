@@ -12,11 +12,11 @@ export function register(outbound: Command): void {
     .description('print the exact report JSON DOMAIN would receive for its current window')
     .action(async (domain: string, opts: CommonOptions) => {
       const { config } = configFrom(opts);
-      const { log } = await import('../../../log.js');
+      const { log } = await import('../../../common/log.js');
       const { openStore } = await import('../../../store/index.js');
       const { openSettings } = await import('../../../settings/index.js');
-      const { listOpenWindows } = await import('../../../sending/windows.js');
-      const { composeReport } = await import('../../../sending/report-builder.js');
+      const { listOpenWindows } = await import('../../../sending/windows/windows.js');
+      const { composeReport } = await import('../../../sending/report/report-builder.js');
       const store = await openStore(config.store, { log });
       const settings = await openSettings(store, config, log).catch(async (e) => {
         await store.close();

@@ -14,11 +14,11 @@ export function register(outbound: Command): void {
     .description('build and send due reports now (with --now: close open windows and send everything at once)')
     .action(async (opts: CommonOptions & { now?: boolean }) => {
       const { config } = configFrom(opts);
-      const { log } = await import('../../../log.js');
+      const { log } = await import('../../../common/log.js');
       const { openStore } = await import('../../../store/index.js');
       const { openSettings } = await import('../../../settings/index.js');
-      const { createDelivery } = await import('../../../sending/delivery/setup.js');
-      const { isoSeconds } = await import('../../../sending/report-builder.js');
+      const { createDelivery } = await import('../../../sending/setup.js');
+      const { isoSeconds } = await import('../../../common/time.js');
       const store = await openStore(config.store, { log });
       let settings;
       try {

@@ -1,0 +1,67 @@
+/**
+ * @module common/rate-limit — a per-client token bucket for the public report
+ * endpoint (and any other channel a stranger can reach): each client may send `ratePerMinute`
+ * requests, with bursts up to `burst`. Memory is bounded: the least recently seen clients are
+ * forgotten first once `maxClients` is reached.
+ */
+
+export interface RateLimiterOptions {
+  /** Sustained requests per minute per client. */
+  ratePerMinute: number;
+  /** Requests a client may send at once before it is slowed down (default: max(5, ratePerMinute / 6)). */
+  burst?: number;
+  /** Clients remembered at most (default 10,000). */
+  maxClients?: number;
+  /** Clock in milliseconds (injectable for tests). */
+  now?: () => number;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until the next request would be allowed (for `Retry-After`); 0 when allowed. */
+  retryAfterSeconds: number;
+}
+
+export interface RateLimiter {
+  take(client: string): RateDecision;
+  /** Clients currently remembered. */
+  size(): number;
+}
+
+interface Bucket { tokens: number; updatedMs: number }
+
+/**
+ * @example
+ * const limiter = createRateLimiter({ ratePerMinute: 60 });
+ * if (!limiter.take(peerIp).allowed) return c.text('slow down', 429);
+ */
+export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
+  const now = opts.now ?? Date.now;
+  const perMs = opts.ratePerMinute / 60_000;
+  const burst = Math.max(1, opts.burst ?? Math.max(5, Math.ceil(opts.ratePerMinute / 6)));
+  const maxClients = opts.maxClients ?? 10_000;
+  // A Map keeps insertion order: re-inserting on every take makes the first key the least recently seen.
+  const buckets = new Map<string, Bucket>();
+
+  return {
+    take(client) {
+      const t = now();
+      let b = buckets.get(client);
+      if (b) {
+        buckets.delete(client);
+        b.tokens = Math.min(burst, b.tokens + (t - b.updatedMs) * perMs);
+        b.updatedMs = t;
+      } else {
+        b = { tokens: burst, updatedMs: t };
+        while (buckets.size >= maxClients) buckets.delete(buckets.keys().next().value as string);
+      }
+      buckets.set(client, b);
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return { allowed: true, retryAfterSeconds: 0 };
+      }
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000)) };
+    },
+    size: () => buckets.size,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * @module receiving/sources — wiring of the receiving side for the composition root: the one
+ * ingestor built from the config (store, DNS for DKIM keys, `receiving` options, inbound
+ * settings) and the long-running channels (SMTP/LMTP listener, IMAP pollers). The public HTTP
+ * endpoint is an HTTP route (`src/http/routes/report-endpoint.ts`) fed by the same ingestor.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../common/log.js';
+import type { Store } from '../store/index.js';
+import { parseHostPort, type ServiceConfig } from '../settings/config.js';
+import { createResolver, mailauthResolver } from '../dns/index.js';
+import { DEFAULT_LIMITS } from './extract/index.js';
+import { cachingResolver } from './dkim/verify.js';
+import { createIngestor, receivingOptions, type Ingestor } from './pipeline/ingest.js';
+import { createSmtpListener } from './sources/smtp.js';
+import { createImapPoller, ImapAccountConfig } from './sources/imap.js';
+import { createAnalysePool } from './pipeline/analyse-pool.js';
+import { createSaveQueue } from './persist/save-queue.js';
+import type { InboundReportInput } from './persist/inbound-store.js';
+
+/** What the receiving side reads from the settings (SettingsService.inbound()). */
+export interface InboundSettingsSource {
+  inbound(): { addresses: string[]; forwarding: boolean; maxSize: number };
+}
+
+/** ReportSettings defaults (spec/settings.md) for callers without a settings service. */
+export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forwarding: true, maxSize: 26214400 });
+
+export interface ReceivingComponent { name: string; start(): Promise<void>; stop(): Promise<void> }
+
+/**
+ * The one ingestor of a process, from the config. `analysisThreads` > 0 runs extraction, parsing
+ * and DKIM in that many worker threads (batch import); 0 (default) runs them in this thread.
+ * @example
+ * const ingestor = createConfiguredIngestor({ config, log, store, settings });
+ */
+export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource; analysisThreads?: number; groupCommit?: boolean }): Ingestor & { close(): Promise<void> } {
+  const servers = deps.config.dns?.servers?.length ? deps.config.dns.servers : undefined;
+  const dns = createResolver(servers ? { servers } : {});
+  const limits = () => ({ maxDecompressedBytes: (deps.settings ?? { inbound: () => DEFAULT_INBOUND }).inbound().maxSize || DEFAULT_LIMITS.maxDecompressedBytes });
+  const pool = deps.analysisThreads ? createAnalysePool({ threads: deps.analysisThreads, dnsServers: servers, limits }) : undefined;
+  // Group commit: concurrent saves share one transaction (see save-queue.ts).
+  const queue = deps.groupCommit === false ? undefined : createSaveQueue(deps.store);
+  const ingestor = createIngestor({
+    ...(queue ? { save: (_store: Store, input: InboundReportInput) => queue.save(input) } : {}),
+    store: deps.store,
+    log: deps.log,
+    options: receivingOptions(deps.config),
+    resolver: cachingResolver(mailauthResolver(dns)),
+    limits,
+    ...(pool ? { analyse: (bytes: Uint8Array) => pool.analyse(bytes) } : {}),
+  });
+  return { ingest: (b, m) => ingestor.ingest(b, m), close: async () => { await pool?.close(); } };
+}
+
+/** The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. */
+export function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): ReceivingComponent[] {
+  const { config, log, ingestor } = deps;
+  const settings = deps.settings ?? { inbound: () => DEFAULT_INBOUND };
+  const out: ReceivingComponent[] = [];
+  if (config.smtp?.listen) {
+    const smtp = config.smtp as Record<string, any>;
+    const { host, port } = parseHostPort(config.smtp.listen);
+    const listener = createSmtpListener({
+      host, port, lmtp: config.smtp.lmtp, ingestor, log,
+      inbound: () => settings.inbound(),
+      hostname: deps.hostname,
+      ...(typeof smtp.maxMessageBytes === 'number' ? { maxMessageBytes: smtp.maxMessageBytes } : {}),
+      ...(typeof smtp.maxClients === 'number' ? { maxClients: smtp.maxClients } : {}),
+      ...(typeof smtp.maxClientsPerAddress === 'number' ? { maxClientsPerAddress: smtp.maxClientsPerAddress } : {}),
+      ...(smtp.onward?.host ? { onward: { host: String(smtp.onward.host), port: Number(smtp.onward.port ?? 25), secure: Boolean(smtp.onward.secure), tlsInsecure: Boolean(smtp.onward.tlsInsecure) } } : {}),
+      ...(smtp.tls?.cert && smtp.tls?.key ? { tls: { cert: readFileSync(String(smtp.tls.cert)), key: readFileSync(String(smtp.tls.key)) } } : {}),
+    });
+    out.push({ name: config.smtp.lmtp ? 'lmtp-listener' : 'smtp-listener', start: () => listener.start(), stop: () => listener.stop() });
+  }
+  for (const [i, raw] of (config.imap ?? []).entries()) {
+    const account = ImapAccountConfig.parse(raw);
+    const poller = createImapPoller({ account, ingestor, log });
+    out.push({ name: `imap-poller-${i}`, start: () => poller.start(), stop: () => poller.stop() });
+  }
+  return out;
+}
+
+/** The inbound settings of the settings service, opened for a command that has no service around it. */
+export async function openInboundSettings(store: Store, config: ServiceConfig, log: Logger): Promise<InboundSettingsSource & { close(): void }> {
+  const { openSettings } = await import('../settings/index.js');
+  return openSettings(store, config, log);
+}

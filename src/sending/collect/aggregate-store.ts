@@ -1,0 +1,211 @@
+/**
+ * @module sending/collect/aggregate-store — the collector's store write: one transaction per flush that
+ * finds or opens each domain's OPEN window and adds the counters. Rows travel as ONE JSON
+ * parameter per statement (SQLite `json_each`, PostgreSQL `jsonb_array_elements`): a flush of
+ * 10,000 policies is a handful of statements, not thousands, and the SQL text never changes.
+ */
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import type { Database, Store } from '../../store/index.js';
+import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
+import { windowBounds, type WindowFrequency } from '../windows/windows.js';
+
+/** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
+export interface PolicyCounts {
+  policyDomain: string;
+  /** Epoch seconds of the UTC hour the events arrived in. */
+  hour: number;
+  fingerprint: string;
+  tlsrptRecord: string | null;
+  policyJson: string;
+  successful: number;
+  failed: number;
+  details: { detailKey: string; detailJson: string; count: number }[];
+}
+
+type Db = Kysely<Database>;
+
+/** Rows per statement: large enough to be cheap, small enough to let the event loop breathe between. */
+const CHUNK = 1000;
+const POLICY_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['tlsrpt_record', 'text'], ['policy_json', 'text'], ['successful', 'int'], ['failed', 'int']];
+const FAILURE_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['detail_key', 'text'], ['detail_json', 'text'], ['count', 'int']];
+const WINDOW_COLS: BulkColumn[] = [['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['frequency', 'text'], ['state', 'text'], ['created_at', 'int']];
+
+/**
+ * A write transaction. SQLite: BEGIN IMMEDIATE taken without blocking the event loop (busy
+ * timeout 0 while acquiring, retried on a timer) so a CLI command holding the write lock never
+ * freezes datagram intake. PostgreSQL: READ COMMITTED; the window rows are locked FOR SHARE.
+ */
+export async function writeTransaction<T>(store: Store, fn: (db: Db) => Promise<T>): Promise<T> {
+  if (store.kind === 'postgres') return store.db.transaction().execute(fn);
+  return store.db.connection().execute(async (conn) => {
+    for (let attempt = 0; ; attempt++) {
+      await sql`pragma busy_timeout = 0`.execute(conn);
+      try {
+        await sql`begin immediate`.execute(conn);
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || attempt > 2000) throw e;
+      } finally {
+        await sql`pragma busy_timeout = 5000`.execute(conn);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt)));
+    }
+    try {
+      const r = await fn(conn);
+      await sql`commit`.execute(conn);
+      return r;
+    } catch (e) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+/** better-sqlite3 runs each statement synchronously: give I/O (the datagram socket) a turn. */
+const breathe = (store: Store) => (store.kind === 'sqlite' ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve());
+
+/** Thrown when a window another node created concurrently does not cover our events: the flush is retried. */
+export class WindowRaceError extends Error {
+  override name = 'WindowRaceError';
+}
+
+/** Adds the counters of `rows` in one transaction; returns what it wrote. */
+export async function writeCounts(
+  store: Store,
+  rows: PolicyCounts[],
+  sendFrequency: (policyDomain: string) => WindowFrequency,
+  nowSec: number,
+  journalIds: readonly number[] = [],
+): Promise<{ policyRows: number; detailRows: number; windowsCreated: number }> {
+  const frequencies = new Map<string, WindowFrequency>();
+  const frequencyOf = (d: string) => {
+    let f = frequencies.get(d);
+    if (!f) frequencies.set(d, (f = sendFrequency(d)));
+    return f;
+  };
+  return writeTransaction(store, async (db) => {
+    const { windowIds, created } = await resolveOpenWindows(store, db, rows, frequencyOf, nowSec);
+    // Several hours of one batch can fall in one window: one row per (window, fingerprint).
+    const policies = new Map<string, [number, string, string | null, string, number, number]>();
+    const failures = new Map<string, [number, string, string, string, number]>();
+    for (const r of rows) {
+      const windowId = windowIds.get(`${r.policyDomain}\0${r.hour}`)!;
+      const pk = `${windowId}\0${r.fingerprint}`;
+      const p = policies.get(pk);
+      if (p) {
+        p[4] += r.successful;
+        p[5] += r.failed;
+      } else {
+        policies.set(pk, [windowId, r.fingerprint, r.tlsrptRecord, r.policyJson, r.successful, r.failed]);
+      }
+      for (const d of r.details) {
+        const fk = `${pk}\0${d.detailKey}`;
+        const f = failures.get(fk);
+        if (f) f[4] += d.count;
+        else failures.set(fk, [windowId, r.fingerprint, d.detailKey, d.detailJson, d.count]);
+      }
+    }
+    // A stable row order keeps concurrent nodes from deadlocking on PostgreSQL (SQLite has one writer).
+    const sorted = <T>(m: Map<string, T>) =>
+      store.kind === 'sqlite' ? [...m.values()] : [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((x) => x[1]);
+    const policyRows = sorted(policies);
+    const failureRows = sorted(failures);
+    for (let i = 0; i < policyRows.length; i += CHUNK) {
+      await db.executeQuery(bulkInsert(store.kind, 'outbound_policy', POLICY_COLS, policyRows.slice(i, i + CHUNK),
+        'on conflict (window_id, fingerprint) do update set successful = outbound_policy.successful + excluded.successful, failed = outbound_policy.failed + excluded.failed'));
+      await breathe(store);
+    }
+    for (let i = 0; i < failureRows.length; i += CHUNK) {
+      await db.executeQuery(bulkInsert(store.kind, 'outbound_failure', FAILURE_COLS, failureRows.slice(i, i + CHUNK),
+        'on conflict (window_id, fingerprint, detail_key) do update set count = outbound_failure.count + excluded.count'));
+      await breathe(store);
+    }
+    // The journal rows of these events go in the same transaction: stored exactly once.
+    for (let i = 0; i < journalIds.length; i += CHUNK) {
+      await db.deleteFrom('outbound_journal').where('id', 'in', journalIds.slice(i, i + CHUNK)).execute();
+    }
+    return { policyRows: policyRows.length, detailRows: failureRows.length, windowsCreated: created };
+  });
+}
+
+type OpenWindow = { id: number; start: number; end: number };
+
+/**
+ * Finds (locking FOR SHARE on PostgreSQL) or creates the OPEN window of each (policy domain,
+ * hour). Only open windows are counted into (CONTRACTS.md): once the delivery closer has
+ * closed a window, later events open a new one. A new window's frequency is the one in force
+ * now for the domain (settings.md: the frequency at a window's first event decides it).
+ */
+async function resolveOpenWindows(
+  store: Store,
+  db: Db,
+  rows: PolicyCounts[],
+  frequencyOf: (d: string) => WindowFrequency,
+  nowSec: number,
+): Promise<{ windowIds: Map<string, number>; created: number }> {
+  const wanted = new Map<string, { policyDomain: string; hour: number }>();
+  let minHour = Infinity;
+  for (const r of rows) {
+    wanted.set(`${r.policyDomain}\0${r.hour}`, { policyDomain: r.policyDomain, hour: r.hour });
+    minHour = Math.min(minHour, r.hour);
+  }
+  const open = new Map<string, OpenWindow[]>();
+  const remember = (domain: string, w: OpenWindow) => {
+    const list = open.get(domain);
+    if (!list) open.set(domain, [w]);
+    else if (!list.some((x) => x.id === w.id)) list.push(w);
+  };
+  const load = async (domains: string[]) => {
+    for (let i = 0; i < domains.length; i += CHUNK) {
+      const list = JSON.stringify(domains.slice(i, i + CHUNK));
+      const inList = store.kind === 'postgres' ? sql`(select jsonb_array_elements_text(${list}::jsonb))` : sql`(select value from json_each(${list}))`;
+      const lock = store.kind === 'postgres' ? sql`for share` : sql``;
+      const found = await sql<{ id: number; policy_domain: string; window_start: number; window_end: number }>`
+        select id, policy_domain, window_start, window_end from outbound_window
+        where state = 'open' and window_end > ${minHour} and policy_domain in ${inList} ${lock}`.execute(db);
+      for (const w of found.rows) remember(w.policy_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });
+      await breathe(store);
+    }
+  };
+  // The earliest open window covering the hour (windows are aligned to hours or longer).
+  const cover = (d: string, hour: number) => {
+    let best: OpenWindow | undefined;
+    for (const w of open.get(d) ?? []) if (w.start <= hour && hour < w.end && (!best || w.start < best.start || (w.start === best.start && w.id < best.id))) best = w;
+    return best;
+  };
+
+  await load([...new Set([...wanted.values()].map((w) => w.policyDomain))]);
+  const windowIds = new Map<string, number>();
+  const toCreate = new Map<string, [string, number, number, WindowFrequency]>();
+  for (const [key, w] of wanted) {
+    const found = cover(w.policyDomain, w.hour);
+    if (found) {
+      windowIds.set(key, found.id);
+      continue;
+    }
+    const frequency = frequencyOf(w.policyDomain);
+    const b = windowBounds(frequency, w.hour);
+    toCreate.set(`${w.policyDomain}\0${b.start}`, [w.policyDomain, b.start, b.end, frequency]);
+  }
+  if (toCreate.size === 0) return { windowIds, created: 0 };
+
+  let created = 0;
+  const newRows = [...toCreate.values()];
+  for (let i = 0; i < newRows.length; i += CHUNK) {
+    // Another node may have created the same window meanwhile: keep its row (partial unique index).
+    const inserted = await db.executeQuery<{ id: number; policy_domain: string; window_start: number; window_end: number }>(
+      bulkInsert(store.kind, 'outbound_window', WINDOW_COLS, newRows.slice(i, i + CHUNK).map((r) => [...r, 'open', nowSec]),
+        "on conflict (policy_domain, window_start) where state = 'open' do nothing returning id, policy_domain, window_start, window_end"));
+    created += inserted.rows.length;
+    for (const w of inserted.rows) remember(w.policy_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });
+    await breathe(store);
+  }
+  if (created < toCreate.size) await load([...new Set(newRows.map((r) => r[0]))]);
+  for (const [key, w] of wanted) {
+    if (windowIds.has(key)) continue;
+    const found = cover(w.policyDomain, w.hour);
+    if (!found) throw new WindowRaceError(`no open window covers ${w.policyDomain} at ${w.hour} after a concurrent create; the flush is retried`);
+    windowIds.set(key, found.id);
+  }
+  return { windowIds, created };
+}

@@ -1,0 +1,87 @@
+/**
+ * @module sending/setup — builds the delivery queue and the report scheduler from the
+ * service configuration (`relay`, `dkim`, `dns`, `delivery`), for `serve` (service.ts) and for
+ * `tlsrpt outbound send` alike, so both send the same way.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../common/log.js';
+import type { Store } from '../store/index.js';
+import type { ServiceConfig } from '../settings/config.js';
+import { createResolver, TtlCache, type Resolver, type TlsrptLookup } from '../dns/index.js';
+import { ReportScheduler, newNodeId } from './schedule/scheduler.js';
+import { DeliveryQueue } from './deliver/queue.js';
+import { createRelayMailer, loadDkimKeys, type RelayConfig } from './deliver/mail.js';
+import { systemLookup, type AddressLookup } from './deliver/ssrf.js';
+import type { ReportSettingsSource } from './report/settings-view.js';
+
+export class DeliveryConfigError extends Error {
+  override name = 'DeliveryConfigError';
+}
+
+export interface Delivery {
+  queue: DeliveryQueue;
+  scheduler: ReportScheduler;
+  nodeId: string;
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * const d = createDelivery({ config, store, settings, log });
+ * d.scheduler.start();            // serve
+ * await d.scheduler.tick({ force: true });   // outbound send --now
+ */
+export function createDelivery(a: {
+  config: ServiceConfig;
+  store: Store;
+  settings: ReportSettingsSource;
+  log: Logger;
+  clock?: () => number;
+  random?: () => number;
+  resolver?: Resolver;
+  lookup?: AddressLookup;
+}): Delivery {
+  const { config, log } = a;
+  const clock = a.clock ?? (() => Math.floor(Date.now() / 1000));
+  const random = a.random ?? Math.random;
+  const nodeId = newNodeId();
+  const d = (config.delivery ?? {}) as { spreadSeconds?: number; allowPrivateTargets?: boolean; extraCaFile?: string; leaseSeconds?: number };
+  let dkimKeys;
+  try {
+    dkimKeys = loadDkimKeys(config.dkim as never);
+  } catch (e) {
+    throw new DeliveryConfigError(`cannot read a DKIM private key from "dkim": ${(e as Error).message}`);
+  }
+  let extraCa: string | undefined;
+  if (d.extraCaFile) {
+    try {
+      extraCa = readFileSync(d.extraCaFile, 'utf8');
+    } catch (e) {
+      throw new DeliveryConfigError(`cannot read delivery.extraCaFile ${d.extraCaFile}: ${(e as Error).message}`);
+    }
+  }
+  const servers = config.dns?.servers;
+  const resolver = a.resolver ?? createResolver(servers?.length ? { servers } : {});
+  // https rua hosts: the configured DNS servers when there are any, else the system resolver
+  // (getaddrinfo, which also knows /etc/hosts). Either way the answer is checked and pinned.
+  const lookup: AddressLookup = a.lookup ?? (servers?.length ? (h) => resolver.resolveAddresses(h) : systemLookup);
+  const mailer = config.relay ? createRelayMailer(config.relay as RelayConfig) : undefined;
+  if (!config.relay) log.info('no "relay" configured: mailto: rua targets wait until one is');
+  const queue = new DeliveryQueue({
+    store: a.store, log, clock, random, nodeId, settings: a.settings, mailer, dkimKeys,
+    https: { lookup, allowPrivateTargets: d.allowPrivateTargets ?? false, extraCa },
+    leaseSeconds: d.leaseSeconds,
+  });
+  const scheduler = new ReportScheduler({
+    store: a.store, log, clock, random, nodeId, settings: a.settings, resolver,
+    tlsrptCache: new TtlCache<TlsrptLookup>({ clock, maxEntries: 100_000 }),
+    queue, spreadSeconds: d.spreadSeconds ?? 3600, leaseSeconds: d.leaseSeconds,
+  });
+  return {
+    queue, scheduler, nodeId,
+    close: async () => {
+      await scheduler.stop();
+      mailer?.close();
+    },
+  };
+}

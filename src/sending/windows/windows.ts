@@ -1,0 +1,189 @@
+/**
+ * @module sending/windows/windows — reporting windows: UTC alignment (hour, day, ISO week from Monday
+ * 00:00Z) and reading what has been collected per window (open windows, one window's counters).
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { FailureDetail, Policy } from '../../rfc8460/types.js';
+import type { Database, Store } from '../../store/index.js';
+import type { OutboundWindowTable, WindowFrequency } from '../../store/tables/outbound.js';
+import { normalizeDomain } from '../../common/domain.js';
+import { DAY, HOUR, WEEK, isoSeconds } from '../../common/time.js';
+
+export type { WindowFrequency };
+
+/** 1970-01-05T00:00:00Z, the first Monday of the epoch (1970-01-01 was a Thursday). */
+const FIRST_MONDAY = 4 * DAY;
+
+/**
+ * The UTC window containing `epochSeconds` for a send frequency (settings.md: windows are
+ * aligned to UTC; weekly = Monday 00:00Z to Sunday 23:59:59Z). `end` is exclusive.
+ * `never` still collects (so switching sending back on loses nothing): it uses daily windows.
+ * @example windowBounds('weekly', Date.parse('2026-11-28T17:00:00Z') / 1000) // → Monday 2026-11-23 … Monday 2026-11-30
+ */
+export function windowBounds(frequency: WindowFrequency, epochSeconds: number): { start: number; end: number } {
+  const t = Math.floor(epochSeconds);
+  switch (frequency) {
+    case 'hourly': {
+      const start = t - mod(t, HOUR);
+      return { start, end: start + HOUR };
+    }
+    case 'weekly': {
+      const start = t - mod(t - FIRST_MONDAY, WEEK);
+      return { start, end: start + WEEK };
+    }
+    case 'daily':
+    case 'never':
+    default: {
+      const start = t - mod(t, DAY);
+      return { start, end: start + DAY };
+    }
+  }
+}
+
+const mod = (a: number, n: number) => ((a % n) + n) % n;
+
+
+export interface OutboundWindow {
+  id: number;
+  policyDomain: string;
+  /** Epoch seconds, inclusive. */
+  windowStart: number;
+  /** Epoch seconds, exclusive. */
+  windowEnd: number;
+  frequency: WindowFrequency;
+  state: 'open' | 'closed';
+  createdAt: number;
+  closedAt?: number;
+}
+
+/** The counters of one policy (with the TLSRPT record the MTA saw) in one window. */
+export interface WindowPolicy {
+  fingerprint: string;
+  tlsrptRecord?: string;
+  policy: Policy;
+  successful: number;
+  failed: number;
+  /** Largest count first. */
+  failureDetails: FailureDetail[];
+}
+
+export interface WindowContents extends OutboundWindow {
+  policies: WindowPolicy[];
+}
+
+type Db = Kysely<Database>;
+const dbOf = (s: Store | Db): Db => ('db' in s && 'kind' in s ? (s as Store).db : (s as Db));
+
+/**
+ * The open windows (optionally of one policy domain) with their policies and failure details.
+ * Reads what has been flushed: events still in a collector's memory (at most `collector.flushMs`
+ * old) are not in it yet.
+ */
+export async function listOpenWindows(store: Store | Db, filter: { policyDomain?: string } = {}): Promise<WindowContents[]> {
+  const db = dbOf(store);
+  let q = db.selectFrom('outbound_window').selectAll().where('state', '=', 'open');
+  if (filter.policyDomain) q = q.where('policy_domain', '=', normalizeDomain(filter.policyDomain));
+  const rows = await q.orderBy('policy_domain').orderBy('window_start').execute();
+  return fillWindows(db, rows.map(toWindow));
+}
+
+/**
+ * One window with its counters, open or closed. Pass the delivery closer's transaction so the
+ * read happens after its `FOR UPDATE` on the window row (CONTRACTS.md locking rule).
+ */
+export async function readWindow(store: Store | Db, windowId: number): Promise<WindowContents | undefined> {
+  const db = dbOf(store);
+  const row = await db.selectFrom('outbound_window').selectAll().where('id', '=', windowId).executeTakeFirst();
+  if (!row) return undefined;
+  return (await fillWindows(db, [toWindow(row)]))[0];
+}
+
+/** How many windows are open (the `tlsrpt_collector_open_windows` gauge). */
+export async function countOpenWindows(store: Store | Db): Promise<number> {
+  const r = await dbOf(store).selectFrom('outbound_window').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'open').executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+function toWindow(r: Selectable<OutboundWindowTable>): OutboundWindow {
+  return {
+    id: Number(r.id),
+    policyDomain: r.policy_domain,
+    windowStart: Number(r.window_start),
+    windowEnd: Number(r.window_end),
+    frequency: r.frequency,
+    state: r.state,
+    createdAt: Number(r.created_at),
+    ...(r.closed_at != null ? { closedAt: Number(r.closed_at) } : {}),
+  };
+}
+
+async function fillWindows(db: Db, windows: OutboundWindow[]): Promise<WindowContents[]> {
+  const out = new Map<number, WindowContents>(windows.map((w) => [w.id, { ...w, policies: [] }]));
+  const ids = [...out.keys()];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const policies = await db.selectFrom('outbound_policy').selectAll().where('window_id', 'in', chunk).orderBy('window_id').orderBy('fingerprint').execute();
+    const failures = await db.selectFrom('outbound_failure').selectAll().where('window_id', 'in', chunk).execute();
+    const byPolicy = new Map<string, FailureDetail[]>();
+    for (const f of failures) {
+      const key = `${f.window_id}\0${f.fingerprint}`;
+      const list = byPolicy.get(key) ?? [];
+      list.push({ ...(JSON.parse(f.detail_json) as Omit<FailureDetail, 'failedSessionCount'>), failedSessionCount: Number(f.count) });
+      byPolicy.set(key, list);
+    }
+    for (const p of policies) {
+      const details = byPolicy.get(`${p.window_id}\0${p.fingerprint}`) ?? [];
+      details.sort((a, b) => b.failedSessionCount - a.failedSessionCount || a.resultType.localeCompare(b.resultType));
+      out.get(Number(p.window_id))!.policies.push({
+        fingerprint: p.fingerprint,
+        ...(p.tlsrpt_record != null ? { tlsrptRecord: p.tlsrpt_record } : {}),
+        policy: JSON.parse(p.policy_json) as Policy,
+        successful: Number(p.successful),
+        failed: Number(p.failed),
+        failureDetails: details,
+      });
+    }
+  }
+  return [...out.values()];
+}
+
+/** A failure detail in the RFC's JSON names (RFC 8460 §4.4), `extra` keys kept. */
+export function failureDetailToJson(d: FailureDetail): Record<string, unknown> {
+  const out: Record<string, unknown> = { 'result-type': d.resultType };
+  if (d.sendingMtaIp !== undefined) out['sending-mta-ip'] = d.sendingMtaIp;
+  if (d.receivingMxHostname !== undefined) out['receiving-mx-hostname'] = d.receivingMxHostname;
+  if (d.receivingMxHelo !== undefined) out['receiving-mx-helo'] = d.receivingMxHelo;
+  if (d.receivingIp !== undefined) out['receiving-ip'] = d.receivingIp;
+  out['failed-session-count'] = d.failedSessionCount;
+  if (d.additionalInformation !== undefined) out['additional-information'] = d.additionalInformation;
+  if (d.failureReasonCode !== undefined) out['failure-reason-code'] = d.failureReasonCode;
+  return { ...d.extra, ...out };
+}
+
+/**
+ * A window as JSON for `tlsrpt outbound list --json` and `GET /api/v1/outbound/windows`:
+ * window metadata plus, per policy, the RFC report's `policy` / `summary` / `failure-details`.
+ */
+export function windowToJson(w: WindowContents): Record<string, unknown> {
+  return {
+    id: w.id,
+    'policy-domain': w.policyDomain,
+    'window-start': isoSeconds(w.windowStart),
+    'window-end': isoSeconds(w.windowEnd),
+    frequency: w.frequency,
+    state: w.state,
+    policies: w.policies.map((p) => ({
+      fingerprint: p.fingerprint,
+      ...(p.tlsrptRecord !== undefined ? { 'tlsrpt-record': p.tlsrptRecord } : {}),
+      policy: {
+        ...p.policy.extra,
+        'policy-type': p.policy.policyType,
+        'policy-string': p.policy.policyString,
+        'policy-domain': p.policy.policyDomain,
+        'mx-host': p.policy.mxHost,
+      },
+      summary: { 'total-successful-session-count': p.successful, 'total-failure-session-count': p.failed },
+      'failure-details': p.failureDetails.map(failureDetailToJson),
+    })),
+  };
+}
