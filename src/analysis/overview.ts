@@ -58,7 +58,7 @@ export interface Overview {
 
 /** The last days of the range compared with the rest for the "failure rate rose" warning. */
 export const RECENT_DAYS = 7;
-/** A reporter heard on at least this many days is "usual"; silent for SILENT_DAYS it is missed. */
+/** A reporter that sent at least this many reports in the range is "usual"; silent for SILENT_DAYS it is missed. */
 export const USUAL_REPORTER_DAYS = 3;
 export const SILENT_DAYS = 3;
 /** At most this many sparkline points per domain (ten years of days would be 3,650 each). */
@@ -91,7 +91,8 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
       .execute(),
     store.db.selectFrom('inbound_policy as p')
       .where('p.day', '>=', fromDay).where('p.day', '<=', toDay)
-      .select((eb) => ['p.policy_domain', 'p.reporter', eb.fn.max<number>('p.day').as('last_day'), eb.fn.count<number>('p.day').distinct().as('days')])
+      // Reports rather than distinct days: the same for daily reporters, and no per-group distinct sort.
+      .select((eb) => ['p.policy_domain', 'p.reporter', eb.fn.max<number>('p.day').as('last_day'), eb.fn.countAll<number>().as('days')])
       .groupBy(['p.policy_domain', 'p.reporter'])
       .execute(),
     store.db.selectFrom('inbound_failure as d')

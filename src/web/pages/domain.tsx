@@ -1,7 +1,7 @@
 // Domain (`/domains/:domain`): the daily chart and who reports what about one policy domain.
 import { useApi } from '../use-api';
 import { Status } from '../components/status';
-import { DailyChart } from '../components/daily-chart';
+import { LazyDailyChart as DailyChart } from '../components/lazy-chart';
 import { daysFrom, RangePicker } from '../components/range';
 import { count, orDash, percent } from '../format';
 import type { DomainDetail } from '../types';
