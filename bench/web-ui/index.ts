@@ -86,7 +86,9 @@ try {
       ['reports page 1', () => get('/api/v1/inbound/reports?limit=50')],
       ['reports deep page', () => get('/api/v1/inbound/reports?limit=50&offset=50000')],
       ['reports by domain + failures', () => get('/api/v1/inbound/reports?domain=d05.example&hasFailures=true&limit=50')],
-      ['reports by reporter + channel', () => get('/api/v1/inbound/reports?reporter=google.com&channel=smtp&verified=true&limit=50')],
+      ['reports by reporter', () => get('/api/v1/inbound/reports?reporter=google.com&limit=50')],
+      ['reports with failures', () => get('/api/v1/inbound/reports?hasFailures=true&limit=50')],
+      ['reports by reporter+channel+dkim', () => get('/api/v1/inbound/reports?reporter=google.com&channel=smtp&verified=true&limit=50')],
       ['report detail', () => get(`/api/v1/inbound/reports/${someId}`)],
       ['outbound', () => get('/api/v1/ui/outbound')],
       ['settings form', () => get('/api/v1/ui/settings')],
@@ -133,9 +135,14 @@ try {
     }
     console.log(`  overview time to interactive: median ${median(tti).toFixed(0)} ms, worst ${Math.max(...tti).toFixed(0)} ms (${tti.length} loads)`);
     const worst = results.reduce((a, b) => (b[1] > a[1] ? b : a));
-    console.log(`  slowest call: ${worst[0]}`);
+    // What each page asks for when opened (default 30-day range, unfiltered lists); the long
+    // ranges and filter combinations above are what a user may choose next.
+    const DEFAULT_CALLS = ['session', 'overview 30 d', 'domain 30 d', 'reports page 1', 'report detail', 'outbound', 'settings form', 'settings preview', 'system'];
+    const worstDefault = results.filter((r) => DEFAULT_CALLS.includes(r[0])).reduce((a, b) => (b[1] > a[1] ? b : a));
+    console.log(`  slowest call: ${worst[0]}; slowest call a page makes when opened: ${worstDefault[0]}`);
     console.log(`RESULT reports ${gen.reports} 1`);
     console.log(`RESULT generate_s ${(genMs / 1000).toFixed(1)} s`);
+    console.log(`RESULT page_open_api_p95_max_ms ${worstDefault[1].toFixed(1)} ms`);
     console.log(`RESULT api_p95_max_ms ${worst[1].toFixed(1)} ms`);
     console.log(`RESULT overview_api_p95_ms ${results.find((r) => r[0] === 'overview 30 d')![1].toFixed(1)} ms`);
     console.log(`RESULT overview_tti_ms ${median(tti).toFixed(0)} ms`);

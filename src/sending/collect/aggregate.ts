@@ -12,7 +12,7 @@ import { failureDetailKey, policyFingerprint } from './fingerprint.js';
 import type { WindowFrequency } from '../windows/windows.js';
 import { normalizeDomain } from '../../common/domain.js';
 
-export { writeTransaction, WindowRaceError } from './aggregate-store.js';
+export { WindowRaceError } from './aggregate-store.js';
 
 /** Why an outcome was not counted. */
 export type RejectReason = 'report-delivery' | 'invalid-domain' | 'no-policies' | 'buffer-full';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { createTransport } from 'nodemailer';
-import { headerAddress, headerDomain, headerText } from './headers.js';
+import { headerAddress, headerDomain, headerText } from '../report/headers.js';
 import { classifySmtpError, type AttemptOutcome } from './retry.js';
 import { normalizeDomain } from '../../common/domain.js';
 

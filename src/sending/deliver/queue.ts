@@ -14,7 +14,7 @@ import { nextAttemptAt, DEFAULT_RETRY_POLICY, oneLine, type AttemptOutcome, type
 import { checkedReportValues, type ReportSettingsSource } from '../report/settings-view.js';
 import { deliveryMetrics } from './metrics.js';
 import { isoSeconds } from '../../common/time.js';
-import { writeTransaction } from '../collect/aggregate.js';
+import { writeTransaction } from '../../store/transaction.js';
 
 export interface DeliveryDeps {
   store: Store;

@@ -6,7 +6,7 @@
  * where no safe default exists — fails the attempt with a clear, retried error.
  */
 import type { Logger } from '../../common/log.js';
-import { HeaderValueError, headerAddress, headerDomain, headerText } from '../deliver/headers.js';
+import { HeaderValueError, headerAddress, headerDomain, headerText } from './headers.js';
 
 export type SendFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
 
