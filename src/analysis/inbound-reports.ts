@@ -97,20 +97,22 @@ function baseQuery(store: Store, f: ListInboundFilter) {
 export async function listInboundReports(store: Store, f: ListInboundFilter = {}): Promise<InboundReportList> {
   const limit = Math.min(Math.max(f.limit ?? 50, 1), 1000);
   const offset = Math.max(f.offset ?? 0, 0);
-  const [rows, total] = await Promise.all([
-    baseQuery(store, f)
-      .select([
-        'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
-        'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
-        'r.report_json',
-      ])
-      .orderBy('r.date_start', 'desc')
-      .orderBy('r.id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
+  // The page's ids first, then their columns: sorting the matches with every column (the
+  // report JSON among them) read the wide rows of all matches (a reporter's year: 18k rows, 0.5 s).
+  const [page, total] = await Promise.all([
+    baseQuery(store, f).select('r.id').orderBy('r.date_start', 'desc').orderBy('r.id', 'desc').limit(limit).offset(offset).execute(),
     baseQuery(store, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
+  const ids = page.map((r) => Number(r.id));
+  const byId = new Map((ids.length === 0 ? [] : await store.db.selectFrom('inbound_report as r')
+    .select([
+      'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
+      'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
+      'r.report_json',
+    ])
+    .where('r.id', 'in', ids)
+    .execute()).map((r) => [Number(r.id), r]));
+  const rows = ids.map((id) => byId.get(id)!).filter(Boolean);
   return {
     reports: rows.map((r) => {
       const dateRange = (JSON.parse(r.report_json) as TlsReport).dateRange;

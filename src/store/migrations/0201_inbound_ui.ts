@@ -16,6 +16,6 @@ export async function up(db: Kysely<any>, _kind: StoreKind): Promise<void> {
     .columns(['day', 'policy_domain', 'result_type', 'receiving_mx_hostname', 'failed_session_count']).execute();
   await db.schema.createIndex('inbound_report_reporter_start').ifNotExists().on('inbound_report').columns(['reporter', 'date_start']).execute();
   await db.schema.createIndex('inbound_report_org_lower').ifNotExists().on('inbound_report').expression(sql`lower(organization_name)`).execute();
-  await db.schema.createIndex('inbound_report_channel').ifNotExists().on('inbound_report').columns(['channel', 'received_at']).execute();
+  await db.schema.createIndex('inbound_report_channel').ifNotExists().on('inbound_report').columns(['channel', 'date_start', 'received_at']).execute();
   await db.schema.createIndex('inbound_report_failed').ifNotExists().on('inbound_report').columns(['total_failed', 'date_start']).execute();
 }
