@@ -28,7 +28,7 @@ function ExprInput({ id, label, value, onInput, readOnly, error }: { id: string;
         aria-describedby={error ? `${id}-err` : undefined} onInput={(e) => onInput((e.target as HTMLInputElement).value)} />
       {error && (
         <p id={`${id}-err`} class="error" role="alert">
-          {error.message}{error.position !== undefined ? ` (at position ${error.position})` : ''}
+          {error.message}{error.position !== undefined && !/position \d/.test(error.message) ? ` (at position ${error.position})` : ''}
           {error.position !== undefined && <><br /><code class="caret">{value}{'\n'}{' '.repeat(Math.min(error.position, value.length))}^</code></>}
         </p>
       )}
