@@ -21,7 +21,7 @@ export function OverviewPage({ query }: { query: URLSearchParams }) {
           <section aria-labelledby="receiving-h">
             <h2 id="receiving-h">Our domains, as others report them ({o.from} to {o.to})</h2>
             {o.domains.length === 0 ? <p>No reports in this range. Reports arrive at the public endpoint, by e-mail or with <code>tlsrpt import</code>.</p> : (
-              <div class="scroll">
+              <div class="scroll" tabIndex={0} role="region" aria-label="policy domains (scrolls sideways)">
                 <table>
                   <thead>
                     <tr>

@@ -61,7 +61,7 @@ export function ReportPage({ id }: { id: string }) {
               <dt>Policy string</dt><dd>{p.policy.policyString.length ? <ul class="plain">{p.policy.policyString.map((l, j) => <li key={j}><code>{l}</code></li>)}</ul> : '—'}</dd>
             </dl>
             {p.failureDetails.length > 0 && (
-              <div class="scroll">
+              <div class="scroll" tabIndex={0} role="region" aria-label="failure details (scrolls sideways)">
                 <table>
                   <caption>Failure details</caption>
                   <thead>

@@ -63,7 +63,7 @@ export function ReportsPage({ query }: { query: URLSearchParams }) {
       <Status loaded={loaded}>{(l) => (
         <>
           <p role="status" data-k="total">{count(l.total)} report{l.total === 1 ? '' : 's'}{l.total > PAGE ? `, ${l.offset + 1}–${Math.min(l.offset + l.reports.length, l.total)} shown` : ''}</p>
-          <div class="scroll">
+          <div class="scroll" tabIndex={0} role="region" aria-label="reports (scrolls sideways)">
             <table>
               <thead>
                 <tr><th scope="col">Date range start</th><th scope="col">Reporter</th><th scope="col">Policy domains</th><th scope="col" class="num">Successful</th>
