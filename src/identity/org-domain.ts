@@ -38,7 +38,7 @@ export function domainOfContactInfo(contactInfo: string | undefined): string | u
 }
 
 /**
- * Who sent a report, for de-duplication (quirks.md): taken from the report JSON itself, never
+ * Who sent a report, for de-duplication (docs/spec/quirks.md): taken from the report JSON itself, never
  * from the channel — the organisational domain of `contact-info`, else `organization-name`.
  * @example reporterOf({ contactInfo: 'smtp-tls-reporting@google.com', organizationName: 'Google Inc.', … }) // 'google.com'
  */

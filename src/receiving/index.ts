@@ -19,6 +19,8 @@ import { createImapPoller, ImapAccountConfig } from './sources/imap.js';
 import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
+
+export type { Ingestor, IngestOutcome } from './pipeline/ingest.js';
 import { type Component } from '../common/component.js';
 import { createRetentionComponent, retentionOptions } from './persist/retention.js';
 
@@ -27,7 +29,7 @@ export interface InboundSettingsSource {
   inbound(): { addresses: string[]; forwarding: boolean; maxSize: number };
 }
 
-/** ReportSettings defaults (spec/settings.md) for callers without a settings service. */
+/** ReportSettings defaults (docs/spec/settings.md) for callers without a settings service. */
 export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forwarding: true, maxSize: 26214400 });
 
 

@@ -220,7 +220,7 @@ function checkEntryCounts(policies: unknown[], options: ParseOptions | undefined
 }
 
 /**
- * Parses a TLS report leniently (RFC 8460 §4 plus every deviation in quirks.md).
+ * Parses a TLS report leniently (RFC 8460 §4 plus every deviation in docs/spec/quirks.md).
  *
  * Rejected (ReportError) only: bytes that are not UTF-8 (`invalid-utf8`), nesting deeper than
  * `maxDepth` (`too-deep`), more entries than `maxPolicies` / `maxFailureDetails`

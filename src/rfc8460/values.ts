@@ -45,7 +45,7 @@ function invalid(text: string): DatetimeValue {
 
 /**
  * Reads `YYYY-MM-DD[T| ]HH:MM:SS[.frac][Z|±HH:MM]` (RFC 3339 §5.6, plus the zone-less form
- * Microsoft sent in 2023, read as UTC per quirks.md). Hand-written: this runs for every report.
+ * Microsoft sent in 2023, read as UTC per docs/spec/quirks.md). Hand-written: this runs for every report.
  */
 export function readDatetime(text: string): DatetimeValue {
   const s = text.trim();

@@ -13,6 +13,9 @@ import type { SettingsHandle } from '../settings/index.js';
 import { createCollector, countSourceRejection, exposeDatagramStats, type Collector } from './collect/collector.js';
 import { createDelivery, type Delivery } from './setup.js';
 
+export type { Collector } from './collect/collector.js';
+export { ingestEventsJson } from './collect/sources/http.js';
+
 export interface Sending {
   /** Where HTTP (`POST /api/v1/events`) and library events are recorded. */
   collector: Collector;

@@ -32,7 +32,7 @@ export interface TlsReportValues {
   submitter: string;
 }
 
-/** Typed settings for the running service (CONTRACTS.md). */
+/** Typed settings for the running service (docs/ARCHITECTURE.md, "Locking"). */
 export interface SettingsService {
   tlsReport(vars: TlsReportVars): TlsReportValues;
   sendFrequency(rcptDomain: string): Frequency;

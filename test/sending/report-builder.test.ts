@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forEachStore } from '../support/stores.js';
 import { Aggregator } from '../../src/sending/collect/aggregate.js';
-import { listOpenWindows } from '../../src/sending/windows/windows.js';
+import { listOpenWindows } from '../../src/analysis/outbound-windows.js';
 import { buildReport, composeReport, type WindowPolicyCounts } from '../../src/sending/report/report-builder.js';
 import { isoSeconds } from '../../src/common/time.js';
 import { parseReport } from '../../src/rfc8460/index.js';

@@ -1,6 +1,6 @@
 /**
  * @module receiving/persist/inbound-store — stores one received report, once. The de-duplication key
- * never depends on the channel (quirks.md): (reporter, report-id), where the reporter comes
+ * never depends on the channel (docs/spec/quirks.md): (reporter, report-id), where the reporter comes
  * from the report JSON (organisational domain of contact-info, else organization-name), and
  * (reporter, policy domains, date-range, content hash) for re-generated copies with a new
  * report-id. Both are unique indexes and the insert is `ON CONFLICT DO NOTHING`, so two

@@ -50,7 +50,7 @@ export function authorizeReport(report: TlsReport, opts: AuthorizeOptions): Auth
   };
 }
 
-/** Lower case, no trailing dot, no `mx: ` prefix (quirks.md), no `*.`-less wildcard surprises. */
+/** Lower case, no trailing dot, no `mx: ` prefix (docs/spec/quirks.md), no `*.`-less wildcard surprises. */
 export function normaliseDomain(name: string): string {
   return normalizeDomain(name.trim().replace(/^mx:\s*/i, ''));
 }

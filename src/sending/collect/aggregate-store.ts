@@ -7,7 +7,7 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, Store } from '../../store/index.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
-import { windowBounds, type WindowFrequency } from '../windows/windows.js';
+import { windowBounds, type WindowFrequency } from '../windows/bounds.js';
 import { writeTransaction } from '../../store/transaction.js';
 
 /** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
@@ -102,9 +102,9 @@ type OpenWindow = { id: number; start: number; end: number };
 
 /**
  * Finds (locking FOR SHARE on PostgreSQL) or creates the OPEN window of each (policy domain,
- * hour). Only open windows are counted into (CONTRACTS.md): once the delivery closer has
+ * hour). Only open windows are counted into (docs/ARCHITECTURE.md, "Locking"): once the delivery closer has
  * closed a window, later events open a new one. A new window's frequency is the one in force
- * now for the domain (settings.md: the frequency at a window's first event decides it).
+ * now for the domain (docs/spec/settings.md: the frequency at a window's first event decides it).
  */
 async function resolveOpenWindows(
   store: Store,

@@ -9,7 +9,7 @@ import type { Store } from '../../store/index.js';
 import { writeCounts, type PolicyCounts } from './aggregate-store.js';
 import type { TlsSessionOutcome } from './event.js';
 import { failureDetailKey, policyFingerprint } from './fingerprint.js';
-import type { WindowFrequency } from '../windows/windows.js';
+import type { WindowFrequency } from '../windows/bounds.js';
 import { normalizeDomain } from '../../common/domain.js';
 
 export { WindowRaceError } from './aggregate-store.js';

@@ -5,7 +5,7 @@
  */
 import { readWindowPolicies, type PolicyRow } from '../report/window-batch.js';
 import { reportHeading } from '../report/report-builder.js';
-import { discoverRuaTargets, type Discovery } from '../deliver/discovery.js';
+import { discoverRuaTargets, type Discovery } from '../report/discovery.js';
 import type { FileJob, FileResult } from '../report/report-files.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
 import { BUILD_GIVE_UP_SECONDS, LOOKUP_CONCURRENCY, outcome, type Batch, type Built, type ClaimedReport, type SchedulerDeps } from './types.js';
@@ -20,7 +20,7 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
   const { rows, results } = batch;
   const toRead: number[] = [];
   rows.forEach((r, i) => {
-    // settings.md: `never` switches sending off completely — no DNS lookup, no report.
+    // docs/spec/settings.md: `never` switches sending off completely — no DNS lookup, no report.
     if (settings.sendFrequency(r.policyDomain) === 'never') {
       deliveryMetrics.windowsDropped.inc({ reason: 'never' });
       results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };

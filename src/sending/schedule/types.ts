@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../../store/index.js';
 import type { Resolver, TlsrptLookup, TtlCache } from '../../dns/index.js';
-import type { Discovery } from '../deliver/discovery.js';
+import type { Discovery } from '../report/discovery.js';
 import type { BuildPool } from '../report/build-pool.js';
 import type { FileResult } from '../report/report-files.js';
 import type { ReportSettingsSource } from '../report/settings-view.js';

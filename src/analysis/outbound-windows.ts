@@ -1,47 +1,14 @@
 /**
- * @module sending/windows/windows — reporting windows: UTC alignment (hour, day, ISO week from Monday
- * 00:00Z) and reading what has been collected per window (open windows, one window's counters).
+ * @module analysis/outbound-windows — the read model of what has been collected per reporting
+ * window (open windows, one window's counters) and its JSON shape for the API, the CLI and the
+ * library, in the RFC's names (RFC 8460 §4.4) inside each policy.
  */
 import type { Kysely, Selectable } from 'kysely';
-import type { FailureDetail, Policy } from '../../rfc8460/types.js';
-import type { Database, Store } from '../../store/index.js';
-import type { OutboundWindowTable, WindowFrequency } from '../../store/tables/outbound.js';
-import { normalizeDomain } from '../../common/domain.js';
-import { DAY, HOUR, WEEK, isoSeconds } from '../../common/time.js';
-
-export type { WindowFrequency };
-
-/** 1970-01-05T00:00:00Z, the first Monday of the epoch (1970-01-01 was a Thursday). */
-const FIRST_MONDAY = 4 * DAY;
-
-/**
- * The UTC window containing `epochSeconds` for a send frequency (settings.md: windows are
- * aligned to UTC; weekly = Monday 00:00Z to Sunday 23:59:59Z). `end` is exclusive.
- * `never` still collects (so switching sending back on loses nothing): it uses daily windows.
- * @example windowBounds('weekly', Date.parse('2026-11-28T17:00:00Z') / 1000) // → Monday 2026-11-23 … Monday 2026-11-30
- */
-export function windowBounds(frequency: WindowFrequency, epochSeconds: number): { start: number; end: number } {
-  const t = Math.floor(epochSeconds);
-  switch (frequency) {
-    case 'hourly': {
-      const start = t - mod(t, HOUR);
-      return { start, end: start + HOUR };
-    }
-    case 'weekly': {
-      const start = t - mod(t - FIRST_MONDAY, WEEK);
-      return { start, end: start + WEEK };
-    }
-    case 'daily':
-    case 'never':
-    default: {
-      const start = t - mod(t, DAY);
-      return { start, end: start + DAY };
-    }
-  }
-}
-
-const mod = (a: number, n: number) => ((a % n) + n) % n;
-
+import type { FailureDetail, Policy } from '../rfc8460/types.js';
+import type { Database, Store } from '../store/index.js';
+import type { OutboundWindowTable, WindowFrequency } from '../store/tables/outbound.js';
+import { normalizeDomain } from '../common/domain.js';
+import { isoSeconds } from '../common/time.js';
 
 export interface OutboundWindow {
   id: number;
@@ -89,19 +56,13 @@ export async function listOpenWindows(store: Store | Db, filter: { policyDomain?
 
 /**
  * One window with its counters, open or closed. Pass the delivery closer's transaction so the
- * read happens after its `FOR UPDATE` on the window row (CONTRACTS.md locking rule).
+ * read happens after its `FOR UPDATE` on the window row (docs/ARCHITECTURE.md, locking).
  */
 export async function readWindow(store: Store | Db, windowId: number): Promise<WindowContents | undefined> {
   const db = dbOf(store);
   const row = await db.selectFrom('outbound_window').selectAll().where('id', '=', windowId).executeTakeFirst();
   if (!row) return undefined;
   return (await fillWindows(db, [toWindow(row)]))[0];
-}
-
-/** How many windows are open (the `tlsrpt_collector_open_windows` gauge). */
-export async function countOpenWindows(store: Store | Db): Promise<number> {
-  const r = await dbOf(store).selectFrom('outbound_window').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'open').executeTakeFirst();
-  return Number(r?.n ?? 0);
 }
 
 function toWindow(r: Selectable<OutboundWindowTable>): OutboundWindow {
