@@ -8,6 +8,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import type { Store } from '../store/index.js';
+import { isoSeconds as iso } from '../common/time.js';
 
 export interface OpenWindowView {
   id: number;
@@ -20,7 +21,6 @@ export interface OpenWindowView {
   policies: number;
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 const num = (v: unknown) => Number(v ?? 0);
 
 /** Open windows, busiest first (at most `limit`, default 200). */

@@ -6,6 +6,7 @@
  * collector instances with their heartbeats.
  */
 import type { Store } from '../store/index.js';
+import { isoSeconds as iso } from '../common/time.js';
 
 export interface SystemStatus {
   outboundReports: Record<string, number>;
@@ -18,7 +19,6 @@ export interface SystemStatus {
   collectors: { instanceId: string; hostname: string; pid: number; startedAt: string; heartbeatAt: string }[];
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 const num = (v: unknown) => Number(v ?? 0);
 
 export async function systemStatus(store: Store): Promise<SystemStatus> {

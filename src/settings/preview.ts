@@ -6,6 +6,7 @@
  * fit its type reports that (with the position, as on save) instead of silently using its default
  * as the running service would.
  */
+import { normalizeDomain } from '../common/domain.js';
 import { ExprError, type ExprHost, type Value, type Vars } from '../expr/index.js';
 import { FIELDS, REPORT_FIELDS, STALWART_QUEUE_VARIABLES, TLS_REPORT_FIELDS, type FieldSpec } from './fields.js';
 import { compileField, validateSingleton, type SettingError } from './validate.js';
@@ -56,14 +57,14 @@ function evaluateField(spec: FieldSpec, given: unknown, host: ExprHost, vars: Va
  * // { value: 'TLS example.org', default: false }
  */
 export function previewReportSettings(input: PreviewInput, ctx: PreviewContext): Preview {
-  const rcptDomain = input.rcptDomain.trim().toLowerCase().replace(/\.$/, '');
+  const rcptDomain = normalizeDomain(input.rcptDomain);
   const errors: SettingError[] = [];
   if (input.TlsReportSettings !== undefined) errors.push(...validateSingleton('TlsReportSettings', input.TlsReportSettings));
   if (input.ReportSettings !== undefined) errors.push(...validateSingleton('ReportSettings', input.ReportSettings));
-  const local = new Set([ctx.system.domain, ...(ctx.localDomains ?? [])].map((d) => d.toLowerCase().replace(/\.$/, '')));
+  const local = new Set([ctx.system.domain, ...(ctx.localDomains ?? [])].map(normalizeDomain));
   const host: ExprHost = {
     system: (name) => (name === 'domain' ? ctx.system.domain : name === 'hostname' ? ctx.system.hostname : name === 'node_id' ? ctx.nodeId : ''),
-    isLocalDomain: (d) => local.has(d.toLowerCase().replace(/\.$/, '')),
+    isLocalDomain: (d) => local.has(normalizeDomain(d)),
   };
   const fields: Record<string, FieldPreview> = {};
   const submitter = evaluateField(REPORT_FIELDS.outboundReportSubmitter, input.ReportSettings?.outboundReportSubmitter, host, { rcpt_domain: rcptDomain });
