@@ -10,7 +10,7 @@
  * Usage: npm run bench -- web-ui [domains] [days]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { openStore } from '../../src/store/index.js';
@@ -140,6 +140,8 @@ try {
     const DEFAULT_CALLS = ['session', 'overview 30 d', 'domain 30 d', 'reports page 1', 'report detail', 'outbound', 'settings form', 'settings preview', 'system'];
     const worstDefault = results.filter((r) => DEFAULT_CALLS.includes(r[0])).reduce((a, b) => (b[1] > a[1] ? b : a));
     console.log(`  slowest call: ${worst[0]}; slowest call a page makes when opened: ${worstDefault[0]}`);
+    // Latencies on a shared 2-core machine follow its load: print it beside the figures.
+    console.log(`  load average (1 min) at the end: ${loadavg()[0].toFixed(1)}`);
     console.log(`RESULT reports ${gen.reports} 1`);
     console.log(`RESULT generate_s ${(genMs / 1000).toFixed(1)} s`);
     console.log(`RESULT page_open_api_p95_max_ms ${worstDefault[1].toFixed(1)} ms`);
