@@ -134,6 +134,7 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
   for (const [policyDomain, { days }] of domains) {
     let successful = 0, failed = 0, reports = 0, recentS = 0, recentF = 0;
     const daily: DomainHealth['daily'] = [];
+    let bucket: DomainHealth['daily'][number] | undefined;
     for (let day = fromDay; day <= toDay; day++) {
       const v = days.get(day) ?? { s: 0, f: 0, r: 0 };
       successful += v.s;
@@ -143,10 +144,13 @@ export async function overview(store: Store, range: DayRange, today: number): Pr
         recentS += v.s;
         recentF += v.f;
       }
-      if ((day - fromDay) % bucketDays === 0) daily.push({ day: dayString(day), successful: 0, failed: 0 });
-      const last = daily[daily.length - 1];
-      last.successful += v.s;
-      last.failed += v.f;
+      // The first day of the range always opens a bucket, so `bucket` is set before it is used.
+      if ((day - fromDay) % bucketDays === 0) {
+        bucket = { day: dayString(day), successful: 0, failed: 0 };
+        daily.push(bucket);
+      }
+      bucket!.successful += v.s;
+      bucket!.failed += v.f;
     }
     const warnings: DomainWarning[] = [];
     const recentRate = rate(recentF, recentS);

@@ -101,7 +101,7 @@ export function requireAdminOrSession(auth: AdminAuth | undefined, sessions: Ses
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(header);
-      if (!m) return unauthorized(c, 'malformed Authorization header: send "Authorization: Bearer <admin token>"');
+      if (!m?.[1]) return unauthorized(c, 'malformed Authorization header: send "Authorization: Bearer <admin token>"');
       if (!auth.verify(m[1])) return unauthorized(c, 'wrong bearer token');
       return next();
     }

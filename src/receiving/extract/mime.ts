@@ -153,8 +153,8 @@ async function walkPart(fields: HeaderField[], body: Buffer, ctx: WalkContext, d
   if (type.startsWith('multipart/')) {
     const parts = ct.params.boundary ? splitMultipart(body, ct.params.boundary, budget) : null;
     if (parts) {
-      for (let i = 0; i < parts.length; i++) {
-        const { header, body: partBody } = splitEntity(parts[i]);
+      for (const [i, part] of parts.entries()) {
+        const { header, body: partBody } = splitEntity(part);
         await walkPart(headerFields(header), partBody, ctx, depth + 1, path ? `${path}.${i + 1}` : String(i + 1), prefix, message, type.slice(10));
       }
       return;

@@ -186,8 +186,7 @@ export class Aggregator {
     if (recipientDomain === null) return 'invalid-domain';
     const policies = o.policies;
     let domains: string[] | undefined;
-    for (let i = 0; i < policies.length; i++) {
-      const raw = policies[i].policy.policyDomain;
+    for (const [i, { policy: { policyDomain: raw } }] of policies.entries()) {
       const d: string | null = raw ? this.domainOf(raw) : recipientDomain;
       if (d === null) return 'invalid-domain';
       if (d !== recipientDomain) (domains ??= policies.map(() => recipientDomain))[i] = d;
@@ -196,10 +195,9 @@ export class Aggregator {
     if (batch.size >= this.maxKeys) return 'buffer-full';
     const hour = Math.floor((atMs ?? this.clock()) / 3_600_000) * 3600;
     const tlsrptRecord = o.tlsrptRecord === undefined ? undefined : this.recordOf(o.tlsrptRecord);
-    for (let i = 0; i < policies.length; i++) {
-      const ap = policies[i];
+    for (const [i, ap] of policies.entries()) {
       const p = ap.policy;
-      const policyDomain = domains ? domains[i] : recipientDomain;
+      const policyDomain = domains?.[i] ?? recipientDomain;
       const extraJson = p.extra ? JSON.stringify(p.extra) : null;
       let e = batch.find(hour, policyDomain, p, tlsrptRecord, extraJson);
       if (!e) {

@@ -71,8 +71,7 @@ export class DeliveryQueue {
       const concurrency = Math.max(1, opts.concurrency ?? 4);
       let next = 0;
       await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
-        while (next < rows.length) {
-          const row = rows[next++];
+        for (let row = rows[next++]; row !== undefined; row = rows[next++]) {
           results.push(await this.attempt(row));
         }
       }));
@@ -240,7 +239,7 @@ export class DeliveryQueue {
 /** The address of a `mailto:` rua (RFC 6068: percent-decoded, no query); undefined when unusable. */
 export function decodeMailto(uri: string): string | undefined {
   const m = /^mailto:([^?]*)/i.exec(uri);
-  if (!m) return undefined;
+  if (m?.[1] === undefined) return undefined;
   let addr: string;
   try {
     addr = decodeURIComponent(m[1]);

@@ -147,10 +147,9 @@ function trimToFit(report: TlsReport, json: string, limit: number): BuiltReport 
   });
   let current = report;
   while (size > limit && i < rows.length) {
-    while (size > limit && i < rows.length) {
-      dropped.add(`${rows[i].p}:${rows[i].d}`);
-      size -= rows[i].bytes;
-      i++;
+    for (let row = rows[i]; size > limit && row !== undefined; row = rows[++i]) {
+      dropped.add(`${row.p}:${row.d}`);
+      size -= row.bytes;
     }
     current = rebuild();
     json = serializeReport(current);

@@ -9,6 +9,7 @@ import { discoverRuaTargets, type Discovery } from '../report/discovery.js';
 import type { FileJob, FileResult } from '../report/report-files.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
 import { BUILD_GIVE_UP_SECONDS, LOOKUP_CONCURRENCY, outcome, type Batch, type Built, type ClaimedReport, type SchedulerDeps } from './types.js';
+import { at } from '../../common/checked.js';
 
 /**
  * Everything of a batch that needs the store, the settings or DNS: the counters, the record
@@ -26,13 +27,13 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
       results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };
     } else toRead.push(i);
   });
-  const windows = await readWindowPolicies(deps.store, toRead.map((i) => rows[i].windowId));
+  const windows = await readWindowPolicies(deps.store, toRead.map((i) => at(rows, i).windowId));
   const ready: { i: number; found: Extract<Discovery, { kind: 'ok' }> }[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, toRead.length) }, async () => {
-    while (next < toRead.length) {
-      const i = toRead[next++];
-      const r = await discover(deps, rows[i], windows.get(rows[i].windowId));
+    for (let i = toRead[next++]; i !== undefined; i = toRead[next++]) {
+      const row = at(rows, i);
+      const r = await discover(deps, row, windows.get(row.windowId));
       if ('found' in r) ready.push({ i, found: r.found });
       else results[i] = r;
     }
@@ -41,7 +42,7 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
   ready.sort((a, b) => a.i - b.i);
   const jobs: FileJob[] = [];
   for (const { i, found } of ready) {
-    const r = rows[i];
+    const r = at(rows, i);
     const { refused, ...heading } = reportHeading(r, settings, deps.log);
     for (const f of refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
     batch.toBuild.push({ i, found, reportId: heading.reportId });
@@ -91,8 +92,8 @@ async function discover(deps: SchedulerDeps, r: ClaimedReport, policies: PolicyR
 export function addFiles(deps: SchedulerDeps, batch: Batch, files: FileResult[]): void {
   const { log } = deps;
   batch.toBuild.forEach(({ i, found, reportId }, k) => {
-    const f = files[k];
-    const r = batch.rows[i];
+    const f = at(files, k);
+    const r = at(batch.rows, i);
     if (f.trimmedDetails) {
       deliveryMetrics.reportsTrimmed.inc();
       deliveryMetrics.detailsTrimmed.inc(f.trimmedDetails);

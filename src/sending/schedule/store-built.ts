@@ -9,6 +9,7 @@ import { writeTransaction } from '../../store/transaction.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
 import { BATCH, DNS_RETRY_SECONDS, type Built, type ClaimedReport, type SchedulerDeps } from './types.js';
+import { at } from '../../common/checked.js';
 
 /**
  * Rows per multi-row statement of the store step: 15 parameters a built report, well inside
@@ -70,16 +71,16 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
   await writeTransaction(deps.store, async (trx) => {
     const mine = <Q extends { where: (...a: any[]) => Q }>(q: Q, id: number) => q.where('id', '=', id).where('claimed_by', '=', nodeId).where('state', '=', 'building');
     const pending: { row: ClaimedReport; b: Built }[] = [];
-    for (let i = 0; i < results.length; i++) {
-      const b = results[i];
-      const id = rows[i].id;
+    for (const [i, b] of results.entries()) {
+      const row = at(rows, i);
+      const id = row.id;
       if (b.finish) {
         const u = await mine(trx.updateTable('outbound_report').set({ ...b.finish, built_at: now, claimed_by: null, claimed_until: 0 }), id).executeTakeFirst();
         if (Number(u.numUpdatedRows) === 1) kept.add(id);
       } else if (b.defer !== undefined) {
         const u = await mine(trx.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: b.defer.slice(0, 500) }), id).executeTakeFirst();
         if (Number(u.numUpdatedRows) === 1) kept.add(id);
-      } else if (b.pending) pending.push({ row: rows[i], b });
+      } else if (b.pending) pending.push({ row, b });
     }
     for (let i = 0; i < pending.length; i += MULTI_ROW) {
       const chunk = pending.slice(i, i + MULTI_ROW);

@@ -174,7 +174,7 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
     const { arena, lengths } = b;
     let off = 0;
     for (let i = 0; i < b.count; i++) {
-      const n = lengths[i];
+      const n = lengths[i] ?? 0; // i < b.count
       stats.received++;
       try {
         if (n < 0) {
