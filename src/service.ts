@@ -24,6 +24,7 @@ import { outboundRoutes } from './http/routes/outbound.js';
 import { clusterRoutes } from './http/routes/cluster.js';
 import { alertsRoutes } from './http/routes/alerts.js';
 import { createConfiguredAlerts } from './analysis/alerts/index.js';
+import { uiRoutes } from './http/routes/ui.js';
 
 export type { Component } from './common/component.js';
 
@@ -74,6 +75,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       const alerts = await createConfiguredAlerts({ store, config: config.alerts, relay: config.relay, systemDomain: settings.system().domain, log: log.child({ component: 'alerts' }) });
       components.push(alerts.component);
     }
+    app.route('/', uiRoutes({ store, settings, config })); // the web UI's read models (issue 13)
     app.route('/', openApiRoutes(app));
   } catch (e) {
     for (const close of closeAll) await close();

@@ -7,7 +7,7 @@ import type { SummaryFilter } from './inbound-summary.js';
 import { parseBool, parseCount, parseDay, parseTimeBound } from './filters.js';
 import { normalizeDomain } from '../common/domain.js';
 
-/** List filters: domain, reporter, from, to (day, date-time or epoch seconds), hasFailures, resultType, mx, ip, limit, offset. */
+/** List filters: domain, reporter, from, to (day, date-time or epoch seconds), hasFailures, resultType, mx, ip, channel, verified, limit, offset. */
 export function listFilterFromQuery(q: (name: string) => string | undefined): ListInboundFilter {
   const f: ListInboundFilter = {};
   const domain = q('domain');
@@ -26,6 +26,10 @@ export function listFilterFromQuery(q: (name: string) => string | undefined): Li
   if (mx) f.mx = normalizeDomain(mx);
   const ip = q('ip');
   if (ip) f.ip = ip.trim();
+  const channel = q('channel');
+  if (channel) f.channel = channel.trim().toLowerCase();
+  const verified = q('verified');
+  if (verified !== undefined) f.verified = parseBool('verified', verified);
   const limit = q('limit');
   if (limit) f.limit = parseCount('limit', limit, 1, 1000);
   const offset = q('offset');

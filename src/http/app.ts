@@ -11,6 +11,8 @@
  * Next to each route, one `describeRoute(METHOD, path, { summary, query?, body?, responses? })`
  * (src/http/openapi.ts) puts it in `GET /api/v1/openapi.json`; the OpenAPI test fails for a
  * route without one.
+ * The web UI's pages and assets (`src/http/routes/web-ui.ts`) and its sign-in
+ * (`/api/v1/session`, `src/http/session.ts`) are mounted here too.
  *
  * Paths under `/api/` are token-protected automatically (the auth middleware is registered
  * here, before any route). Public endpoints (the RFC 8460 §5.4 report path) live outside
@@ -22,8 +24,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../common/log.js';
-import { requireAdmin, type AdminAuth } from './auth.js';
+import type { AdminAuth } from './auth.js';
 import { describeRoute } from './openapi.js';
+import { createSessionStore, requireAdminOrSession, sessionRoutes, type SessionStore } from './session.js';
+import { webUiRoutes, type WebUiOptions } from './routes/web-ui.js';
 
 export type HttpApp = Hono;
 
@@ -34,6 +38,10 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Where 5xx errors are logged. */
   log?: Logger;
+  /** Browser sessions of the web UI (default: a fresh in-memory store). */
+  sessions?: SessionStore;
+  /** Where the built UI is (default the package's `dist/web`); `false` serves no UI. */
+  webUi?: WebUiOptions | false;
 }
 
 const CODES: Record<number, string> = {
@@ -56,11 +64,15 @@ export function createApp(opts: AppOptions = {}): HttpApp {
   const maxBodyBytes = opts.maxBodyBytes ?? 26214400;
   app.get('/healthz', (c) => c.json({ ok: true }));
   describeRoute('GET', '/healthz', { summary: 'Liveness: answers {"ok": true} without a token', tags: ['meta'] });
-  app.use('/api/*', requireAdmin(opts.auth));
+  // The bearer token, or the web UI's session cookie (+ CSRF token on writes): src/http/session.ts.
+  const sessions = opts.sessions ?? createSessionStore();
+  app.use('/api/*', requireAdminOrSession(opts.auth, sessions));
   app.use('*', bodyLimit({
     maxSize: maxBodyBytes,
     onError: (c) => c.json(errorBody('too-large', `the request body exceeds ${maxBodyBytes} bytes (http.maxBodyBytes)`), 413),
   }));
+  app.route('/', sessionRoutes({ auth: opts.auth, sessions }));
+  if (opts.webUi !== false) app.route('/', webUiRoutes(opts.webUi || {}));
   app.notFound((c) => c.json(errorBody('not-found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => {
     const status = err instanceof HTTPException ? err.status : (err as { status?: number }).status;

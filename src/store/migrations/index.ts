@@ -8,6 +8,7 @@ import type { StoreKind } from '../schema.js';
 import * as m0001 from './0001_core.js';
 import * as m0100 from './0100_settings.js';
 import * as m0200 from './0200_inbound.js';
+import * as m0201 from './0201_inbound_ui.js';
 import * as m0400 from './0400_delivery.js';
 import * as m0300 from './0300_outbound.js';
 import * as m0301 from './0301_outbound_journal.js';
@@ -24,6 +25,7 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0001_core', module: m0001 },
   { name: '0100_settings', module: m0100 },
   { name: '0200_inbound', module: m0200 },
+  { name: '0201_inbound_ui', module: m0201 },
   { name: '0300_outbound', module: m0300 },
   { name: '0301_outbound_journal', module: m0301 },
   { name: '0400_delivery', module: m0400 },
