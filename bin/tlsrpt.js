@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-// The `tlsrpt` command: runs the TypeScript sources through tsx, so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The `tlsrpt` command: runs the compiled JavaScript in dist/ (built by `npm ci` / `npm run build`).
+// No compiler runs here, and nothing is cached or loaded from a temporary folder.
+try {
+  await import('../dist/cli/main.js');
+} catch (e) {
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/dist/cli/main.js')) {
+    process.stderr.write('tlsrpt: dist/ is missing: run `npm run build` in the checkout (npm ci does it)\n');
+    process.exit(2);
+  }
+  throw e;
+}

@@ -1,5 +1,6 @@
 /** @module cli/main — the `tlsrpt` command: global options and the table of subcommands. */
 import { Command, CommanderError } from 'commander';
+import { loadConfigModule } from './options.js';
 
 /** One file per subcommand under ./commands, each exporting `register(program)`. */
 const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound'];
@@ -16,7 +17,8 @@ const program = new Command('tlsrpt')
   .description('SMTP TLS Reporting (RFC 8460): send, receive and analyse TLS reports')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', () => loadConfigModule());
 
 // Every subcommand module is loaded up front, but each imports its heavy parts (store, service)
 // only inside its action, so `tlsrpt --help` and `tlsrpt parse` start fast.

@@ -1,6 +1,13 @@
 /** @module cli/options — options every subcommand shares (`--config`, `--json`) and their loading. */
 import type { Command } from 'commander';
-import { loadConfig, resolveConfigPath, type ServiceConfig } from '../settings/config.js';
+import type { ServiceConfig } from '../settings/config.js';
+
+// The config module brings zod and every schema (a third of `tlsrpt --help`'s start-up):
+// main.ts loads it in a preAction hook, so only a command that runs pays for it.
+let configModule: typeof import('../settings/config.js') | undefined;
+export async function loadConfigModule(): Promise<void> {
+  configModule ??= await import('../settings/config.js');
+}
 
 export interface CommonOptions {
   config?: string;
@@ -18,6 +25,7 @@ export function withJson(cmd: Command): Command {
 }
 
 export function configFrom(opts: CommonOptions): { config: ServiceConfig; file?: string } {
-  const file = resolveConfigPath(opts.config);
-  return { config: loadConfig(file), file };
+  if (!configModule) throw new Error('internal error: configFrom() before loadConfigModule() (cli/main.ts preAction hook)');
+  const file = configModule.resolveConfigPath(opts.config);
+  return { config: configModule.loadConfig(file), file };
 }
