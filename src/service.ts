@@ -77,10 +77,13 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       log: log.child({ component: 'collector' }),
     });
     components.push(collector);
-    if (cc?.socket) {
+    // systemd's tlsrpt-collector.socket (LISTEN_FDS) takes precedence over binding collector.socket.
+    const { inheritedCollectorSocket } = await import('./sending/collect/sources/socket-activation.js');
+    const inherited = inheritedCollectorSocket();
+    if (cc?.socket || inherited) {
       const { createDatagramSource } = await import('./sending/collect/sources/datagram.js');
       const source = createDatagramSource({
-        path: cc.socket, mode: cc.mode, owner: cc.owner, group: cc.group, dumpDir: cc.dumpDir,
+        path: cc?.socket ?? 'systemd:collector', fd: inherited?.fd, mode: cc?.mode, owner: cc?.owner, group: cc?.group, dumpDir: cc?.dumpDir,
         log,
         onOutcome: (o) => void collector.record(o, 'datagram'),
         onReject: (reason) => countSourceRejection('datagram', reason),
@@ -99,7 +102,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.maxBodyBytes,
     ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
   }));
-  components.push(...receivingComponents({ config, log, ingestor, settings, hostname: settings.system().hostname }));
+  components.push(...await receivingComponents({ config, log, ingestor, settings, hostname: settings.system().hostname }));
   // Inbound queries (GET /api/v1/inbound/...) and the daily retention purge (retention.inboundDays, default 400).
   {
     const { inboundRoutes } = await import('./http/routes/inbound.js');

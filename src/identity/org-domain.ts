@@ -22,7 +22,9 @@ function loadTldts(): GetDomain | undefined {
   }
 }
 
-const tldtsGetDomain = loadTldts();
+// Loaded at the first look-up: the list costs ~7 MiB of memory, which a collector that never
+// receives a report need not carry (issue 12).
+let tldts: { getDomain: GetDomain | undefined } | undefined;
 
 /** Fallback: second-level suffixes under which registrations happen one label further down. */
 const MULTI_LABEL_SUFFIXES = new Set(
@@ -59,6 +61,7 @@ export function fallbackOrgDomain(n: string): string {
 export function organizationalDomain(name: string): string {
   const n = name.trim().replace(/\.$/, '').toLowerCase();
   if (!n) return n;
+  const tldtsGetDomain = (tldts ??= { getDomain: loadTldts() }).getDomain;
   if (tldtsGetDomain) return (tldtsGetDomain(n, TLDTS_OPTS) ?? n).toLowerCase();
   return fallbackOrgDomain(n);
 }

@@ -12,8 +12,6 @@ import { createResolver, mailauthResolver } from '../dns/index.js';
 import { DEFAULT_LIMITS } from './extract/index.js';
 import { cachingResolver } from './dkim/verify.js';
 import { createIngestor, receivingOptions, type Ingestor } from './pipeline/ingest.js';
-import { createSmtpListener } from './sources/smtp.js';
-import { createImapPoller, ImapAccountConfig } from './sources/imap.js';
 import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
@@ -53,12 +51,16 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
   return { ingest: (b, m) => ingestor.ingest(b, m), close: async () => { await pool?.close(); } };
 }
 
-/** The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. */
-export function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): ReceivingComponent[] {
+/**
+ * The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. Each
+ * channel's modules (smtp-server, imapflow) are loaded only when it is configured.
+ */
+export async function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): Promise<ReceivingComponent[]> {
   const { config, log, ingestor } = deps;
   const settings = deps.settings ?? { inbound: () => DEFAULT_INBOUND };
   const out: ReceivingComponent[] = [];
   if (config.smtp?.listen) {
+    const { createSmtpListener } = await import('./sources/smtp.js');
     const smtp = config.smtp as Record<string, any>;
     const { host, port } = parseHostPort(config.smtp.listen);
     const listener = createSmtpListener({
@@ -73,6 +75,7 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
     });
     out.push({ name: config.smtp.lmtp ? 'lmtp-listener' : 'smtp-listener', start: () => listener.start(), stop: () => listener.stop() });
   }
+  const { createImapPoller, ImapAccountConfig } = config.imap?.length ? await import('./sources/imap.js') : ({} as never);
   for (const [i, raw] of (config.imap ?? []).entries()) {
     const account = ImapAccountConfig.parse(raw);
     const poller = createImapPoller({ account, ingestor, log });

@@ -55,6 +55,11 @@ export const ServiceConfig = z.object({
     allowPrivateTargets: z.boolean().default(false),
     extraCaFile: z.string().optional(),
   }).passthrough().optional(),
+  // Issue 12 (branch build): log output; see common/log.ts.
+  log: z.object({
+    format: z.enum(['auto', 'pretty', 'json']).default('auto'),
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  }).strict().optional(),
   TlsReportSettings: z.record(z.string(), z.unknown()).optional(),
   ReportSettings: z.record(z.string(), z.unknown()).optional(),
   SystemSettings: z.record(z.string(), z.unknown()).optional(),
@@ -109,6 +114,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
 /** Every top-level section a config file may hold (the areas read `receiving` and `retention` themselves). */
 export const CONFIG_SECTIONS = [
   'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention',
+  'log', 'metrics',
   'TlsReportSettings', 'ReportSettings', 'SystemSettings',
 ] as const;
 

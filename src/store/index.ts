@@ -5,9 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from './kysely.js';
 import type { Logger } from '../common/log.js';
 import type { Database, StoreKind } from './schema.js';
 import { migrateToLatest } from './migrate.js';
@@ -49,7 +48,7 @@ export class StoreError extends Error {
  */
 export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}): Promise<Store> {
   let store: Store;
-  if ('sqlite' in config && config.sqlite) store = openSqlite(config.sqlite);
+  if ('sqlite' in config && config.sqlite) store = await openSqlite(config.sqlite);
   else if ('postgres' in config && config.postgres) store = await openPostgres(config.postgres, opts);
   else throw new StoreError('config', 'store config needs {"sqlite": FILE} or {"postgres": URL}');
   if (!opts.skipMigrations) {
@@ -68,7 +67,9 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
-function openSqlite(file: string): Store {
+// Each driver is loaded only when its store is used: pg costs a SQLite deployment ~5 MiB of memory.
+async function openSqlite(file: string): Promise<Store> {
+  const { default: SqliteDatabase } = await import('better-sqlite3');
   const memory = file === ':memory:' || file.startsWith('file::memory:');
   let sqlite: SqliteDatabase.Database;
   try {
@@ -133,6 +134,7 @@ export function redactUrl(url: string): string {
 }
 
 async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolMax ?? 10,

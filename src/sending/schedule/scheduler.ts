@@ -11,7 +11,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery } from '../../store/kysely.js';
 import type { Logger } from '../../common/log.js';
 import type { Store, StoreKind } from '../../store/index.js';
 import type { Resolver, TlsrptLookup, TtlCache } from '../../dns/index.js';
