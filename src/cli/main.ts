@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfigModule } from './options.js';
 
 /** One file per subcommand under ./commands, each exporting `register(program)`. */
-const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound'];
+const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound', 'completion'];
 
 // `tlsrpt inbound list | head`: a reader that stops early is not an error.
 for (const stream of [process.stdout, process.stderr]) {

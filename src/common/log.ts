@@ -110,7 +110,7 @@ function isPretty(format: LogFormat, isTTY: boolean): boolean {
 
 const processSink: Sink = {
   threshold: parseLevel(process.env.TLSRPT_LOG_LEVEL),
-  pretty: isPretty((process.env.TLSRPT_LOG_FORMAT as LogFormat | undefined) ?? 'auto', Boolean(process.stderr.isTTY)),
+  pretty: isPretty((process.env.TLSRPT_LOG_FORMAT as LogFormat | undefined) || 'auto', Boolean(process.stderr.isTTY)),
   // Synchronous like pino.destination({ sync: true }): a line is out before a crash or exit.
   write: (line) => process.stderr.write(line),
 };
@@ -122,8 +122,8 @@ export const log: Logger = makeLogger(processSink, {});
  * read); TLSRPT_LOG_LEVEL / TLSRPT_LOG_FORMAT win over the file.
  */
 export function configureLog(options: { level?: LogLevel; format?: LogFormat } = {}, env: NodeJS.ProcessEnv = process.env): void {
-  processSink.threshold = parseLevel(env.TLSRPT_LOG_LEVEL ?? options.level);
-  processSink.pretty = isPretty((env.TLSRPT_LOG_FORMAT as LogFormat | undefined) ?? options.format ?? 'auto', Boolean(process.stderr.isTTY));
+  processSink.threshold = parseLevel(env.TLSRPT_LOG_LEVEL || options.level);
+  processSink.pretty = isPretty((env.TLSRPT_LOG_FORMAT as LogFormat | undefined) || options.format || 'auto', Boolean(process.stderr.isTTY));
 }
 
 /**

@@ -42,10 +42,14 @@ export const ServiceConfig = z.object({
     host: z.string(), port: z.number().int().default(993), secure: z.boolean().default(true),
     user: z.string(), password: z.string(), mailbox: z.string().default('INBOX'),
   }).passthrough()).optional(),
-  relay: z.object({
-    host: z.string(), port: z.number().int().default(587), secure: z.boolean().default(false),
-    user: z.string().optional(), password: z.string().optional(),
-  }).passthrough().optional(),
+  relay: z.union([
+    z.object({
+      host: z.string(), port: z.number().int().default(587), secure: z.boolean().default(false),
+      user: z.string().optional(), password: z.string().optional(),
+    }).passthrough(),
+    // Issue 12 (branch build): report mail through the local MTA's sendmail command.
+    z.object({ sendmail: z.string().min(1, 'relay.sendmail: expected a command line such as "/usr/sbin/sendmail -i -t"') }).strict(),
+  ]).optional(),
   dkim: z.array(z.object({
     domain: z.string(), selector: z.string(), privateKeyFile: z.string(),
   }).passthrough()).optional(),
@@ -54,6 +58,8 @@ export const ServiceConfig = z.object({
     spreadSeconds: z.number().int().nonnegative().default(3600),
     allowPrivateTargets: z.boolean().default(false),
     extraCaFile: z.string().optional(),
+    // Issue 12 (branch build): "mta" leaves DKIM signing of report mail to the MTA.
+    dkim: z.enum(['sign', 'mta']).default('sign'),
   }).passthrough().optional(),
   // Issue 12 (branch build): log output; see common/log.ts.
   log: z.object({
