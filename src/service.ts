@@ -123,6 +123,11 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       stop: () => delivery.close(),
     });
   }
+  // Prometheus on its own address without the admin token (metrics.listen).
+  if (config.metrics?.listen) {
+    const { createMetricsListener } = await import('./http/metrics-listener.js');
+    components.push(createMetricsListener(parseHostPort(config.metrics.listen), log.child({ component: 'metrics' })));
+  }
   void ctx;
 
   const started: Component[] = [];

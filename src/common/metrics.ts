@@ -80,3 +80,18 @@ export const eventMetrics = {
   accepted: counter('tlsrpt_events_accepted_total', 'events counted into the aggregation, by source', ['source']),
   rejected: counter('tlsrpt_events_rejected_total', 'events not counted, by source and reason', ['source', 'reason']),
 };
+
+/**
+ * A label value from an open set (a policy domain), bounded: the first `max` distinct values of
+ * `metric` are kept, later ones are counted as `other`, so a flood of reports about random
+ * domains cannot grow the registry (and every scrape) without limit.
+ */
+const seenLabels = new Map<string, Set<string>>();
+export function boundedLabel(metric: string, value: string, max = 100): string {
+  let seen = seenLabels.get(metric);
+  if (!seen) seenLabels.set(metric, (seen = new Set()));
+  if (seen.has(value)) return value;
+  if (seen.size >= max) return 'other';
+  seen.add(value);
+  return value;
+}

@@ -66,6 +66,8 @@ export const ServiceConfig = z.object({
     format: z.enum(['auto', 'pretty', 'json']).default('auto'),
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   }).strict().optional(),
+  // Issue 12 (branch build): GET /metrics on its own address, without the admin token.
+  metrics: z.object({ listen: hostPort }).strict().optional(),
   TlsReportSettings: z.record(z.string(), z.unknown()).optional(),
   ReportSettings: z.record(z.string(), z.unknown()).optional(),
   SystemSettings: z.record(z.string(), z.unknown()).optional(),

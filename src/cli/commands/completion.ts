@@ -1,13 +1,13 @@
 /** @module cli/commands/completion — `tlsrpt completion bash|zsh` and `tlsrpt man`, from the commander definitions. */
-import { CommanderError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 export function register(program: Command): void {
-  program.command('completion')
+  const completion = program.command('completion')
     .argument('<shell>', 'bash or zsh')
     .description('print a shell completion script: eval "$(tlsrpt completion bash)", or save it to your completion folder')
     .action(async (shell: string) => {
       const { bashCompletion, commandTree, zshCompletion } = await import('../help-formats.js');
-      if (shell !== 'bash' && shell !== 'zsh') throw new CommanderError(2, 'tlsrpt.usage', `completion: unknown shell "${shell}" (expected bash or zsh)`);
+      if (shell !== 'bash' && shell !== 'zsh') completion.error(`error: unknown shell "${shell}" (expected bash or zsh)`, { exitCode: 2, code: 'tlsrpt.usage' });
       process.stdout.write((shell === 'bash' ? bashCompletion : zshCompletion)(commandTree(program)));
     });
   program.command('man')

@@ -13,6 +13,7 @@ import { postReport, type HttpsDeliveryOptions } from './https.js';
 import { nextAttemptAt, DEFAULT_RETRY_POLICY, oneLine, type AttemptOutcome, type RetryPolicy } from './retry.js';
 import { checkedReportValues, type ReportSettingsSource } from '../report/settings-view.js';
 import { deliveryMetrics } from './metrics.js';
+import { boundedLabel } from '../../common/metrics.js';
 import { isoSeconds } from '../report/report-builder.js';
 import { writeTransaction } from '../collect/aggregate.js';
 
@@ -172,6 +173,7 @@ export class DeliveryQueue {
       detail = next === undefined ? `gave up after ${Math.round((now - first) / 3600)} h of retries: ${outcome.error}` : outcome.error;
     }
     deliveryMetrics.attempts.inc({ scheme: row.scheme, outcome: outcome.kind === 'temporary' && state === 'failed' ? 'gave-up' : outcome.kind });
+    if (state === 'sent') deliveryMetrics.reportsSent.inc({ scheme: row.scheme, policy_domain: boundedLabel('tlsrpt_outbound_reports_sent_total', row.policy_domain) });
     await writeTransaction(this.deps.store, async (trx) => {
       await trx.updateTable('outbound_target')
         .set({
