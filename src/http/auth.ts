@@ -111,7 +111,7 @@ export function requireAdmin(auth: AdminAuth | undefined): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(header);
-    if (!auth || !m || !auth.verify(m[1])) {
+    if (!auth || m?.[1] === undefined || !auth.verify(m[1])) {
       c.header('WWW-Authenticate', 'Bearer realm="tlsrpt-hub"');
       const message = !auth
         ? 'the admin API is not enabled on this app (no token configured)'

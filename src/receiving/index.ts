@@ -1,8 +1,10 @@
 /**
- * @module receiving/sources — wiring of the receiving side for the composition root: the one
- * ingestor built from the config (store, DNS for DKIM keys, `receiving` options, inbound
- * settings) and the long-running channels (SMTP/LMTP listener, IMAP pollers). The public HTTP
- * endpoint is an HTTP route (`src/http/routes/report-endpoint.ts`) fed by the same ingestor.
+ * @module receiving — the receiving area for the composition root: `createReceiving` builds the
+ * one ingestor (store, DNS for DKIM keys, `receiving` options, inbound settings), the
+ * long-running channels (SMTP/LMTP listener, IMAP pollers) and the retention purge. The public
+ * HTTP endpoint is an HTTP route (`src/http/routes/report-endpoint.ts`) fed by the same ingestor.
+ * Walk of one e-mail: sources → pipeline/ingest → extract → dkim → pipeline/authorize →
+ * persist (docs/ARCHITECTURE.md).
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
@@ -16,15 +18,18 @@ import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
 
+export type { Ingestor, IngestOutcome } from './pipeline/ingest.js';
+import { type Component } from '../common/component.js';
+import { createRetentionComponent, retentionOptions } from './persist/retention.js';
+
 /** What the receiving side reads from the settings (SettingsService.inbound()). */
 export interface InboundSettingsSource {
   inbound(): { addresses: string[]; forwarding: boolean; maxSize: number };
 }
 
-/** ReportSettings defaults (spec/settings.md) for callers without a settings service. */
+/** ReportSettings defaults (docs/spec/settings.md) for callers without a settings service. */
 export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forwarding: true, maxSize: 26214400 });
 
-export interface ReceivingComponent { name: string; start(): Promise<void>; stop(): Promise<void> }
 
 /**
  * The one ingestor of a process, from the config. `analysisThreads` > 0 runs extraction, parsing
@@ -55,10 +60,10 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
  * The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. Each
  * channel's modules (smtp-server, imapflow) are loaded only when it is configured.
  */
-export async function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): Promise<ReceivingComponent[]> {
+export async function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): Promise<Component[]> {
   const { config, log, ingestor } = deps;
   const settings = deps.settings ?? { inbound: () => DEFAULT_INBOUND };
-  const out: ReceivingComponent[] = [];
+  const out: Component[] = [];
   if (config.smtp?.listen) {
     const { createSmtpListener } = await import('./sources/smtp.js');
     const smtp = config.smtp as Record<string, any>;
@@ -88,4 +93,27 @@ export async function receivingComponents(deps: { config: ServiceConfig; log: Lo
 export async function openInboundSettings(store: Store, config: ServiceConfig, log: Logger): Promise<InboundSettingsSource & { close(): void }> {
   const { openSettings } = await import('../settings/index.js');
   return openSettings(store, config, log);
+}
+
+export interface Receiving {
+  ingestor: Ingestor;
+  /** SMTP/LMTP listener, IMAP pollers, the retention purge, and the ingestor's own close (worker threads). */
+  components: Component[];
+}
+
+/**
+ * @example
+ * const receiving = await createReceiving(config, { store, settings, log, hostname });
+ * app.route('/', reportEndpointRoutes({ ingestor: receiving.ingestor, … }));
+ */
+export async function createReceiving(config: ServiceConfig, deps: { store: Store; settings: InboundSettingsSource; log: Logger; hostname?: string }): Promise<Receiving> {
+  const { store, settings, log } = deps;
+  const ingestor = createConfiguredIngestor({ config, log, store, settings });
+  const components: Component[] = [
+    // First started, last stopped: the channels below hand it reports until they stop.
+    { name: 'ingestor', start: async () => {}, stop: () => ingestor.close() },
+    ...await receivingComponents({ config, log, ingestor, settings, hostname: deps.hostname }),
+    createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }),
+  ];
+  return { ingestor, components };
 }

@@ -142,10 +142,11 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    // Every index read here was written in this or the previous row; `?? 0` only satisfies the type.
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
-  return prev[b.length];
+  return prev[b.length] ?? 0;
 }
 
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -164,6 +165,7 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<
 /** Splits `HOST:PORT` (IPv6 in brackets) for `listen`. */
 export function parseHostPort(value: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(value);
-  if (!m) throw new ConfigError(`expected HOST:PORT, got ${JSON.stringify(value)}`);
-  return { host: m[1], port: Number(m[2]) };
+  const [, host, port] = m ?? [];
+  if (host === undefined || port === undefined) throw new ConfigError(`expected HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host, port: Number(port) };
 }

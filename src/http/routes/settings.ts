@@ -43,7 +43,7 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Hono {
     }
     const r = await deps.settings.update(name, body);
     if (!r.ok) {
-      const first = r.errors[0];
+      const first = r.errors[0] ?? { field: name, message: 'invalid' };
       return c.json(errorBody('invalid-settings', `${first.field}: ${first.message}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : ''}`, {
         field: first.field,
         ...(first.position !== undefined ? { position: first.position } : {}),

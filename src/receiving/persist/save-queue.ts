@@ -5,7 +5,7 @@
  * On SQLite BEGIN/COMMIT is ~40 % of the cost of storing a small report; this halves it.
  *
  * STAND-IN until the store helper's `saveInboundReports(store, inputs)` exists (requested in
- * CONTRACTS.md): it runs the store's own `saveInboundReport` inside the shared transaction by
+ * docs/ARCHITECTURE.md): it runs the store's own `saveInboundReport` inside the shared transaction by
  * handing it a store whose `db.transaction()` is that transaction. Results are the same as N
  * single calls (duplicates inside one batch included: the unique indexes see earlier rows).
  */
@@ -36,8 +36,8 @@ export function createSaveQueue(store: Store, opts: { maxBatch?: number; save?: 
   let flushing = false;
 
   async function writeBatch(batch: Queued[]): Promise<void> {
-    if (batch.length === 1) {
-      const [q] = batch;
+    const [q] = batch;
+    if (batch.length === 1 && q) {
       await saveOne(store, q.input).then(q.resolve, q.reject);
       return;
     }
@@ -72,8 +72,8 @@ export function createSaveQueue(store: Store, opts: { maxBatch?: number; save?: 
     }
     batch.forEach((q, i) => {
       const r = results[i];
-      if (r.ok) q.resolve(r.r);
-      else q.reject(r.e);
+      if (r?.ok) q.resolve(r.r);
+      else q.reject(r ? r.e : new Error('no result for this report in the batch'));
     });
   }
 

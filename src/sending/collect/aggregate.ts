@@ -8,10 +8,11 @@ import type { FailureDetail, Policy } from '../../rfc8460/types.js';
 import type { Store } from '../../store/index.js';
 import { writeCounts, type PolicyCounts } from './aggregate-store.js';
 import type { TlsSessionOutcome } from './event.js';
-import { failureDetailKey, normalizeDomain, policyFingerprint } from './fingerprint.js';
-import type { WindowFrequency } from '../windows/windows.js';
+import { failureDetailKey, policyFingerprint } from './fingerprint.js';
+import type { WindowFrequency } from '../windows/bounds.js';
+import { normalizeDomain } from '../../common/domain.js';
 
-export { writeTransaction, WindowRaceError } from './aggregate-store.js';
+export { WindowRaceError } from './aggregate-store.js';
 
 /** Why an outcome was not counted. */
 export type RejectReason = 'report-delivery' | 'invalid-domain' | 'no-policies' | 'buffer-full';
@@ -185,8 +186,7 @@ export class Aggregator {
     if (recipientDomain === null) return 'invalid-domain';
     const policies = o.policies;
     let domains: string[] | undefined;
-    for (let i = 0; i < policies.length; i++) {
-      const raw = policies[i].policy.policyDomain;
+    for (const [i, { policy: { policyDomain: raw } }] of policies.entries()) {
       const d: string | null = raw ? this.domainOf(raw) : recipientDomain;
       if (d === null) return 'invalid-domain';
       if (d !== recipientDomain) (domains ??= policies.map(() => recipientDomain))[i] = d;
@@ -195,10 +195,9 @@ export class Aggregator {
     if (batch.size >= this.maxKeys) return 'buffer-full';
     const hour = Math.floor((atMs ?? this.clock()) / 3_600_000) * 3600;
     const tlsrptRecord = o.tlsrptRecord === undefined ? undefined : this.recordOf(o.tlsrptRecord);
-    for (let i = 0; i < policies.length; i++) {
-      const ap = policies[i];
+    for (const [i, ap] of policies.entries()) {
       const p = ap.policy;
-      const policyDomain = domains ? domains[i] : recipientDomain;
+      const policyDomain = domains?.[i] ?? recipientDomain;
       const extraJson = p.extra ? JSON.stringify(p.extra) : null;
       let e = batch.find(hour, policyDomain, p, tlsrptRecord, extraJson);
       if (!e) {

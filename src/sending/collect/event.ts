@@ -1,6 +1,7 @@
 /** @module sending/collect/event — one TLS session outcome as an MTA reports it (libtlsrpt shape, RFC 8460 names) */
 import { z } from 'zod';
 import { RESULT_TYPES, type FailureDetail, type Policy } from '../../rfc8460/types.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 /** One TLS session outcome, libtlsrpt shape with RFC names. */
 export interface TlsSessionOutcome {
@@ -78,10 +79,7 @@ export class EventJsonError extends Error {
 const pathOf = (p: readonly PropertyKey[]) =>
   p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
 
-const normalize = (d: string) => {
-  const l = d.toLowerCase();
-  return l.endsWith('.') ? l.slice(0, -1) : l;
-};
+const normalize = normalizeDomain;
 
 /** Converts one validated JSON event to the internal model. */
 export function outcomeFromJson(e: TlsSessionOutcomeJson): TlsSessionOutcome {
@@ -123,8 +121,8 @@ export function parseEventBatch(input: unknown): TlsSessionOutcome[] {
   const r = EventBatchJson.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const keys = (issue as { keys?: string[] }).keys;
-    throw new EventJsonError(pathOf(issue.path), keys ? `unknown key ${keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message);
+    const keys = issue?.code === 'unrecognized_keys' ? issue.keys : undefined;
+    throw new EventJsonError(pathOf(issue?.path ?? []), keys ? `unknown key ${keys.map((k) => JSON.stringify(k)).join(', ')}` : issue?.message ?? 'invalid event');
   }
   return r.data.events.map(outcomeFromJson);
 }

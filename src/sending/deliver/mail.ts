@@ -7,8 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { createTransport as CreateTransport } from 'nodemailer';
-import { headerAddress, headerDomain, headerText } from './headers.js';
+import { headerAddress, headerDomain, headerText } from '../report/headers.js';
 import { classifySmtpError, type AttemptOutcome } from './retry.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 /** Everything one report mail needs; every header value is checked again when building. */
 export interface ReportMessage {
@@ -104,14 +105,14 @@ export interface DkimKey { domain: string; selector: string; privateKey: string 
 /** Reads the `dkim` config entries (privateKeyFile → PEM) once at start. */
 export function loadDkimKeys(entries: { domain: string; selector: string; privateKeyFile?: string; privateKey?: string }[] | undefined): DkimKey[] {
   return (entries ?? []).map((e) => ({
-    domain: e.domain.toLowerCase().replace(/\.$/, ''),
+    domain: normalizeDomain(e.domain),
     selector: e.selector,
     privateKey: e.privateKey ?? readFileSync(e.privateKeyFile!, 'utf8'),
   }));
 }
 
 export function findDkimKey(keys: DkimKey[], domain: string): DkimKey | undefined {
-  const d = domain.toLowerCase().replace(/\.$/, '');
+  const d = normalizeDomain(domain);
   return keys.find((k) => k.domain === d);
 }
 

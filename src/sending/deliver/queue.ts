@@ -14,8 +14,8 @@ import { nextAttemptAt, DEFAULT_RETRY_POLICY, oneLine, type AttemptOutcome, type
 import { checkedReportValues, type ReportSettingsSource } from '../report/settings-view.js';
 import { deliveryMetrics } from './metrics.js';
 import { boundedLabel } from '../../common/metrics.js';
-import { isoSeconds } from '../report/report-builder.js';
-import { writeTransaction } from '../collect/aggregate.js';
+import { isoSeconds } from '../../common/time.js';
+import { writeTransaction } from '../../store/transaction.js';
 
 export interface DeliveryDeps {
   store: Store;
@@ -73,8 +73,7 @@ export class DeliveryQueue {
       const concurrency = Math.max(1, opts.concurrency ?? 4);
       let next = 0;
       await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
-        while (next < rows.length) {
-          const row = rows[next++];
+        for (let row = rows[next++]; row !== undefined; row = rows[next++]) {
           results.push(await this.attempt(row));
         }
       }));
@@ -245,7 +244,7 @@ export class DeliveryQueue {
 /** The address of a `mailto:` rua (RFC 6068: percent-decoded, no query); undefined when unusable. */
 export function decodeMailto(uri: string): string | undefined {
   const m = /^mailto:([^?]*)/i.exec(uri);
-  if (!m) return undefined;
+  if (m?.[1] === undefined) return undefined;
   let addr: string;
   try {
     addr = decodeURIComponent(m[1]);

@@ -6,7 +6,7 @@
  * argument unless `-t` makes sendmail read it from the To header.
  */
 import { spawn } from 'node:child_process';
-import { headerAddress } from './headers.js';
+import { headerAddress } from '../report/headers.js';
 import type { AttemptOutcome } from './retry.js';
 import type { ReportMailer } from './mail.js';
 

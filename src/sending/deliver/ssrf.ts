@@ -54,9 +54,9 @@ const v6Lists = V6_FORBIDDEN.map(([net, prefix, reason]) => {
 function ipv6Groups(ip: string): number[] {
   let text = ip.toLowerCase().replace(/%.*$/, '');
   const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (tail) {
-    const o = tail[1].split('.').map(Number);
-    text = text.slice(0, -tail[1].length) + ((o[0] << 8) | o[1]).toString(16) + ':' + ((o[2] << 8) | o[3]).toString(16);
+  if (tail?.[1] !== undefined) {
+    const [o0 = 0, o1 = 0, o2 = 0, o3 = 0] = tail[1].split('.').map(Number);
+    text = text.slice(0, -tail[1].length) + ((o0 << 8) | o1).toString(16) + ':' + ((o2 << 8) | o3).toString(16);
   }
   const [head, rest] = text.split('::');
   const h = head ? head.split(':') : [];
@@ -68,10 +68,11 @@ function ipv6Groups(ip: string): number[] {
 /** The IPv4 address embedded in an IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96) or NAT64 (64:ff9b::/96) address. */
 function embeddedIpv4(ip: string): string | undefined {
   const g = ipv6Groups(ip);
-  const v4 = () => `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
+  const [g6 = 0, g7 = 0] = g.slice(6);
+  const v4 = () => `${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
   const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
   if (zero(0, 5) && g[5] === 0xffff) return v4();
-  if (zero(0, 6) && (g[6] !== 0 || g[7] > 1)) return v4();
+  if (zero(0, 6) && (g6 !== 0 || g7 > 1)) return v4();
   if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4();
   return undefined;
 }

@@ -69,15 +69,16 @@ export function packJobs(jobs: FileJob[]): PackedJobs {
 /** The jobs `packJobs` flattened. */
 export function unpackJobs(packed: PackedJobs): FileJob[] {
   const jobs: FileJob[] = [];
-  const v = packed as never[];
-  for (let i = 0; i < v.length;) {
+  // The layout is `packJobs`'s own; one cast at the read keeps the field list below typed by FileJob.
+  const v = (k: number): never => packed[k] as never;
+  for (let i = 0; i < packed.length;) {
     const job: FileJob = {
-      policyDomain: v[i], windowStart: v[i + 1], windowEnd: v[i + 2],
-      heading: { reportId: v[i + 3], uniqueId: v[i + 4], orgName: v[i + 5], contactInfo: v[i + 6], maxReportSize: v[i + 7], submitter: v[i + 8] },
-      policies: new Array(v[i + 9]),
+      policyDomain: v(i), windowStart: v(i + 1), windowEnd: v(i + 2),
+      heading: { reportId: v(i + 3), uniqueId: v(i + 4), orgName: v(i + 5), contactInfo: v(i + 6), maxReportSize: v(i + 7), submitter: v(i + 8) },
+      policies: new Array(v(i + 9)),
     };
     i += 10;
-    for (let k = 0; k < job.policies.length; k++, i += 4) job.policies[k] = { policyJson: v[i], successful: v[i + 1], failed: v[i + 2], details: v[i + 3] };
+    for (let k = 0; k < job.policies.length; k++, i += 4) job.policies[k] = { policyJson: v(i), successful: v(i + 1), failed: v(i + 2), details: v(i + 3) };
     jobs.push(job);
   }
   return jobs;

@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
-import type { WindowContents } from '../../../sending/windows/windows.js';
+import type { WindowContents } from '../../../analysis/outbound-windows.js';
+import { isoSeconds } from '../../../common/time.js';
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('list')))
@@ -15,7 +16,7 @@ export function register(outbound: Command): void {
     .action(async (opts: CommonOptions & { domain?: string }) => {
       const { config } = configFrom(opts);
       const { openStore } = await import('../../../store/index.js');
-      const { listOpenWindows, windowToJson } = await import('../../../sending/windows/windows.js');
+      const { listOpenWindows, windowToJson } = await import('../../../analysis/outbound-windows.js');
       const store = await openStore(config.store);
       try {
         const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
@@ -30,7 +31,7 @@ export function register(outbound: Command): void {
     });
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.000Z$/, 'Z');
+const iso = isoSeconds;
 
 /** The human-readable listing (exported for tests). */
 export function renderWindows(windows: WindowContents[]): string {
@@ -40,11 +41,12 @@ export function renderWindows(windows: WindowContents[]): string {
     const ok = w.policies.reduce((n, p) => n + p.successful, 0);
     const bad = w.policies.reduce((n, p) => n + p.failed, 0);
     out.push(`${w.policyDomain}  ${w.frequency} window ${iso(w.windowStart)} – ${iso(w.windowEnd)}  (id ${w.id}; ${ok} successful, ${bad} failed)`);
-    const rows = w.policies.map((p) => [describePolicy(p.policy), String(p.successful), String(p.failed)]);
-    const width = Math.max(6, ...rows.map((r) => r[0].length));
+    const rows = w.policies.map((p) => [describePolicy(p.policy), String(p.successful), String(p.failed)] as const);
+    const width = Math.max(6, ...rows.map(([policy]) => policy.length));
     out.push(`  ${'POLICY'.padEnd(width)}  ${'SUCCESSFUL'.padStart(10)}  ${'FAILED'.padStart(8)}`);
     w.policies.forEach((p, i) => {
-      out.push(`  ${rows[i][0].padEnd(width)}  ${rows[i][1].padStart(10)}  ${rows[i][2].padStart(8)}`);
+      const [policy, successful, failed] = rows[i] ?? ['', '', ''];
+      out.push(`  ${policy.padEnd(width)}  ${successful.padStart(10)}  ${failed.padStart(8)}`);
       if (p.tlsrptRecord) out.push(`    record: ${oneLine(p.tlsrptRecord)}`);
       for (const d of p.failureDetails) {
         const where = [d.sendingMtaIp && `from ${d.sendingMtaIp}`, d.receivingMxHostname && `to ${d.receivingMxHostname}`, d.receivingIp && `(${d.receivingIp})`].filter(Boolean).join(' ');
