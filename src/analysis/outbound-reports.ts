@@ -94,21 +94,21 @@ export function reportViewToJson(r: ReportView): Record<string, unknown> {
   const t = (s?: number) => (s === undefined ? undefined : isoSeconds(s));
   return {
     id: r.id,
-    'report-id': r.reportId,
-    'policy-domain': r.policyDomain,
-    'window-start': t(r.windowStart),
-    'window-end': t(r.windowEnd),
+    reportId: r.reportId,
+    policyDomain: r.policyDomain,
+    windowStart: t(r.windowStart),
+    windowEnd: t(r.windowEnd),
     state: r.state,
     reason: r.reason,
-    'due-at': t(r.dueAt),
-    'created-at': t(r.createdAt),
-    'record-source': r.recordSource,
-    'trimmed-details': r.trimmedDetails,
+    dueAt: t(r.dueAt),
+    createdAt: t(r.createdAt),
+    recordSource: r.recordSource,
+    trimmedDetails: r.trimmedDetails,
     bytes: r.bytes,
     targets: r.targets.map((x) => ({
       uri: x.uri, state: x.state, attempts: x.attempts,
-      'next-attempt-at': t(x.nextAttemptAt), 'last-attempt-at': t(x.lastAttemptAt),
-      'last-error': x.lastError, 'sent-at': t(x.sentAt), 'sent-detail': x.sentDetail,
+      nextAttemptAt: t(x.nextAttemptAt), lastAttemptAt: t(x.lastAttemptAt),
+      lastError: x.lastError, sentAt: t(x.sentAt), sentDetail: x.sentDetail,
     })),
   };
 }

@@ -128,14 +128,14 @@ export function failureDetailToJson(d: FailureDetail): Record<string, unknown> {
 export function windowToJson(w: WindowContents): Record<string, unknown> {
   return {
     id: w.id,
-    'policy-domain': w.policyDomain,
-    'window-start': isoSeconds(w.windowStart),
-    'window-end': isoSeconds(w.windowEnd),
+    policyDomain: w.policyDomain,
+    windowStart: isoSeconds(w.windowStart),
+    windowEnd: isoSeconds(w.windowEnd),
     frequency: w.frequency,
     state: w.state,
     policies: w.policies.map((p) => ({
       fingerprint: p.fingerprint,
-      ...(p.tlsrptRecord !== undefined ? { 'tlsrpt-record': p.tlsrptRecord } : {}),
+      ...(p.tlsrptRecord !== undefined ? { tlsrptRecord: p.tlsrptRecord } : {}),
       policy: {
         ...p.policy.extra,
         'policy-type': p.policy.policyType,

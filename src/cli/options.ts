@@ -1,6 +1,7 @@
-/** @module cli/options — options every subcommand shares (`--config`, `--json`) and their loading. */
+/** @module cli/options — options every subcommand shares (`--config`, `--json`), loading the config and opening its store. */
 import type { Command } from 'commander';
-import type { ServiceConfig } from '../settings/config.js';
+import type { ConfigSource, ServiceConfig } from '../settings/config.js';
+import type { Store } from '../store/index.js';
 
 // The config module brings zod and every schema (a third of `tlsrpt --help`'s start-up):
 // main.ts loads it in a preAction hook, so only a command that runs pays for it.
@@ -16,16 +17,25 @@ export interface CommonOptions {
 
 /** Adds `--config FILE` to a subcommand. */
 export function withConfig(cmd: Command): Command {
-  return cmd.option('-c, --config <file>', 'config file (default: ./tlsrpt.json when present)');
+  return cmd.option('-c, --config <file>', 'config file (default: $TLSRPT_CONFIG, else ./tlsrpt.json, else /etc/tlsrpt/tlsrpt.json; see `tlsrpt config path`)');
 }
 
 /** Adds `--json` (machine-readable output) to a subcommand. */
 export function withJson(cmd: Command): Command {
-  return cmd.option('--json', 'machine-readable output: one JSON document, or one JSON line per item');
+  return cmd.option('--json', 'machine-readable output: one JSON document, or one JSON line per item; errors as {"error": {"code", "message"}}');
 }
 
-export function configFrom(opts: CommonOptions): { config: ServiceConfig; file?: string } {
+export function configFrom(opts: CommonOptions): { config: ServiceConfig; file?: string; source: ConfigSource } {
   if (!configModule) throw new Error('internal error: configFrom() before loadConfigModule() (cli/main.ts preAction hook)');
-  const file = configModule.resolveConfigPath(opts.config);
-  return { config: configModule.loadConfig(file), file };
+  return configModule.loadConfigFrom(opts.config);
+}
+
+/**
+ * The store of the config. `read`: the command only reads, so a database that does not exist is
+ * an error ("no database at X — is --config right?") instead of a new empty one.
+ */
+export async function openConfiguredStore(opts: CommonOptions, mode: 'read' | 'write', config = configFrom(opts).config): Promise<Store> {
+  const { log } = await import('../common/log.js');
+  const { openStore } = await import('../store/index.js');
+  return openStore(config.store, { log: log.child({}, { level: 'warn' }), mustExist: mode === 'read' });
 }

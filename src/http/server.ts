@@ -27,6 +27,13 @@ export async function listen(app: HttpApp, host: string, port: number, tls?: { c
         }),
       });
     });
-    server.once('error', reject);
+    // Name the address: "EADDRINUSE" alone does not tell an operator which setting to change.
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const where = `http.listen ${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const why = e.code === 'EADDRINUSE' ? 'the address is already in use (another tlsrpt serve, or another server?)'
+        : e.code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
+          : e.code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : e.message;
+      reject(Object.assign(new Error(`cannot listen on ${where}: ${why}`), { code: e.code }));
+    });
   });
 }

@@ -53,7 +53,14 @@ export async function createSending(config: ServiceConfig, deps: { store: Store;
       onReject: (reason) => countSourceRejection('datagram', reason),
     });
     exposeDatagramStats(() => source.stats());
-    components.push(source);
+    // A start failure names the setting and the path (`collector.socket /run/x.sock: bind … EADDRINUSE`).
+    components.push({
+      name: source.name,
+      start: () => source.start().catch((e: NodeJS.ErrnoException) => {
+        throw Object.assign(new Error(`${cc?.socket ? `collector.socket ${cc.socket}` : 'the systemd collector socket (LISTEN_FDS)'}: ${e.message}`), { code: e.code });
+      }),
+      stop: () => source.stop(),
+    });
   }
   const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }) });
   components.push({

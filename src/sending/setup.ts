@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import type { ServiceConfig } from '../settings/config.js';
+import type { DeliverySection } from '../settings/sections/index.js';
 import { createResolver, TtlCache, type Resolver, type TlsrptLookup } from '../dns/index.js';
 import { ReportScheduler, newNodeId } from './schedule/scheduler.js';
 import { DeliveryQueue } from './deliver/queue.js';
-import { createRelayMailer, findDkimKey, loadDkimKeys, type DkimKey, type RelayConfig } from './deliver/mail.js';
+import { createRelayMailer, findDkimKey, loadDkimKeys, type DkimKey } from './deliver/mail.js';
 import { createSendmailMailer } from './deliver/sendmail.js';
 import { systemLookup, type AddressLookup } from './deliver/ssrf.js';
 import { checkedReportValues, type ReportSettingsSource } from './report/settings-view.js';
@@ -47,10 +48,10 @@ export function createDelivery(a: {
   const clock = a.clock ?? (() => Math.floor(Date.now() / 1000));
   const random = a.random ?? Math.random;
   const nodeId = newNodeId();
-  const d = (config.delivery ?? {}) as { spreadSeconds?: number; allowPrivateTargets?: boolean; extraCaFile?: string; leaseSeconds?: number; dkim?: 'sign' | 'mta' };
+  const d: Partial<DeliverySection> = config.delivery ?? {};
   let dkimKeys;
   try {
-    dkimKeys = loadDkimKeys(config.dkim as never);
+    dkimKeys = loadDkimKeys(config.dkim);
   } catch (e) {
     throw new DeliveryConfigError(`cannot read a DKIM private key from "dkim": ${(e as Error).message}`);
   }
@@ -67,7 +68,7 @@ export function createDelivery(a: {
   // https rua hosts: the configured DNS servers when there are any, else the system resolver
   // (getaddrinfo, which also knows /etc/hosts). Either way the answer is checked and pinned.
   const lookup: AddressLookup = a.lookup ?? (servers?.length ? (h) => resolver.resolveAddresses(h) : systemLookup);
-  const relay = config.relay as (RelayConfig | { sendmail: string }) | undefined;
+  const relay = config.relay;
   const mailer = !relay ? undefined : 'sendmail' in relay ? createSendmailMailer(relay.sendmail) : createRelayMailer(relay);
   if (!relay) log.info('no "relay" configured: mailto: rua targets wait until one is');
   const signing = (d.dkim ?? 'sign') === 'sign';

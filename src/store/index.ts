@@ -3,7 +3,7 @@
  * or PostgreSQL (pg) for several nodes. `openStore` connects, checks the connection and brings
  * the schema up to date. Every query in the project is written once against `store.db`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from './kysely.js';
@@ -29,12 +29,18 @@ export interface OpenStoreOptions {
   poolMax?: number;
   /** Skip migrations (tests of the migrator itself). Default false. */
   skipMigrations?: boolean;
+  /**
+   * Refuse to create a database: a command that only reads (`inbound list`, `settings show`) given
+   * the wrong config must say so, not leave an empty database behind. SQLite only (a PostgreSQL
+   * database is created by its administrator anyway).
+   */
+  mustExist?: boolean;
 }
 
 /** A store that cannot be opened: `code` says which side to fix. */
 export class StoreError extends Error {
   override name = 'StoreError';
-  constructor(readonly code: 'sqlite-open' | 'postgres-connect' | 'config', message: string, options?: { cause?: unknown }) {
+  constructor(readonly code: 'sqlite-open' | 'postgres-connect' | 'config' | 'no-database', message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 }
@@ -48,7 +54,12 @@ export class StoreError extends Error {
  */
 export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}): Promise<Store> {
   let store: Store;
-  if ('sqlite' in config && config.sqlite) store = await openSqlite(config.sqlite);
+  if ('sqlite' in config && config.sqlite) {
+    if (opts.mustExist && !isMemory(config.sqlite) && !existsSync(config.sqlite)) {
+      throw new StoreError('no-database', `no database at ${path.resolve(config.sqlite)} — is --config right? (\`tlsrpt serve\` creates it on first start)`);
+    }
+    store = await openSqlite(config.sqlite);
+  }
   else if ('postgres' in config && config.postgres) store = await openPostgres(config.postgres, opts);
   else throw new StoreError('config', 'store config needs {"sqlite": FILE} or {"postgres": URL}');
   if (!opts.skipMigrations) {
@@ -67,10 +78,12 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
+const isMemory = (file: string) => file === ':memory:' || file.startsWith('file::memory:');
+
 // Each driver is loaded only when its store is used: pg costs a SQLite deployment ~5 MiB of memory.
 async function openSqlite(file: string): Promise<Store> {
   const { default: SqliteDatabase } = await import('better-sqlite3');
-  const memory = file === ':memory:' || file.startsWith('file::memory:');
+  const memory = isMemory(file);
   let sqlite: SqliteDatabase.Database;
   try {
     if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

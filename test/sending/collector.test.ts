@@ -44,20 +44,20 @@ const JSON2 = {
 
 const EXPECTED = [
   {
-    'policy-domain': 'example.net', frequency: 'daily', state: 'open',
+    policyDomain: 'example.net', frequency: 'daily', state: 'open',
     policies: [{
       fingerprint: policyFingerprint({ policyType: 'tlsa', policyDomain: 'example.net', policyString: ['3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], mxHost: [] }, 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net'),
-      'tlsrpt-record': 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',
+      tlsrptRecord: 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',
       policy: { 'policy-type': 'tlsa', 'policy-string': ['3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF'], 'policy-domain': 'example.net', 'mx-host': [] },
       summary: { 'total-successful-session-count': 2, 'total-failure-session-count': 0 },
       'failure-details': [],
     }],
   },
   {
-    'policy-domain': 'example.org', frequency: 'daily', state: 'open',
+    policyDomain: 'example.org', frequency: 'daily', state: 'open',
     policies: [{
       fingerprint: policyFingerprint({ policyType: 'sts', policyDomain: 'example.org', policyString: ['max_age: 604800', 'mode: enforce', 'mx: *.mx.example.org', 'version: STSv1'], mxHost: ['*.mx.example.org'] }, 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1'),
-      'tlsrpt-record': 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1',
+      tlsrptRecord: 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1',
       policy: { 'policy-type': 'sts', 'policy-string': ['version: STSv1', 'mode: enforce', 'mx: *.mx.example.org', 'max_age: 604800'], 'policy-domain': 'example.org', 'mx-host': ['*.mx.example.org'] },
       summary: { 'total-successful-session-count': 0, 'total-failure-session-count': 3 },
       'failure-details': [{ 'result-type': 'certificate-expired', 'sending-mta-ip': '192.0.2.10', 'receiving-mx-hostname': 'mx1.mx.example.org', 'receiving-mx-helo': 'mx1.mx.example.org', 'receiving-ip': '198.51.100.25', 'failed-session-count': 3, 'additional-information': 'cert "expired"\tline2\n', 'failure-reason-code': 'x509: certificate has expired' }],
@@ -67,7 +67,7 @@ const EXPECTED = [
 
 /** Windows as the API shows them, without ids and times (those differ between databases / runs). */
 async function collected(store: Store) {
-  return (await listOpenWindows(store)).map(windowToJson).map(({ id: _i, 'window-start': _s, 'window-end': _e, ...w }) => w);
+  return (await listOpenWindows(store)).map(windowToJson).map(({ id: _i, windowStart: _s, windowEnd: _e, ...w }) => w);
 }
 
 const journalRows = async (store: Store) =>

@@ -164,8 +164,8 @@ forEachStore('events over HTTP', (open) => {
       assert.equal(w.status, 200);
       assert.equal(w.json.windows.length, 1);
       const [win] = w.json.windows;
-      assert.equal(win['policy-domain'], 'd7.example');
-      assert.match(win['window-start'], /^\d{4}-\d\d-\d\dT00:00:00Z$/);
+      assert.equal(win.policyDomain, 'd7.example');
+      assert.match(win.windowStart, /^\d{4}-\d\d-\d\dT00:00:00Z$/);
       assert.deepEqual(win.policies[0].summary, { 'total-successful-session-count': 20, 'total-failure-session-count': 20 });
       assert.deepEqual(win.policies[0]['failure-details'], [{ 'result-type': 'certificate-not-trusted', 'receiving-ip': '198.51.100.7', 'failed-session-count': 20 }]);
       assert.deepEqual(win.policies[0].policy['mx-host'], ['mx.d7.example']);

@@ -4,7 +4,7 @@
  * Readable tables by default; `--json` for one JSON document (the same as the HTTP API's).
  */
 import type { Command } from 'commander';
-import { configFrom, withConfig, withJson, type CommonOptions } from '../options.js';
+import { openConfiguredStore, withConfig, withJson, type CommonOptions } from '../options.js';
 
 interface FilterOptions extends CommonOptions {
   domain?: string;
@@ -36,10 +36,7 @@ function withFilters(cmd: Command, kind: 'list' | 'summary'): Command {
 }
 
 async function withStore<T>(opts: CommonOptions, fn: (store: import('../../store/index.js').Store) => Promise<T>): Promise<T> {
-  const { config } = configFrom(opts);
-  const { log } = await import('../../common/log.js');
-  const { openStore } = await import('../../store/index.js');
-  const store = await openStore(config.store, { log: log.child({}, { level: 'warn' }) });
+  const store = await openConfiguredStore(opts, 'read');
   try {
     return await fn(store);
   } finally {

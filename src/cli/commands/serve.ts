@@ -11,7 +11,7 @@ export function register(program: Command): void {
       // (bin/tlsrpt.js keeps the young generation small for serve; see there.)
       const { log, configureLog } = await import('../../common/log.js');
       const { startService } = await import('../../service.js');
-      const { config, file } = configFrom(opts);
+      const { config, file, source } = configFrom(opts);
       configureLog(config.log);
       // The handlers go in before anything starts: a signal that arrives while the service is
       // still starting (its "listening" line is already out) must stop it cleanly, not kill it.
@@ -25,7 +25,7 @@ export function register(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
-      log.info({ config: file ?? '(built-in defaults)' }, 'tlsrpt-hub starting');
+      log.info({ config: file ?? '(built-in defaults)', foundBy: source }, 'tlsrpt-hub starting');
       const svc = await startService(config, log);
       // An idle daemon gives back what start-up used (module sources, compiler buffers): one full
       // GC, then the C heap's free pages to the system. About 5 MiB of RSS (measured).

@@ -11,6 +11,19 @@ import { inboundSummary, type SummaryFilter } from '../../analysis/inbound-summa
 import { FilterError } from '../../analysis/filters.js';
 import { listFilterFromQuery, summaryFilterFromQuery } from '../../analysis/inbound-filters.js';
 import { toCsv } from '../../analysis/csv.js';
+import { z } from 'zod';
+import { describeRoute } from '../openapi.js';
+
+const format = z.enum(['json', 'csv']).optional().describe('csv: the same as text/csv (also by Accept: text/csv)');
+const ListQuery = z.object({
+  domain: z.string().optional().describe('policy domain'), reporter: z.string().optional().describe("reporter's organisational domain or organization-name"),
+  from: z.string().optional().describe('YYYY-MM-DD, RFC 3339 date-time or epoch seconds'), to: z.string().optional().describe('inclusive day, date-time or epoch seconds'),
+  hasFailures: z.enum(['true', 'false']).optional(), limit: z.string().regex(/^\d+$/).optional(), offset: z.string().regex(/^\d+$/).optional(), format,
+});
+const SummaryQuery = z.object({
+  domain: z.string().optional(), from: z.string().optional().describe('first day, YYYY-MM-DD'), to: z.string().optional().describe('last day, YYYY-MM-DD'),
+  breakdown: z.enum(['rows', 'totals', 'result-type', 'mx', 'ip']).optional().describe('CSV only: which table'), format,
+});
 
 export interface InboundRoutesDeps {
   store: Store;
@@ -66,6 +79,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       'findingsCount', 'channel', 'receivedAt', 'dkimResult', 'dkimDomain', 'dkimAligned'] as const;
     return csv(c, toCsv(cols as unknown as (keyof (typeof rows)[number] & string)[], rows), 'inbound-reports');
   });
+  describeRoute('GET', '/api/v1/inbound/reports', { summary: 'Received reports, newest first', tags: ['receiving'], query: ListQuery, responses: { 200: 'the reports (JSON or CSV)', 400: 'a bad filter' } });
 
   app.get('/api/v1/inbound/reports/:id', async (c) => {
     const text = c.req.param('id');
@@ -99,6 +113,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       'receivingMxHostname', 'receivingIp', 'sendingMtaIp', 'failedSessionCount', 'failureReasonCode'];
     return csv(c, toCsv(cols, lines), `inbound-report-${detail.id}`);
   });
+  describeRoute('GET', '/api/v1/inbound/reports/:id', { summary: 'One received report with findings and DKIM result', tags: ['receiving'], query: z.object({ format }), responses: { 200: 'the report (JSON or CSV)', 404: 'no such report' } });
 
   app.get('/api/v1/inbound/summary', async (c) => {
     let filter: SummaryFilter;
@@ -118,6 +133,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
     }[breakdown] as unknown as Record<string, unknown>[];
     return csv(c, toCsv([...SUMMARY_BREAKDOWNS[breakdown]], data), `inbound-summary-${breakdown}`);
   });
+  describeRoute('GET', '/api/v1/inbound/summary', { summary: 'Sessions per policy domain, day, reporter and policy type, with breakdowns', tags: ['receiving'], query: SummaryQuery, responses: { 200: 'the summary (JSON or CSV)', 400: 'a bad filter' } });
 
   return app;
 }

@@ -8,6 +8,8 @@ import { Hono } from 'hono';
 import type { Store } from '../../store/index.js';
 import { listReports, reportViewToJson } from '../../analysis/outbound-reports.js';
 import type { OutboundReportState } from '../../store/tables/delivery.js';
+import { z } from 'zod';
+import { describeRoute } from '../openapi.js';
 
 const STATES: readonly OutboundReportState[] = ['building', 'pending', 'done', 'failed', 'dropped', 'skipped'];
 
@@ -31,5 +33,11 @@ export function outboundRoutes(deps: { store: Store }): Hono {
     });
     return c.json({ reports: reports.map(reportViewToJson) });
   });
+  describeRoute('GET', '/api/v1/outbound/reports', { summary: "Built reports, newest first, with each rua target's delivery state", tags: ['sending'],
+    query: z.object({
+      domain: z.string().optional().describe('policy domain'), state: z.string().optional().describe(`comma list of ${STATES.join(', ')}`),
+      limit: z.string().regex(/^\d+$/).optional().describe('at most 1000'), before: z.string().regex(/^\d+$/).optional().describe('an id, for paging'),
+    }),
+    responses: { 200: 'the reports', 400: 'a bad parameter' } });
   return app;
 }

@@ -84,7 +84,7 @@ describe('tlsrpt outbound preview / send', () => {
   it('outbound list shows the built report and each target\'s state', async () => {
     const out = JSON.parse((await run(process.execPath, [BIN, 'outbound', 'list', '--json', '--config', cfg])).stdout);
     assert.equal(out.reports.length, 1);
-    assert.equal(out.reports[0]['policy-domain'], 'example.net');
+    assert.equal(out.reports[0].policyDomain, 'example.net');
     assert.deepEqual(out.reports[0].targets.map((t: { uri: string; state: string }) => [t.uri, t.state]), [['mailto:tls@example.net', 'sent']]);
     const text = (await run(process.execPath, [BIN, 'outbound', 'list', '--config', cfg])).stdout;
     assert.match(text, /sent\s+mailto:tls@example\.net\s+at /);
@@ -94,11 +94,11 @@ describe('tlsrpt outbound preview / send', () => {
     const app = outboundRoutes({ store });
     const res = await app.request('/api/v1/outbound/reports?domain=example.net');
     assert.equal(res.status, 200);
-    const body = await res.json() as { reports: { state: string; 'report-id': string; targets: { uri: string; state: string; attempts: number; 'sent-at': string }[] }[] };
+    const body = await res.json() as { reports: { state: string; reportId: string; targets: { uri: string; state: string; attempts: number; sentAt: string }[] }[] };
     assert.equal(body.reports.length, 1);
     assert.equal(body.reports[0].state, 'done');
     assert.deepEqual(body.reports[0].targets.map((t) => [t.uri, t.state, t.attempts]), [['mailto:tls@example.net', 'sent', 1]]);
-    assert.ok(body.reports[0].targets[0]['sent-at']);
+    assert.ok(body.reports[0].targets[0].sentAt);
     assert.equal((await app.request('/api/v1/outbound/reports?state=bogus')).status, 400);
     assert.equal((await app.request('/api/v1/outbound/reports?limit=0')).status, 400);
   });

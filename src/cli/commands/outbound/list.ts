@@ -5,7 +5,7 @@
  * what has been flushed: at most `collector.flushMs` behind).
  */
 import type { Command } from 'commander';
-import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
+import { openConfiguredStore, withConfig, withJson, type CommonOptions } from '../../options.js';
 import type { WindowContents } from '../../../analysis/outbound-windows.js';
 import { isoSeconds } from '../../../common/time.js';
 
@@ -14,10 +14,8 @@ export function register(outbound: Command): void {
     .description('open reporting windows: policies with successful / failed session counts and failure details so far')
     .option('--domain <domain>', 'only this policy domain')
     .action(async (opts: CommonOptions & { domain?: string }) => {
-      const { config } = configFrom(opts);
-      const { openStore } = await import('../../../store/index.js');
       const { listOpenWindows, windowToJson } = await import('../../../analysis/outbound-windows.js');
-      const store = await openStore(config.store);
+      const store = await openConfiguredStore(opts, 'read');
       try {
         const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
         // Built reports with each target's delivery state (delivery area).

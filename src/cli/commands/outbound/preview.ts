@@ -4,7 +4,7 @@
  * built by the same code and settings as the real report. Only the JSON goes to stdout.
  */
 import type { Command } from 'commander';
-import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
+import { configFrom, openConfiguredStore, withConfig, withJson, type CommonOptions } from '../../options.js';
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('preview')))
@@ -13,11 +13,10 @@ export function register(outbound: Command): void {
     .action(async (domain: string, opts: CommonOptions) => {
       const { config } = configFrom(opts);
       const { log } = await import('../../../common/log.js');
-      const { openStore } = await import('../../../store/index.js');
       const { openSettings } = await import('../../../settings/index.js');
       const { listOpenWindows } = await import('../../../analysis/outbound-windows.js');
       const { composeReport } = await import('../../../sending/report/report-builder.js');
-      const store = await openStore(config.store, { log });
+      const store = await openConfiguredStore(opts, 'read', config);
       const settings = await openSettings(store, config, log).catch(async (e) => {
         await store.close();
         throw e;

@@ -33,10 +33,10 @@ export function register(outbound: Command): void {
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({
             closedWindows: r.closed,
-            built: r.built.map((b) => ({ 'policy-domain': b.policyDomain, state: b.state, 'report-id': b.reportId, targets: b.targets, reason: b.reason })),
+            built: r.built.map((b) => ({ policyDomain: b.policyDomain, state: b.state, reportId: b.reportId, targets: b.targets, reason: b.reason })),
             targets: r.attempts.map((a) => ({
-              'policy-domain': a.policyDomain, 'report-id': a.reportId, uri: a.uri, state: a.state, attempts: a.attempts,
-              detail: a.detail, 'next-attempt-at': a.nextAttemptAt === undefined ? undefined : isoSeconds(a.nextAttemptAt),
+              policyDomain: a.policyDomain, reportId: a.reportId, uri: a.uri, state: a.state, attempts: a.attempts,
+              detail: a.detail, nextAttemptAt: a.nextAttemptAt === undefined ? undefined : isoSeconds(a.nextAttemptAt),
             })),
           })}\n`);
         } else {
