@@ -69,7 +69,7 @@ export function createDelivery(a: {
   // (getaddrinfo, which also knows /etc/hosts). Either way the answer is checked and pinned.
   const lookup: AddressLookup = a.lookup ?? (servers?.length ? (h) => resolver.resolveAddresses(h) : systemLookup);
   const relay = config.relay;
-  const mailer = !relay ? undefined : 'sendmail' in relay ? createSendmailMailer(relay.sendmail) : createRelayMailer(relay);
+  const mailer = !relay ? undefined : relay.sendmail ? createSendmailMailer(relay.sendmail) : createRelayMailer({ ...relay, host: relay.host ?? '' });
   if (!relay) log.info('no "relay" configured: mailto: rua targets wait until one is');
   const signing = (d.dkim ?? 'sign') === 'sign';
   if (mailer && signing) requireSigningKey(dkimKeys, a.settings);

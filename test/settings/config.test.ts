@@ -30,7 +30,7 @@ const messageOf = (doc: Record<string, unknown>, field: string) => {
 const MINIMAL: Record<string, unknown> = {
   store: { sqlite: 'x.db' }, http: {}, collector: {}, smtp: { listen: '127.0.0.1:25' }, imap: [{ host: 'h', user: 'u', password: 'p' }],
   relay: { host: 'smtp.example.org' }, dkim: [{ domain: 'example.org', selector: 's', privateKeyFile: 'k.pem' }], dns: {}, delivery: {},
-  receiving: {}, retention: {},
+  receiving: {}, retention: {}, log: {}, metrics: { listen: '127.0.0.1:9464' },
 };
 
 describe('every section is strict', () => {
@@ -92,7 +92,7 @@ describe('loading', () => {
     assert.equal(c.collector?.dumpDir, path.join(sub, 'dump'));
     assert.equal(c.dkim?.[0]?.privateKeyFile, path.join(sub, 'keys/dkim.pem'));
     assert.equal(c.delivery?.extraCaFile, path.join(sub, 'ca.pem'));
-    assert.equal((c.relay as { caFile?: string } | undefined)?.caFile, path.join(sub, 'relay-ca.pem'));
+    assert.equal(c.relay?.caFile, path.join(sub, 'relay-ca.pem'));
     const env = loadConfig(file, { TLSRPT_STORE: 'other.db' });
     assert.deepEqual(env.store, { sqlite: path.resolve('other.db') });
     assert.deepEqual(loadConfig(file, { TLSRPT_STORE: 'postgres://u@h/db' }).store, { postgres: 'postgres://u@h/db' });

@@ -35,7 +35,7 @@ export { HttpSection } from './http.js';
 export { CollectorSection } from './collector.js';
 export { SmtpSection, SmtpOnwardSection } from './smtp.js';
 export { ImapSection, ImapAccountSection, type ImapAccount } from './imap.js';
-export { RelaySection, SendmailRelaySection } from './relay.js';
+export { RelaySection } from './relay.js';
 export { LogSection } from './log.js';
 export { MetricsSection } from './metrics.js';
 export { DkimSection, DkimKeySection } from './dkim.js';
