@@ -2,7 +2,7 @@
 // Given file arguments, runs just those. Starts ONE throwaway PostgreSQL 15 cluster for the
 // whole run and hands its URL to the test processes in TLSRPT_TEST_PG (test/support/postgres.ts);
 // if it cannot start, the PostgreSQL tests fail with the reason (they are never skipped).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -16,6 +16,10 @@ function find(dir) {
   }
   return out;
 }
+
+// Tests that start bin/tlsrpt.js run dist/: build it first when a source is newer.
+const built = spawnSync(process.execPath, [new URL('./ensure-built.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(built.status ?? 1);
 
 const files = process.argv.slice(2).length ? process.argv.slice(2) : find('test').sort();
 

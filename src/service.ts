@@ -55,9 +55,14 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
 
     const sending = await createSending(config, { store, settings, log });
-    const receiving = createReceiving(config, { store, settings, log, hostname: settings.system().hostname });
+    const receiving = await createReceiving(config, { store, settings, log, hostname: settings.system().hostname });
     // Collector first (stopped last, so it flushes what the sources handed it), then receiving.
     components.push(...sending.components, ...receiving.components);
+    // Prometheus on its own address without the admin token (metrics.listen).
+    if (config.metrics?.listen) {
+      const { createMetricsListener } = await import('./http/metrics-listener.js');
+      components.push(createMetricsListener(parseHostPort(config.metrics.listen), log.child({ component: 'metrics' })));
+    }
 
     app.route('/', settingsRoutes({ settings }));
     app.route('/', eventsRoutes({ collector: sending.collector, store, maxBodyBytes: config.http.maxBodyBytes }));
@@ -72,7 +77,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     // Alerts (issue 14): the history always; evaluation and notification when `alerts` is configured.
     app.route('/', alertsRoutes({ store }));
     if (config.alerts) {
-      const alerts = await createConfiguredAlerts({ store, config: config.alerts, relay: config.relay, systemDomain: settings.system().domain, log: log.child({ component: 'alerts' }) });
+      const alerts = await createConfiguredAlerts({ store, config: config.alerts, relay: config.relay?.host ? { ...config.relay, host: config.relay.host } : undefined, systemDomain: settings.system().domain, log: log.child({ component: 'alerts' }) });
       components.push(alerts.component);
     }
     app.route('/', uiRoutes({ store, settings, config })); // the web UI's read models (issue 13)

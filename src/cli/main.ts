@@ -1,8 +1,9 @@
 /** @module cli/main — the `tlsrpt` command: global options and the table of subcommands. */
 import { Command, CommanderError } from 'commander';
+import { loadConfigModule } from './options.js';
 
 /** One file per subcommand under ./commands, each exporting `register(program)`. */
-const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound', 'config', 'cluster', 'check'];
+const COMMANDS = ['serve', 'parse', 'record', 'expr', 'settings', 'import', 'inbound', 'outbound', 'config', 'cluster', 'check', 'completion'];
 
 // `tlsrpt inbound list | head`: a reader that stops early is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -17,7 +18,8 @@ const program = new Command('tlsrpt')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
-  .addHelpText('after', '\nExit codes: 0 ok, 1 failed, 2 usage or configuration error. With --json, errors are JSON too: {"error": {"code", "message"}} on stdout.');
+  .addHelpText('after', '\nExit codes: 0 ok, 1 failed, 2 usage or configuration error. With --json, errors are JSON too: {"error": {"code", "message"}} on stdout.')
+  .hook('preAction', () => loadConfigModule());
 
 // Every subcommand module is loaded up front, but each imports its heavy parts (store, service)
 // only inside its action, so `tlsrpt --help` and `tlsrpt parse` start fast.

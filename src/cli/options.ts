@@ -1,7 +1,14 @@
 /** @module cli/options — options every subcommand shares (`--config`, `--json`), loading the config and opening its store. */
 import type { Command } from 'commander';
-import { loadConfigFrom, type ConfigSource, type ServiceConfig } from '../settings/config.js';
+import type { ConfigSource, ServiceConfig } from '../settings/config.js';
 import type { Store } from '../store/index.js';
+
+// The config module brings zod and every schema (a third of `tlsrpt --help`'s start-up):
+// main.ts loads it in a preAction hook, so only a command that runs pays for it.
+let configModule: typeof import('../settings/config.js') | undefined;
+export async function loadConfigModule(): Promise<void> {
+  configModule ??= await import('../settings/config.js');
+}
 
 export interface CommonOptions {
   config?: string;
@@ -19,7 +26,8 @@ export function withJson(cmd: Command): Command {
 }
 
 export function configFrom(opts: CommonOptions): { config: ServiceConfig; file?: string; source: ConfigSource } {
-  return loadConfigFrom(opts.config);
+  if (!configModule) throw new Error('internal error: configFrom() before loadConfigModule() (cli/main.ts preAction hook)');
+  return configModule.loadConfigFrom(opts.config);
 }
 
 /**

@@ -5,11 +5,39 @@
  * Areas register their own metrics with the get-or-create helpers below (idempotent, so a
  * module loaded twice or a test creating a second component does not throw "already registered").
  */
-import client, { type Counter, type Gauge, type Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export const registry: Registry = client.register;
+// prom-client's index loads every default metric, its cluster and Pushgateway code and, for one
+// CPU metric, @opentelemetry/api: ~160 modules, ~3 MiB of an idle collector (issue 12). Only the
+// metric types and the few process metrics below are loaded.
+const load = createRequire(import.meta.url);
+const client = {
+  Registry: load('prom-client/lib/registry') as { globalRegistry: Registry },
+  Counter: load('prom-client/lib/counter') as typeof import('prom-client').Counter,
+  Gauge: load('prom-client/lib/gauge') as typeof import('prom-client').Gauge,
+  Histogram: load('prom-client/lib/histogram') as typeof import('prom-client').Histogram,
+};
 
-if (!registry.getSingleMetric('process_cpu_user_seconds_total')) client.collectDefaultMetrics({ register: registry });
+export const registry: Registry = client.Registry.globalRegistry;
+
+if (!registry.getSingleMetric('process_resident_memory_bytes')) {
+  for (const name of ['osMemoryHeap', 'processStartTime', 'heapSizeAndUsed', 'processOpenFileDescriptors']) {
+    (load(`prom-client/lib/metrics/${name}`) as (r: Registry, c: object) => void)(registry, {});
+  }
+  // prom-client's process_cpu_* need @opentelemetry/api; the same counters from process.cpuUsage().
+  let seen = { user: 0, system: 0 };
+  const cpu = (which: 'user' | 'system') => new client.Counter({
+    name: `process_cpu_${which}_seconds_total`, help: `Total ${which} CPU time spent in seconds.`, registers: [registry],
+    collect() {
+      const now = process.cpuUsage();
+      this.inc((now[which] - seen[which]) / 1e6);
+      seen = { ...seen, [which]: now[which] };
+    },
+  });
+  cpu('user');
+  cpu('system');
+}
 
 /** The counter `name`, created on first use. */
 export function counter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
@@ -52,3 +80,18 @@ export const eventMetrics = {
   accepted: counter('tlsrpt_events_accepted_total', 'events counted into the aggregation, by source', ['source']),
   rejected: counter('tlsrpt_events_rejected_total', 'events not counted, by source and reason', ['source', 'reason']),
 };
+
+/**
+ * A label value from an open set (a policy domain), bounded: the first `max` distinct values of
+ * `metric` are kept, later ones are counted as `other`, so a flood of reports about random
+ * domains cannot grow the registry (and every scrape) without limit.
+ */
+const seenLabels = new Map<string, Set<string>>();
+export function boundedLabel(metric: string, value: string, max = 100): string {
+  let seen = seenLabels.get(metric);
+  if (!seen) seenLabels.set(metric, (seen = new Set()));
+  if (seen.has(value)) return value;
+  if (seen.size >= max) return 'other';
+  seen.add(value);
+  return value;
+}

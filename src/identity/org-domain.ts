@@ -3,12 +3,19 @@
  * Public Suffix List through `tldts`) and the reporter identity of a report, used for DKIM
  * alignment, de-duplication and per-reporter views. One definition for receiving and analysis.
  */
-import { getDomain } from 'tldts';
+import { createRequire } from 'node:module';
 import type { TlsReport } from '../rfc8460/types.js';
 import { normalizeDomain } from '../common/domain.js';
 
 // Private suffixes too (github.io, blogspot.com): their registrants are separate organisations.
 const TLDTS_OPTS = { allowIcannDomains: true, allowPrivateDomains: true };
+
+// The list is loaded at the first look-up: it costs ~7 MiB of memory, which a collector that
+// never receives a report need not carry (issue 12, measured).
+let tldtsGetDomain: typeof import('tldts').getDomain | undefined;
+function getDomain(): typeof import('tldts').getDomain {
+  return (tldtsGetDomain ??= (createRequire(import.meta.url)('tldts') as typeof import('tldts')).getDomain);
+}
 
 /**
  * The organisational domain of a host name, lower-cased; the name itself when it has no
@@ -18,7 +25,7 @@ const TLDTS_OPTS = { allowIcannDomains: true, allowPrivateDomains: true };
 export function organizationalDomain(name: string): string {
   const n = normalizeDomain(name);
   if (!n) return n;
-  return (getDomain(n, TLDTS_OPTS) ?? n).toLowerCase();
+  return (getDomain()(n, TLDTS_OPTS) ?? n).toLowerCase();
 }
 
 /** The domain named by a `contact-info`: of an e-mail address, of a URL's host, or the text itself when a domain. */

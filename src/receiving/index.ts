@@ -14,8 +14,6 @@ import { createResolver, mailauthResolver } from '../dns/index.js';
 import { DEFAULT_LIMITS } from './extract/index.js';
 import { cachingResolver } from './dkim/verify.js';
 import { createIngestor, type Ingestor } from './pipeline/ingest.js';
-import { createSmtpListener } from './sources/smtp.js';
-import { createImapPoller } from './sources/imap.js';
 import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
@@ -58,13 +56,17 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
   return { ingest: (b, m) => ingestor.ingest(b, m), close: async () => { await pool?.close(); } };
 }
 
-/** The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. */
-export function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): Component[] {
+/**
+ * The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. Each
+ * channel's modules (smtp-server, imapflow) are loaded only when it is configured.
+ */
+export async function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): Promise<Component[]> {
   const { config, log, ingestor } = deps;
   const settings = deps.settings ?? { inbound: () => DEFAULT_INBOUND };
   const out: Component[] = [];
   const smtp = config.smtp;
   if (smtp) {
+    const { createSmtpListener } = await import('./sources/smtp.js');
     const { host, port } = parseHostPort(smtp.listen);
     const listener = createSmtpListener({
       host, port, lmtp: smtp.lmtp, ingestor, log,
@@ -84,6 +86,7 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
       stop: () => listener.stop(),
     });
   }
+  const { createImapPoller } = config.imap?.length ? await import('./sources/imap.js') : ({} as never);
   for (const [i, account] of (config.imap ?? []).entries()) {
     const poller = createImapPoller({ account, ingestor, log });
     out.push({ name: `imap-poller-${i}`, start: () => poller.start(), stop: () => poller.stop() });
@@ -105,16 +108,16 @@ export interface Receiving {
 
 /**
  * @example
- * const receiving = createReceiving(config, { store, settings, log, hostname });
+ * const receiving = await createReceiving(config, { store, settings, log, hostname });
  * app.route('/', reportEndpointRoutes({ ingestor: receiving.ingestor, … }));
  */
-export function createReceiving(config: ServiceConfig, deps: { store: Store; settings: InboundSettingsSource; log: Logger; hostname?: string }): Receiving {
+export async function createReceiving(config: ServiceConfig, deps: { store: Store; settings: InboundSettingsSource; log: Logger; hostname?: string }): Promise<Receiving> {
   const { store, settings, log } = deps;
   const ingestor = createConfiguredIngestor({ config, log, store, settings });
   const components: Component[] = [
     // First started, last stopped: the channels below hand it reports until they stop.
     { name: 'ingestor', start: async () => {}, stop: () => ingestor.close() },
-    ...receivingComponents({ config, log, ingestor, settings, hostname: deps.hostname }),
+    ...await receivingComponents({ config, log, ingestor, settings, hostname: deps.hostname }),
     createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: config.retention }),
   ];
   return { ingestor, components };

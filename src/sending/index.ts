@@ -14,6 +14,7 @@ import { createCollector, countSourceRejection, exposeDatagramStats, type Collec
 import { createDelivery, type Delivery } from './setup.js';
 import { newNodeId } from './schedule/scheduler.js';
 import { nodeNameFrom } from './collect/journal.js';
+import { inheritedCollectorSocket } from './collect/sources/socket-activation.js';
 
 export type { Collector } from './collect/collector.js';
 export { ingestEventsJson } from './collect/sources/http.js';
@@ -46,11 +47,13 @@ export async function createSending(config: ServiceConfig, deps: { store: Store;
     log: log.child({ component: 'collector' }),
   });
   const components: Component[] = [collector];
-  if (cc?.socket) {
+  // systemd's tlsrpt-collector.socket (LISTEN_FDS) takes precedence over binding collector.socket.
+  const inherited = inheritedCollectorSocket();
+  if (cc?.socket || inherited) {
     // Loaded only when a socket is configured: it loads the native addon.
     const { createDatagramSource } = await import('./collect/sources/datagram.js');
     const source = createDatagramSource({
-      path: cc.socket, mode: cc.mode, owner: cc.owner, group: cc.group, dumpDir: cc.dumpDir,
+      path: cc?.socket ?? 'systemd:collector', fd: inherited?.fd, mode: cc?.mode, owner: cc?.owner, group: cc?.group, dumpDir: cc?.dumpDir,
       log,
       onOutcome: (o) => void collector.record(o, 'datagram'),
       onReject: (reason) => countSourceRejection('datagram', reason),
@@ -60,7 +63,7 @@ export async function createSending(config: ServiceConfig, deps: { store: Store;
     components.push({
       name: source.name,
       start: () => source.start().catch((e: NodeJS.ErrnoException) => {
-        throw Object.assign(new Error(`collector.socket ${cc.socket}: ${e.message}`), { code: e.code });
+        throw Object.assign(new Error(`${cc?.socket ? `collector.socket ${cc.socket}` : 'the systemd collector socket (LISTEN_FDS)'}: ${e.message}`), { code: e.code });
       }),
       stop: () => source.stop(),
     });

@@ -11,9 +11,11 @@ import type { DeliverySection } from '../settings/sections/index.js';
 import { createResolver, TtlCache, type Resolver, type TlsrptLookup } from '../dns/index.js';
 import { ReportScheduler, newNodeId } from './schedule/scheduler.js';
 import { DeliveryQueue } from './deliver/queue.js';
-import { createRelayMailer, loadDkimKeys } from './deliver/mail.js';
+import { createRelayMailer, findDkimKey, loadDkimKeys, type DkimKey } from './deliver/mail.js';
+import { createSendmailMailer } from './deliver/sendmail.js';
 import { systemLookup, type AddressLookup } from './deliver/ssrf.js';
-import type { ReportSettingsSource } from './report/settings-view.js';
+import { checkedReportValues, type ReportSettingsSource } from './report/settings-view.js';
+import { silentLog } from '../common/log.js';
 
 export class DeliveryConfigError extends Error {
   override name = 'DeliveryConfigError';
@@ -68,10 +70,13 @@ export function createDelivery(a: {
   // https rua hosts: the configured DNS servers when there are any, else the system resolver
   // (getaddrinfo, which also knows /etc/hosts). Either way the answer is checked and pinned.
   const lookup: AddressLookup = a.lookup ?? (servers?.length ? (h) => resolver.resolveAddresses(h) : systemLookup);
-  const mailer = config.relay ? createRelayMailer(config.relay) : undefined;
-  if (!config.relay) log.info('no "relay" configured: mailto: rua targets wait until one is');
+  const relay = config.relay;
+  const mailer = !relay ? undefined : relay.sendmail ? createSendmailMailer(relay.sendmail) : createRelayMailer({ ...relay, host: relay.host ?? '' });
+  if (!relay) log.info('no "relay" configured: mailto: rua targets wait until one is');
+  const signing = (d.dkim ?? 'sign') === 'sign';
+  if (mailer && signing) requireSigningKey(dkimKeys, a.settings);
   const queue = new DeliveryQueue({
-    store: a.store, log, clock, random, nodeId, settings: a.settings, mailer, dkimKeys,
+    store: a.store, log, clock, random, nodeId, settings: a.settings, mailer, dkimKeys: signing ? dkimKeys : 'mta',
     https: { lookup, allowPrivateTargets: d.allowPrivateTargets ?? false, extraCa },
     leaseSeconds: d.leaseSeconds,
   });
@@ -87,4 +92,20 @@ export function createDelivery(a: {
       mailer?.close();
     },
   };
+}
+
+/**
+ * Report mail we sign needs the key of the dkimSignDomain in force (RFC 8460 §3: receivers MUST
+ * ignore unsigned reports). A missing key is a setup error to fix before starting, not a reason
+ * to queue mail that can never leave. Checked with the settings as they stand (the expression
+ * evaluated for a sample policy domain; it normally names our own domain).
+ */
+function requireSigningKey(keys: DkimKey[], settings: ReportSettingsSource): void {
+  const { dkimSignDomain } = checkedReportValues(settings, { rcptDomain: 'example.org' }, silentLog);
+  if (findDkimKey(keys, dkimSignDomain)) return;
+  const have = keys.length ? `; "dkim" has keys for ${keys.map((k) => k.domain).join(', ')}` : '; "dkim" has none';
+  throw new DeliveryConfigError(
+    `no DKIM key for ${dkimSignDomain} (TlsReportSettings.dkimSignDomain, default SystemSettings.domain)${have}. ` +
+    'Add {"domain", "selector", "privateKeyFile"} to "dkim" in the config, or set "delivery": {"dkim": "mta"} when the MTA signs report mail',
+  );
 }

@@ -2,7 +2,7 @@
  * @module settings/store — the singletons in the store: one row per singleton holding its JSON as
  * accepted, with a version that grows on every write (nodes poll versions to notice changes).
  */
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import type { Store } from '../store/index.js';
 import { isSingletonName, type SingletonName } from './fields.js';
 

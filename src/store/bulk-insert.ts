@@ -2,7 +2,7 @@
  * @module store/bulk-insert — many rows in one INSERT, compiled without a query AST (thousands of
  * rows per statement cost more to assemble through the builder than to execute).
  */
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery } from './kysely.js';
 import type { StoreKind } from './schema.js';
 
 /** A column of a bulk insert: its name and how PostgreSQL reads it back from JSON. */

@@ -5,9 +5,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from './kysely.js';
 import type { Logger } from '../common/log.js';
 import type { Database, StoreKind } from './schema.js';
 import { migrateToLatest } from './migrate.js';
@@ -59,7 +58,7 @@ export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}
     if (opts.mustExist && !isMemory(config.sqlite) && !existsSync(config.sqlite)) {
       throw new StoreError('no-database', `no database at ${path.resolve(config.sqlite)} — is --config right? (\`tlsrpt serve\` creates it on first start)`);
     }
-    store = openSqlite(config.sqlite);
+    store = await openSqlite(config.sqlite);
   }
   else if ('postgres' in config && config.postgres) store = await openPostgres(config.postgres, opts);
   else throw new StoreError('config', 'store config needs {"sqlite": FILE} or {"postgres": URL}');
@@ -81,7 +80,9 @@ function once(fn: () => Promise<void>): () => Promise<void> {
 
 const isMemory = (file: string) => file === ':memory:' || file.startsWith('file::memory:');
 
-function openSqlite(file: string): Store {
+// Each driver is loaded only when its store is used: pg costs a SQLite deployment ~5 MiB of memory.
+async function openSqlite(file: string): Promise<Store> {
+  const { default: SqliteDatabase } = await import('better-sqlite3');
   const memory = isMemory(file);
   let sqlite: SqliteDatabase.Database;
   try {
@@ -146,6 +147,7 @@ export function redactUrl(url: string): string {
 }
 
 async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolMax ?? 10,

@@ -4,7 +4,7 @@
  * migrations are recorded in `kysely_migration`; on PostgreSQL the Migrator's lock table keeps
  * several nodes starting at once from migrating twice.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from './kysely.js';
 import type { Logger } from '../common/log.js';
 import type { StoreKind } from './schema.js';
 import { migrations } from './migrations/index.js';

@@ -2,7 +2,7 @@
  * @module store/transaction — the one way every area writes in a transaction on either store,
  * without blocking the event loop while SQLite's write lock is taken.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from './kysely.js';
 import type { Database, Store } from './index.js';
 
 type Db = Kysely<Database>;

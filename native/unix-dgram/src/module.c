@@ -2,7 +2,8 @@
  * module.c — entry point of the unix-dgram addon and the shared error/argument helpers.
  *
  * Exports (wrapped by src/sending/sources/datagram-socket.ts):
- *   bind(path, options, onBatch, onError) → handle   receiver.c
+ *   bind(path, options, onBatch, onError) → handle   receiver.c (options.fd: adopt an inherited socket)
+ *   trimHeap() → 1 if memory was returned               malloc_trim(3)
  *   close(handle), info(handle), failNextRecv(handle, errno)
  *   send(path, buffer) → bytes | -errno               sender.c
  *   sendMany(path, data, lengths, count, options) → [sent, dropped, elapsedNs, retries]
@@ -10,6 +11,7 @@
 #include "addon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,6 +104,14 @@ int ud_get_int_prop(napi_env env, napi_value obj, const char *name, int64_t *out
   return 0;
 }
 
+/* Start-up leaves glibc's heap full of freed pages (module sources, compile buffers); a daemon
+ * that then idles would keep them resident. */
+static napi_value trim_heap(napi_env env, napi_callback_info info) {
+  napi_value out;
+  napi_get_boolean(env, malloc_trim(0) == 1, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"bind", NULL, ud_receiver_bind, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -110,6 +120,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"failNextRecv", NULL, ud_receiver_fail_next, NULL, NULL, NULL, napi_enumerable, NULL},
     {"send", NULL, ud_send, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendMany", NULL, ud_send_many, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -181,13 +181,13 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   addr.sun_family = AF_UNIX;
   if (ud_get_path(env, argv[0], addr.sun_path, sizeof addr.sun_path) != 0) return NULL;
   int64_t mode = 0660, rcvbuf = 4 << 20, batch = 256, max_size = 256 * 1024, arena = 2 << 20, array_mode = 0;
-  int64_t threaded = 1, max_buffered = 64 << 20, realtime = 0;
+  int64_t threaded = 1, max_buffered = 64 << 20, realtime = 0, inherited_fd = -1;
   int has;
   if (ud_get_int_prop(env, argv[1], "mode", &mode, &has) || ud_get_int_prop(env, argv[1], "rcvbuf", &rcvbuf, &has) ||
       ud_get_int_prop(env, argv[1], "batch", &batch, &has) || ud_get_int_prop(env, argv[1], "maxSize", &max_size, &has) ||
       ud_get_int_prop(env, argv[1], "arenaBytes", &arena, &has) || ud_get_int_prop(env, argv[1], "arrayMode", &array_mode, &has) ||
       ud_get_int_prop(env, argv[1], "threaded", &threaded, &has) || ud_get_int_prop(env, argv[1], "maxBufferedBytes", &max_buffered, &has) ||
-      ud_get_int_prop(env, argv[1], "realtime", &realtime, &has))
+      ud_get_int_prop(env, argv[1], "realtime", &realtime, &has) || ud_get_int_prop(env, argv[1], "fd", &inherited_fd, &has))
     return NULL;
   if (batch < 1 || batch > 65536 || max_size < 1 || max_size > (1 << 30)) {
     napi_throw_range_error(env, NULL, "batch must be 1..65536 and maxSize 1..1 GiB");
@@ -196,7 +196,6 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   long uid, gid;
   if (ud_resolve_id(env, argv[1], "owner", 0, &uid) || ud_resolve_id(env, argv[1], "group", 1, &gid)) return NULL;
 
-  if (ud_remove_stale(env, addr.sun_path, &addr) != 0) return NULL;
   /* the queue length a socket gets is the sysctl's value when it is created: read it now */
   int qlen = -1;
   FILE *qf = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
@@ -204,21 +203,29 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
     if (fscanf(qf, "%d", &qlen) != 1) qlen = -1;
     fclose(qf);
   }
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ud_throw_errno(env, errno, "socket", NULL);
-  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    int err = errno;
-    close(fd);
-    return ud_throw_errno(env, err, "bind", addr.sun_path);
-  }
-  const char *failed = NULL;
-  if (chmod(addr.sun_path, (mode_t)mode) != 0) failed = "chmod";
-  else if ((uid != -1 || gid != -1) && chown(addr.sun_path, (uid_t)uid, (gid_t)gid) != 0) failed = "chown";
-  if (failed != NULL) {
-    int err = errno;
-    close(fd);
-    unlink(addr.sun_path);
-    return ud_throw_errno(env, err, failed, addr.sun_path);
+  int fd = -1, adopted = inherited_fd >= 0;
+  if (adopted) {
+    /* socket activation: the service manager bound the socket (and keeps its file); we only read */
+    if (ud_adopt_fd(env, (int)inherited_fd) != 0) return NULL;
+    fd = (int)inherited_fd;
+  } else {
+    if (ud_remove_stale(env, addr.sun_path, &addr) != 0) return NULL;
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ud_throw_errno(env, errno, "socket", NULL);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+      int err = errno;
+      close(fd);
+      return ud_throw_errno(env, err, "bind", addr.sun_path);
+    }
+    const char *failed = NULL;
+    if (chmod(addr.sun_path, (mode_t)mode) != 0) failed = "chmod";
+    else if ((uid != -1 || gid != -1) && chown(addr.sun_path, (uid_t)uid, (gid_t)gid) != 0) failed = "chown";
+    if (failed != NULL) {
+      int err = errno;
+      close(fd);
+      unlink(addr.sun_path);
+      return ud_throw_errno(env, err, failed, addr.sun_path);
+    }
   }
   /* Large SO_RCVBUF so bytes never limit before the queue length does (root may exceed rmem_max). */
   int want = (int)rcvbuf;
@@ -234,8 +241,9 @@ napi_value ud_receiver_bind(napi_env env, napi_callback_info info) {
   r->env = env;
   r->fd = fd;
   memcpy(r->path, addr.sun_path, sizeof r->path);
+  r->adopted = adopted;
   struct stat st;
-  if (stat(r->path, &st) == 0) {
+  if (!adopted && stat(r->path, &st) == 0) {
     r->dev = st.st_dev;
     r->ino = st.st_ino;
   }
@@ -339,7 +347,7 @@ napi_value ud_receiver_close(napi_env env, napi_callback_info info) {
   }
   /* unlink only our own socket file, not one a newer process has bound at the same path */
   struct stat st;
-  if (stat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino) unlink(r->path);
+  if (!r->adopted && stat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino) unlink(r->path);
   napi_async_destroy(env, r->async_ctx);
   napi_delete_reference(env, r->on_batch);
   napi_delete_reference(env, r->on_error);

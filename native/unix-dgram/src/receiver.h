@@ -40,6 +40,7 @@ typedef struct Receiver {
   size_t max_size;
   int array_mode;
   int closed;
+  int adopted; /* the fd came from the service manager (LISTEN_FDS): never unlink its file */
   int poll_closed;
   int finalized;
   int fail_next; /* test hook: errno the next recv "returns" (atomic in threaded mode) */
@@ -73,6 +74,7 @@ void ud_deliver(Receiver *r, uint32_t count, napi_value array);
 /* socket_file.c */
 int ud_resolve_id(napi_env env, napi_value opts, const char *name, int is_group, long *out);
 int ud_remove_stale(napi_env env, const char *path, const struct sockaddr_un *addr);
+int ud_adopt_fd(napi_env env, int fd);
 
 /* thread.c */
 int ud_thread_start(Receiver *r, uv_loop_t *loop);

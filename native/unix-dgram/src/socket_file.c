@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 /* owner/group: a name (looked up with getpwnam/getgrnam) or a numeric id; absent → -1 (keep). */
@@ -87,3 +88,24 @@ int ud_remove_stale(napi_env env, const char *path, const struct sockaddr_un *ad
   return 0;
 }
 
+
+/* An inherited socket (systemd's LISTEN_FDS) must be a unix datagram socket; made non-blocking
+ * and close-on-exec like one we create. */
+int ud_adopt_fd(napi_env env, int fd) {
+  int type = 0, domain = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return ud_throw_errno(env, errno, "getsockopt (inherited fd)", NULL), -1;
+  len = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return ud_throw_errno(env, errno, "getsockopt (inherited fd)", NULL), -1;
+  if (type != SOCK_DGRAM || domain != AF_UNIX) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "inherited fd %d is not a unix datagram socket (ListenDatagram= with a path in the .socket unit)", fd);
+    napi_throw_error(env, "ENOTSOCK", msg);
+    return -1;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return ud_throw_errno(env, errno, "fcntl", NULL), -1;
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl >= 0) fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC);
+  return 0;
+}

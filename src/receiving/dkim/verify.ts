@@ -38,8 +38,16 @@ function installPublicKeyMemo(): void {
   };
   tools.__tlsrptMemo = true;
 }
-installPublicKeyMemo();
-const { dkimVerify } = require('mailauth/lib/dkim/verify.js') as typeof import('mailauth/lib/dkim/verify.js');
+type DkimVerify = typeof import('mailauth/lib/dkim/verify.js').dkimVerify;
+let verifier: DkimVerify | undefined;
+/** mailauth (~20 MiB loaded) comes in with the first mail to verify: HTTPS-only receivers never need it. */
+function dkimVerify(...a: Parameters<DkimVerify>): ReturnType<DkimVerify> {
+  if (!verifier) {
+    installPublicKeyMemo();
+    verifier = (require('mailauth/lib/dkim/verify.js') as typeof import('mailauth/lib/dkim/verify.js')).dkimVerify;
+  }
+  return verifier(...a);
+}
 
 /** mailauth's resolver contract (`dns.promises.resolve(name, rrtype)`). */
 export type DkimResolver = (name: string, rrtype: string) => Promise<any>;

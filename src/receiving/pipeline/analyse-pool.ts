@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Analysis } from './ingest.js';
 import type { ExtractLimits } from '../extract/index.js';
+import { workerScript } from '../../common/worker-script.js';
 
 export interface AnalysePool {
   analyse(bytes: Uint8Array): Promise<Analysis>;
@@ -33,7 +34,7 @@ export function createAnalysePool(opts: AnalysePoolOptions): AnalysePool {
   let closed = false;
   const slots: Slot[] = [];
   const spawn = (index: number) => {
-    const worker = new Worker(new URL('./analyse-worker.mjs', import.meta.url), { workerData: { dnsServers: opts.dnsServers } });
+    const worker = new Worker(workerScript('analyse-worker', import.meta.url), { workerData: { dnsServers: opts.dnsServers } });
     const slot: Slot = { worker, jobs: new Map() };
     worker.on('message', (m: { id: number; analysis?: Analysis; error?: string }) => {
       const p = slot.jobs.get(m.id);

@@ -6,7 +6,7 @@
  * (prom-client) and logged with the reason. Bad input never throws: it becomes an outcome.
  */
 import type { Logger } from '../../common/log.js';
-import { counter } from '../../common/metrics.js';
+import { boundedLabel, counter } from '../../common/metrics.js';
 import type { Store } from '../../store/index.js';
 import type { ReceivingSection } from '../../settings/sections/index.js';
 import { parseReport } from '../../rfc8460/parse.js';
@@ -71,6 +71,9 @@ export interface IngestDeps {
 
 const outcomesCounter = counter('tlsrpt_inbound_reports_total',
   'Inbound reports by channel, outcome (imported, duplicate, not-a-report, rejected, failed) and cause code', ['channel', 'status', 'code']);
+// What the reports say (issue 12): sessions by policy domain (bounded) and result.
+const sessionsCounter = counter('tlsrpt_inbound_sessions_total',
+  'TLS sessions in received reports, by policy domain (first 100 seen, then "other") and result (successful, or the failure result-type)', ['policy_domain', 'result']);
 const inputsCounter = counter('tlsrpt_inbound_inputs_total', 'Inputs (requests, messages, files) handed to the ingestion pipeline', ['channel']);
 const bytesCounter = counter('tlsrpt_inbound_bytes_total', 'Bytes of input handed to the ingestion pipeline', ['channel']);
 
@@ -151,6 +154,21 @@ const LIMIT_CODES = new Set(['too-large', 'decompressed-too-large', 'zip-too-man
  * const ingestor = createIngestor({ store, log, options: config.receiving, resolver });
  * const outcomes = await ingestor.ingest(body, { channel: 'http', peer: '192.0.2.1', receivedAt: nowSeconds() });
  */
+function countSessions(report: TlsReport): void {
+  for (const p of report.policies) {
+    const policyDomain = boundedLabel('tlsrpt_inbound_sessions_total', p.policy.policyDomain.toLowerCase());
+    if (p.summary.totalSuccessfulSessionCount > 0) sessionsCounter.inc({ policy_domain: policyDomain, result: 'successful' }, p.summary.totalSuccessfulSessionCount);
+    let detailed = 0;
+    for (const d of p.failureDetails) {
+      if (d.failedSessionCount > 0) sessionsCounter.inc({ policy_domain: policyDomain, result: d.resultType }, d.failedSessionCount);
+      detailed += d.failedSessionCount;
+    }
+    // Failures the report counts in its summary but does not detail.
+    const undetailed = p.summary.totalFailureSessionCount - detailed;
+    if (undetailed > 0) sessionsCounter.inc({ policy_domain: policyDomain, result: 'failure-undetailed' }, undetailed);
+  }
+}
+
 export function createIngestor(deps: IngestDeps): Ingestor {
   const options: ReceivingOptions = { dkim: 'flag', policyDomains: [], mxHosts: [], ...deps.options };
   const save = deps.save ?? saveInboundReport;
@@ -206,6 +224,7 @@ export function createIngestor(deps: IngestDeps): Ingestor {
         message: messageMeta(carrier, payload, meta),
       };
       const saved = await save(deps.store, input);
+      if (saved.status !== 'duplicate') countSessions(report);
       outcomes.push(finish(meta, {
         status: saved.status === 'duplicate' ? 'duplicate' : 'imported',
         id: saved.id,

@@ -6,9 +6,7 @@
  * make multipart/report.
  */
 import { readFileSync } from 'node:fs';
-import MimeNode from 'nodemailer/lib/mime-node';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
-import { createTransport } from 'nodemailer';
+import type { createTransport as CreateTransport } from 'nodemailer';
 import { headerAddress, headerDomain, headerText } from '../report/headers.js';
 import { classifySmtpError, type AttemptOutcome } from './retry.js';
 import { normalizeDomain } from '../../common/domain.js';
@@ -58,6 +56,9 @@ export async function buildReportMessage(m: ReportMessage): Promise<Buffer> {
   const messageIdLocal = headerText('Message-ID', m.messageIdLocal, 200);
   if (!/^[A-Za-z0-9._!#$%&'*+/=?^`{|}~-]+$/.test(messageIdLocal)) throw new Error(`Message-ID local part not usable: ${messageIdLocal}`);
 
+  // nodemailer and mailauth are loaded when the first report mail is built: a service that sends
+  // no mail (or only https reports) does not carry them.
+  const { default: MimeNode } = await import('nodemailer/lib/mime-node');
   const root = new MimeNode('multipart/report; report-type="tlsrpt"', {
     newline: 'win',
     hostname: submitter,
@@ -124,6 +125,7 @@ export async function signReportMessage(raw: Buffer, key: DkimKey, signTime: Dat
   const domain = headerDomain('dkimSignDomain', key.domain);
   const selector = headerDomain('dkim selector', key.selector);
   // mailauth's typings want headerList as string[], its code reads a colon-separated string.
+  const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
   const result = await dkimSign(raw, {
     canonicalization: 'relaxed/relaxed',
     algorithm: 'rsa-sha256',
@@ -166,30 +168,33 @@ export interface ReportMailer {
 
 export function createRelayMailer(relay: RelayConfig): ReportMailer {
   const pooled = (relay.maxConnections ?? 0) > 1;
-  const transport = createTransport({
+  const ca = relay.ca ?? (relay.caFile ? readFileSync(relay.caFile, 'utf8') : undefined);
+  const options = {
     host: relay.host,
     port: relay.port,
     secure: relay.secure,
     requireTLS: relay.requireTLS,
     auth: relay.user ? { user: relay.user, pass: relay.password ?? '' } : undefined,
-    tls: { rejectUnauthorized: !relay.tlsInsecure, ...(relay.ca ?? relay.caFile ? { ca: relay.ca ?? readFileSync(relay.caFile!, 'utf8') } : {}) },
+    tls: { rejectUnauthorized: !relay.tlsInsecure, ...(ca ? { ca } : {}) },
     connectionTimeout: relay.connectionTimeoutMs ?? 15_000,
     greetingTimeout: relay.connectionTimeoutMs ?? 15_000,
     socketTimeout: relay.socketTimeoutMs ?? 60_000,
     ...(pooled ? { pool: true, maxConnections: relay.maxConnections, maxMessages: Infinity } : {}),
-  } as Parameters<typeof createTransport>[0]);
+  } as Parameters<typeof CreateTransport>[0];
+  let transport: Promise<ReturnType<typeof CreateTransport>> | undefined;
   return {
     async send(envelope, raw) {
       const from = headerAddress('envelope sender', envelope.from);
       const to = headerAddress('envelope recipient', envelope.to);
       try {
-        const info = await transport.sendMail({ envelope: { from, to: [to] }, raw });
+        transport ??= import('nodemailer').then((m) => m.createTransport(options));
+        const info = await (await transport).sendMail({ envelope: { from, to: [to] }, raw });
         const response = String((info as { response?: string }).response ?? '').replace(/[\r\n]+/g, ' ');
         return { kind: 'sent', detail: `relay accepted: ${response}`.slice(0, 300) };
       } catch (e) {
         return classifySmtpError(e);
       }
     },
-    close: () => transport.close(),
+    close: () => void transport?.then((t) => t.close()),
   };
 }

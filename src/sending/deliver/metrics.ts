@@ -13,5 +13,7 @@ export const deliveryMetrics = {
   /** One per attempt: scheme = mailto | https, outcome = sent | temporary | permanent | gave-up. */
   attempts: counter('tlsrpt_outbound_delivery_attempts_total', 'delivery attempts per rua target', ['scheme', 'outcome']),
   settingsRefused: counter('tlsrpt_outbound_settings_refused_total', 'report setting values refused at the header boundary', ['field']),
+  /** Reports a rua target accepted, by policy domain (first 100, then "other") and scheme (issue 12). */
+  reportsSent: counter('tlsrpt_outbound_reports_sent_total', 'reports accepted by a rua target, by policy domain and scheme', ['policy_domain', 'scheme']),
   ssrfRefused: counter('tlsrpt_outbound_https_refused_total', 'https rua targets refused by SSRF protection'),
 };

@@ -13,6 +13,7 @@ import { postReport, type HttpsDeliveryOptions } from './https.js';
 import { nextAttemptAt, DEFAULT_RETRY_POLICY, oneLine, type AttemptOutcome, type RetryPolicy } from './retry.js';
 import { checkedReportValues, type ReportSettingsSource } from '../report/settings-view.js';
 import { deliveryMetrics } from './metrics.js';
+import { boundedLabel } from '../../common/metrics.js';
 import { isoSeconds } from '../../common/time.js';
 import { writeTransaction } from '../../store/transaction.js';
 
@@ -28,7 +29,8 @@ export interface DeliveryDeps {
   settings: ReportSettingsSource;
   /** Undefined when no `relay` is configured: mailto targets wait (temporary failure). */
   mailer?: ReportMailer;
-  dkimKeys: DkimKey[];
+  /** The signing keys, or "mta" when the MTA signs report mail (delivery.dkim). */
+  dkimKeys: DkimKey[] | 'mta';
   https: Omit<HttpsDeliveryOptions, 'log'>;
   retry?: RetryPolicy;
   /** How long a claim holds (seconds); longer than the slowest attempt (timeouts bound it). */
@@ -170,6 +172,7 @@ export class DeliveryQueue {
       detail = next === undefined ? `gave up after ${Math.round((now - first) / 3600)} h of retries: ${outcome.error}` : outcome.error;
     }
     deliveryMetrics.attempts.inc({ scheme: row.scheme, outcome: outcome.kind === 'temporary' && state === 'failed' ? 'gave-up' : outcome.kind });
+    if (state === 'sent') deliveryMetrics.reportsSent.inc({ scheme: row.scheme, policy_domain: boundedLabel('tlsrpt_outbound_reports_sent_total', row.report_domain) });
     await writeTransaction(this.deps.store, async (trx) => {
       await trx.updateTable('outbound_target')
         .set({
@@ -217,8 +220,9 @@ export class DeliveryQueue {
       periodStartIso: isoSeconds(Number(row.window_start)), periodEndIso: isoSeconds(Number(row.window_end) - 1),
     }, log);
     for (const r of v.refused) deliveryMetrics.settingsRefused.inc({ field: r.field });
-    const key = findDkimKey(this.deps.dkimKeys, v.dkimSignDomain);
-    if (!key) {
+    const { dkimKeys } = this.deps;
+    const key = dkimKeys === 'mta' ? undefined : findDkimKey(dkimKeys, v.dkimSignDomain);
+    if (dkimKeys !== 'mta' && !key) {
       // RFC 8460 §3: receivers MUST ignore unsigned reports — sending one would only look delivered.
       return { kind: 'temporary', error: `no DKIM key configured for ${v.dkimSignDomain} (dkimSignDomain): add it to "dkim" in the config` };
     }
@@ -231,7 +235,8 @@ export class DeliveryQueue {
       // Stable per target: a receiver can recognise a resent copy of the same report mail.
       messageIdLocal: `tlsrpt.${(row.report_id ?? '').replace(/[^A-Za-z0-9.-]/g, '.')}.${row.id}`,
     });
-    const signed = await signReportMessage(raw, key, new Date(this.deps.clock() * 1000));
+    // delivery.dkim "mta": the local MTA signs what it relays.
+    const signed = key ? await signReportMessage(raw, key, new Date(this.deps.clock() * 1000)) : raw;
     return mailer.send({ from: v.fromAddress, to }, signed);
   }
 }

@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../common/log.js';
 import { buildFiles, packJobs, unpackFiles, type FileJob, type FileResult, type PackedFiles } from './report-files.js';
+import { workerScript } from '../../common/worker-script.js';
 
 export interface BuildPool {
   /** Builds a batch, results in job order; rejects when the worker died with it (or the pool is closed). */
@@ -130,7 +131,7 @@ export function createBuildPool(opts: BuildPoolOptions = {}): BuildPool {
   const spawn = (): Slot | undefined => {
     let worker: Worker;
     try {
-      worker = new Worker(opts.workerUrl ?? new URL('./build-worker.mjs', import.meta.url), { workerData: opts.workerData });
+      worker = new Worker(opts.workerUrl ?? workerScript('build-worker', import.meta.url), { workerData: opts.workerData });
     } catch (e) {
       broken = true;
       opts.log?.warn({ err: e }, 'report build worker could not start: building reports in the main thread');

@@ -4,7 +4,7 @@
  * windows instead of three per window. The JSON columns stay text: the report builder parses
  * them where it builds (a worker thread), not on the thread that runs the store.
  */
-import { sql } from 'kysely';
+import { sql } from '../../store/kysely.js';
 import type { Store } from '../../store/index.js';
 import type { PolicySource } from './report-files.js';
 

@@ -3,7 +3,7 @@
  * each row only while this node still holds its claim, so a report is built once whichever node
  * builds it.
  */
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery } from '../../store/kysely.js';
 import type { StoreKind } from '../../store/index.js';
 import { writeTransaction } from '../../store/transaction.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';

@@ -8,6 +8,8 @@ export const DeliverySection = z.strictObject({
   extraCaFile: filePath('extra CA certificates (PEM) for https: rua targets').optional(),
   /** How long a claim on a report or target holds before another process may take it over. */
   leaseSeconds: positiveInt.optional(),
+  /** "mta": the MTA DKIM-signs report mail; "sign" (default): we sign with the `dkim` keys. */
+  dkim: z.enum(['sign', 'mta']).default('sign').describe('who DKIM-signs report mail: "sign" (us, with the dkim keys) or "mta"'),
 });
 export type DeliverySection = z.infer<typeof DeliverySection>;
 

@@ -21,9 +21,11 @@ import { retention } from './retention.js';
 import { cluster } from './cluster.js';
 import { alerts } from './alerts.js';
 import { singleton } from './singletons.js';
+import { log } from './log.js';
+import { metrics } from './metrics.js';
 
 export const SECTIONS = {
-  store, http, collector, smtp, imap, relay, dkim, dns, delivery, receiving, retention, cluster, alerts,
+  store, http, collector, smtp, imap, relay, dkim, dns, delivery, receiving, retention, cluster, alerts, log, metrics,
   TlsReportSettings: singleton, ReportSettings: singleton, SystemSettings: singleton,
 } as const satisfies Record<string, SectionSpec>;
 
@@ -36,6 +38,8 @@ export { CollectorSection } from './collector.js';
 export { SmtpSection, SmtpOnwardSection } from './smtp.js';
 export { ImapSection, ImapAccountSection, type ImapAccount } from './imap.js';
 export { RelaySection } from './relay.js';
+export { LogSection } from './log.js';
+export { MetricsSection } from './metrics.js';
 export { DkimSection, DkimKeySection } from './dkim.js';
 export { DnsSection } from './dns.js';
 export { DeliverySection } from './delivery.js';

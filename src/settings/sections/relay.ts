@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { filePath, positiveInt, type SectionSpec } from './common.js';
 
 export const RelaySection = z.strictObject({
-  host: z.string().min(1).describe('the relay, e.g. smtp.example.org'),
+  host: z.string().min(1).describe('the relay, e.g. smtp.example.org').optional(),
+  /** Report mail through the local MTA instead (issue 12), as sys4's reporter does. */
+  sendmail: z.string().min(1).describe('the local MTA\'s command line, e.g. "/usr/sbin/sendmail -i -t"').optional(),
   port: z.number().int().min(1).max(65535).default(587),
   /** Implicit TLS (port 465). Otherwise STARTTLS is used when offered, or always with requireTLS. */
   secure: z.boolean().default(false),
@@ -22,6 +24,8 @@ export const RelaySection = z.strictObject({
   socketTimeoutMs: positiveInt.optional(),
   /** Pooled connections (used by bulk sends); default 1 connection per send. */
   maxConnections: positiveInt.optional(),
+}).superRefine((r, ctx) => {
+  if (!r.host && !r.sendmail) ctx.addIssue({ code: 'custom', path: ['host'], message: 'missing: this key is required — the relay, e.g. smtp.example.org (or "sendmail": "/usr/sbin/sendmail -i -t")' });
 });
 export type RelaySection = z.infer<typeof RelaySection>;
 

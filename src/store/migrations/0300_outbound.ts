@@ -2,7 +2,7 @@
  * @module store/migrations/0300_outbound — the collector's tables: `outbound_window`,
  * `outbound_policy`, `outbound_failure` (see src/store/tables/outbound.ts).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 import type { StoreKind } from '../schema.js';
 
 export async function up(db: Kysely<any>, kind: StoreKind): Promise<void> {

@@ -20,6 +20,7 @@ interface Addon {
   failNextRecv(handle: object, errno: number): void;
   send(path: string, data: Uint8Array): number;
   sendMany(path: string, data: Uint8Array, lengths: Int32Array, count: number, options: object): [number, number, number, number];
+  trimHeap(): boolean;
 }
 
 const ADDON_PATH = '../../../../native/unix-dgram/build/Release/unix_dgram.node';
@@ -85,6 +86,23 @@ export interface BindOptions {
    * time slice (Linux 6.12+), which helps as long as the machine is not overloaded.
    */
   realtime?: boolean;
+  /**
+   * An already bound socket to receive on (systemd socket activation) instead of binding `path`:
+   * mode, owner and group are the socket unit's; close() leaves its file alone.
+   */
+  fd?: number;
+}
+
+/**
+ * Returns the C heap's free pages to the system (glibc malloc_trim): start-up frees a lot
+ * (module sources, compiler buffers) that an idle daemon would otherwise keep resident.
+ */
+export function trimNativeHeap(): boolean {
+  try {
+    return load().trimHeap();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -25,8 +25,10 @@ import { bindUnixDatagram, readMaxDgramQlen, type DatagramBatch, type ErrnoError
 import { decodeDpv1, DPV1_MAX_BYTES, DPV1_REJECT_REASONS, type Dpv1RejectReason, type Dpv1Result } from './dpv1.js';
 
 export interface DatagramSourceOptions {
-  /** Socket path (config `collector.socket`). */
+  /** Socket path (config `collector.socket`); with `fd`, only a name for logs. */
   path: string;
+  /** An inherited, already bound socket (systemd socket activation) to receive on instead. */
+  fd?: number;
   /** File mode, number or octal string ('0660'); default 0o660. */
   mode?: number | string;
   owner?: string | number;
@@ -208,10 +210,10 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
         mkdirSync(opts.dumpDir, { recursive: true, mode: 0o700 });
         dumpCount = readdirSync(opts.dumpDir).filter((f) => f.endsWith('.dgram')).length;
       }
-      mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
+      if (opts.fd === undefined) mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
       try {
         receiver = bindUnixDatagram(opts.path, {
-          mode, owner: opts.owner, group: opts.group, batch: opts.batch, maxSize: DPV1_MAX_BYTES,
+          mode, owner: opts.owner, group: opts.group, batch: opts.batch, maxSize: DPV1_MAX_BYTES, fd: opts.fd,
           threaded: opts.threaded, maxBufferedBytes: opts.maxBufferedBytes, realtime: opts.realtime ?? true,
         }, onBatch, (e) => {
           stats.receiveErrors++;
@@ -225,7 +227,8 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
       const info = receiver.info();
       // Measured with a libtlsrpt burst: 99.7% kept with SCHED_FIFO, 88–95% without (issue 11).
       if (info.threaded && !info.realtime && opts.realtime !== false) log.warn(REALTIME_HINT);
-      log.info({ mode: mode.toString(8), maxDgramQlen: qlen, threaded: info.threaded, realtime: info.realtime }, 'datagram socket listening');
+      log.info({ ...(opts.fd === undefined ? { mode: mode.toString(8) } : { inheritedFd: opts.fd }), maxDgramQlen: qlen, threaded: info.threaded, realtime: info.realtime },
+        opts.fd === undefined ? 'datagram socket listening' : 'datagram socket taken over from systemd (LISTEN_FDS)');
     },
     async stop() {
       if (summaryTimer) clearInterval(summaryTimer);
