@@ -4,7 +4,7 @@
  * parameter per statement (SQLite `json_each`, PostgreSQL `jsonb_array_elements`): a flush of
  * 10,000 policies is a handful of statements, not thousands, and the SQL text never changes.
  */
-import { CompiledQuery, sql, type Kysely } from '../../store/kysely.js';
+import { sql, type Kysely } from '../../store/kysely.js';
 import type { Database, Store } from '../../store/index.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
 import { windowBounds, type WindowFrequency } from '../windows/bounds.js';

@@ -288,7 +288,8 @@ export class Aggregator {
    */
   flush(): Promise<FlushResult> {
     if (this.queued) return this.queued;
-     
+    // Declared before it is assigned: the flush below compares itself with `this.queued`.
+    // eslint-disable-next-line prefer-const
     let queued: Promise<FlushResult> | undefined;
     queued = (async () => {
       await this.running?.catch(() => {});

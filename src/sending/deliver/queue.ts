@@ -252,6 +252,6 @@ export function decodeMailto(uri: string): string | undefined {
     return undefined;
   }
   // A TXT record is anyone's input: a %0D%0A in it must not reach RCPT TO or the To header.
-  if (/[\u0000-\u0020\u007f<>(),;:"\[\]\\]/.test(addr) || addr.includes(',')) return undefined;
+  if (/[\u0000-\u0020\u007f<>(),;:"[\]\\]/.test(addr) || addr.includes(',')) return undefined;
   return addr;
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
-import { buildReportMessage, createRelayMailer, signReportMessage, DKIM_HEADER_FIELDS, type DkimKey, type ReportMessage } from '../../../src/sending/deliver/mail.js';
+import { buildReportMessage, createRelayMailer, signReportMessage, DKIM_HEADER_FIELDS, type ReportMessage } from '../../../src/sending/deliver/mail.js';
 import { HeaderValueError } from '../../../src/sending/report/headers.js';
 import { createResolver, mailauthResolver } from '../../../src/dns/index.js';
 import { extractReports } from '../../../src/receiving/extract/index.js';

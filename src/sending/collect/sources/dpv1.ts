@@ -22,7 +22,7 @@
 import { isUtf8 } from 'node:buffer';
 import { domainToASCII } from 'node:url';
 import { policyTypeFromCode, resultTypeFromCode } from '../../../rfc8460/codes.js';
-import type { FailureDetail, Policy, PolicyType } from '../../../rfc8460/types.js';
+import type { FailureDetail, Policy } from '../../../rfc8460/types.js';
 import type { AppliedPolicy, TlsSessionOutcome } from '../event.js';
 
 /** Why a datagram was not counted. Stable strings: they are metric labels. */
