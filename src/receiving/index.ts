@@ -68,7 +68,7 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
       ...(typeof smtp.maxMessageBytes === 'number' ? { maxMessageBytes: smtp.maxMessageBytes } : {}),
       ...(typeof smtp.maxClients === 'number' ? { maxClients: smtp.maxClients } : {}),
       ...(typeof smtp.maxClientsPerAddress === 'number' ? { maxClientsPerAddress: smtp.maxClientsPerAddress } : {}),
-      ...(smtp.onward?.host ? { onward: { host: String(smtp.onward.host), port: Number(smtp.onward.port ?? 25), secure: Boolean(smtp.onward.secure), tlsInsecure: Boolean(smtp.onward.tlsInsecure) } } : {}),
+      ...(config.smtp.onward ? { onward: config.smtp.onward } : {}),
       ...(smtp.tls?.cert && smtp.tls?.key ? { tls: { cert: readFileSync(String(smtp.tls.cert)), key: readFileSync(String(smtp.tls.key)) } } : {}),
     });
     out.push({ name: config.smtp.lmtp ? 'lmtp-listener' : 'smtp-listener', start: () => listener.start(), stop: () => listener.stop() });

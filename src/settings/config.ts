@@ -14,6 +14,18 @@ export const StoreConfig = z.union([
   z.object({ postgres: z.string().min(1) }).strict(),
 ]);
 
+/**
+ * `smtp.onward` (issue 10): the route mail to non-report recipients is relayed on. `domains`
+ * is required: without it the listener would relay for anyone (an open relay into the local MTA).
+ */
+export const SmtpOnwardConfig = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(25),
+  secure: z.boolean().default(false),
+  tlsInsecure: z.boolean().default(false),
+  domains: z.array(z.string().min(1)).min(1, 'list the recipient domains mail may be relayed to (e.g. ["example.org"]); every other recipient gets 550 5.7.1 relaying denied'),
+}).strict();
+
 export const ServiceConfig = z.object({
   store: StoreConfig.default({ sqlite: './data/tlsrpt.db' }),
   http: z.object({
@@ -37,6 +49,7 @@ export const ServiceConfig = z.object({
   smtp: z.object({
     listen: hostPort,
     lmtp: z.boolean().default(false),
+    onward: SmtpOnwardConfig.optional(),
   }).passthrough().optional(),
   imap: z.array(z.object({
     host: z.string(), port: z.number().int().default(993), secure: z.boolean().default(true),
