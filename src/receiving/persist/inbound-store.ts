@@ -12,6 +12,7 @@ import type { Store } from '../../store/index.js';
 import type { Database } from '../../store/schema.js';
 import type { Finding, TlsReport } from '../../rfc8460/types.js';
 import { serializeReport } from '../../rfc8460/serialize.js';
+import { MAX_SESSION_COUNT } from '../../rfc8460/values.js';
 import { reporterOf } from '../../identity/org-domain.js';
 
 export type InboundChannel = 'http' | 'smtp' | 'lmtp' | 'imap' | 'file';
@@ -75,9 +76,13 @@ function epochSeconds(iso: string, fallback: number): number {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : fallback;
 }
 
-/** A session count as stored: a whole number within int8 and exact in JS (hostile reports send 1e300). */
+/**
+ * A session count as stored: a whole number of at most 2^31 − 1 (the parser clamps with a
+ * finding; this guards callers that build reports themselves), so sums over many rows stay
+ * exact in 64-bit SQL integers on SQLite and PostgreSQL alike.
+ */
 function count(n: number): number {
-  return Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER) : 0;
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), MAX_SESSION_COUNT) : 0;
 }
 
 /** Text as stored: PostgreSQL text cannot hold NUL, so a sender's NUL becomes U+FFFD (on both databases alike). */
