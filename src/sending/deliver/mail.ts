@@ -5,7 +5,7 @@
  * through the configured relay. Built with nodemailer's MimeNode because its composer cannot
  * make multipart/report.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { createTransport } from 'nodemailer';
@@ -100,8 +100,16 @@ function humanText(m: ReportMessage, policyDomain: string, submitter: string): s
 
 export interface DkimKey { domain: string; selector: string; privateKey: string }
 
-/** Reads the `dkim` config entries (privateKeyFile → PEM) once at start. */
-export function loadDkimKeys(entries: { domain: string; selector: string; privateKeyFile?: string; privateKey?: string }[] | undefined): DkimKey[] {
+/**
+ * Reads the `dkim` config entries (privateKeyFile → PEM) once at start. A key file other
+ * users can read lets them sign mail as the domain: `onExposedKey` hears of it (the service warns).
+ */
+export function loadDkimKeys(entries: { domain: string; selector: string; privateKeyFile?: string; privateKey?: string }[] | undefined, onExposedKey?: (file: string, mode: string) => void): DkimKey[] {
+  for (const e of entries ?? []) {
+    if (!e.privateKeyFile || !onExposedKey) continue;
+    const mode = statSync(e.privateKeyFile).mode & 0o777;
+    if (mode & 0o044) onExposedKey(e.privateKeyFile, mode.toString(8).padStart(4, '0'));
+  }
   return (entries ?? []).map((e) => ({
     domain: e.domain.toLowerCase().replace(/\.$/, ''),
     selector: e.selector,
