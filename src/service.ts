@@ -95,8 +95,10 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   }
   // Receiving: one ingestor for the public endpoint (RFC 8460 §5.4), SMTP/LMTP listener and IMAP pollers.
   const ingestor = createConfiguredIngestor({ config, log, store, settings });
+  components.push({ name: 'ingestor', start: async () => {}, stop: () => ingestor.close() });
   app.route('/', reportEndpointRoutes({
-    ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.maxBodyBytes,
+    ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.reportMaxBodyBytes,
+    maxInflatedBytes: config.http.reportMaxInflatedBytes, bytesPerMinute: config.http.reportBytesPerMinute,
     ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
   }));
   components.push(...receivingComponents({ config, log, ingestor, settings, hostname: settings.system().hostname }));

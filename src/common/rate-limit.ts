@@ -23,7 +23,8 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  take(client: string): RateDecision;
+  /** Takes `cost` tokens (default 1: one request; a byte budget passes the byte count). */
+  take(client: string, cost?: number): RateDecision;
   /** Clients currently remembered. */
   size(): number;
 }
@@ -44,7 +45,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const buckets = new Map<string, Bucket>();
 
   return {
-    take(client) {
+    take(client, cost = 1) {
       const t = now();
       let b = buckets.get(client);
       if (b) {
@@ -56,12 +57,47 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         while (buckets.size >= maxClients) buckets.delete(buckets.keys().next().value as string);
       }
       buckets.set(client, b);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
+      // A cost above the burst could never be paid: it is charged when the bucket is full.
+      const need = Math.min(cost, burst);
+      if (b.tokens >= need) {
+        b.tokens -= need;
         return { allowed: true, retryAfterSeconds: 0 };
       }
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000)) };
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((need - b.tokens) / perMs / 1000)) };
     },
     size: () => buckets.size,
   };
+}
+
+/**
+ * The key a client is limited by: its IPv4 address, or the /64 of its IPv6 address (one
+ * customer's network; a single host can use 2^64 addresses of it). IPv4-mapped IPv6
+ * (`::ffff:192.0.2.1`) is the IPv4 address.
+ * @example clientKey('2001:db8:1:2:aaaa::1') // '2001:db8:1:2::/64'
+ */
+export function clientKey(address: string): string {
+  const a = address.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return mapped[1];
+  if (!a.includes(':')) return a;
+  const groups = expandIpv6(a);
+  return groups ? `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64` : a;
+}
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted quad allowed), or undefined. */
+function expandIpv6(a: string): number[] | undefined {
+  let text = a;
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [, w, x, y, z] = quad.map(Number);
+    text = `${text.slice(0, quad.index)}${((w << 8) | x).toString(16)}:${((y << 8) | z).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 1) return undefined;
+  const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill('0'), ...tail].map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
+  return groups.some(Number.isNaN) ? undefined : groups;
 }

@@ -1,6 +1,7 @@
 /** @module rfc8460/parse — lenient TLS report parser: bytes or text in, normalised report plus findings out */
 import { isUtf8 } from 'node:buffer';
 import { isObject, putExtra, readPolicyResult } from './policies.js';
+import { capReport, DEFAULT_CAPS, type ReportCaps } from './caps.js';
 import type { Finding, PolicyResult, TlsReport } from './types.js';
 import { FindingSink, isoSeconds, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
 
@@ -29,6 +30,8 @@ export interface ParseOptions {
   maxPolicies?: number;
   /** Most `failure-details` entries accepted over all policies; default 100,000. */
   maxFailureDetails?: number;
+  /** What is kept of an accepted report (strings, policies, details per policy, lists, extras); see caps.ts. */
+  caps?: Partial<ReportCaps>;
 }
 
 export interface ParsedReport {
@@ -301,13 +304,17 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   else if (contactRaw === '') sink.add('empty-field', 'contact-info', 'empty string');
   else sink.add('wrong-type', 'contact-info', `a ${Array.isArray(contactRaw) ? 'array' : typeof contactRaw} instead of a string; dropped`);
 
+  const caps: ReportCaps = { ...DEFAULT_CAPS, ...options?.caps };
   if (policiesRaw.length === 0) sink.add('empty-policies', 'policies', 'no policies: the report says nothing');
-  for (let i = 0; i < policiesRaw.length; i++) {
+  const policyCount = Math.min(policiesRaw.length, caps.maxPolicies);
+  if (policiesRaw.length > policyCount) sink.add('too-many-policies', 'policies', `${policiesRaw.length} policies; kept the first ${policyCount}`);
+  for (let i = 0; i < policyCount; i++) {
     const p = policiesRaw[i];
     if (!isObject(p)) { sink.add('wrong-type', `policies[${i}]`, 'not an object; dropped'); continue; }
-    report.policies.push(readPolicyResult(p, sink, `policies[${i}]`));
+    report.policies.push(readPolicyResult(p, sink, `policies[${i}]`, caps.maxDetailsPerPolicy));
   }
   fillPolicyDomains(report.policies, reportId, options?.policyDomainHint, sink);
   if (extra !== undefined) report.extra = extra;
+  capReport(report, sink, caps);
   return { report, findings: sink.done() };
 }

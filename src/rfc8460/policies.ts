@@ -278,7 +278,7 @@ function readPolicy(o: Json, sink: FindingSink, base: string): Policy {
 }
 
 /** Reads one `policies[i]` element. The caller fills an empty policyDomain afterwards. */
-export function readPolicyResult(o: Json, sink: FindingSink, base: string): PolicyResult {
+export function readPolicyResult(o: Json, sink: FindingSink, base: string, maxDetails = Infinity): PolicyResult {
   let policyRaw: unknown, summaryRaw: unknown, detailsRaw: unknown;
   let extra: Json | undefined;
   for (const k in o) {
@@ -315,7 +315,9 @@ export function readPolicyResult(o: Json, sink: FindingSink, base: string): Poli
   const failureDetails: FailureDetail[] = [];
   let detailSum = 0;
   if (Array.isArray(detailsRaw)) {
-    for (let j = 0; j < detailsRaw.length; j++) {
+    const kept = Math.min(detailsRaw.length, maxDetails);
+    if (detailsRaw.length > kept) sink.add('too-many-failure-details', base + '.failure-details', `${detailsRaw.length} failure details; kept the first ${kept}`);
+    for (let j = 0; j < kept; j++) {
       const e = detailsRaw[j];
       if (!isObject(e)) { sink.add('wrong-type', `${base}.failure-details[${j}]`, `a ${typeName(e)} instead of a failure detail; dropped`); continue; }
       const d = readFailureDetail(e, sink, base, j);

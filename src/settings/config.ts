@@ -15,6 +15,35 @@ export const StoreConfig = z.union([
 ]);
 
 /**
+ * `http` keys of issue 10 (Trust): what one stranger may cost the public report endpoint
+ * (RFC 8460 §5.4 is unauthenticated) and the HTTP server's time and connection limits.
+ */
+export const HTTP_TRUST_DEFAULTS = {
+  /** POST /tlsrpt body as sent (gzip or JSON), bytes. */
+  reportMaxBodyBytes: 1048576,
+  /** POST /tlsrpt report after decompression, bytes (also capped by ReportSettings.inboundReportMaxSize). */
+  reportMaxInflatedBytes: 10485760,
+  /** POST /tlsrpt body bytes per client (an IPv6 client is its /64) and minute. */
+  reportBytesPerMinute: 4194304,
+  /** Whole request (headers and body), ms. */
+  requestTimeoutMs: 30000,
+  /** Request headers, ms. */
+  headersTimeoutMs: 10000,
+  /** Open connections in total, and per client address. */
+  maxConnections: 1000,
+  maxConnectionsPerClient: 50,
+} as const;
+export const HttpTrustKeys = z.object({
+  reportMaxBodyBytes: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.reportMaxBodyBytes),
+  reportMaxInflatedBytes: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.reportMaxInflatedBytes),
+  reportBytesPerMinute: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.reportBytesPerMinute),
+  requestTimeoutMs: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.requestTimeoutMs),
+  headersTimeoutMs: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.headersTimeoutMs),
+  maxConnections: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.maxConnections),
+  maxConnectionsPerClient: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.maxConnectionsPerClient),
+});
+
+/**
  * `smtp.onward` (issue 10): the route mail to non-report recipients is relayed on. `domains`
  * is required: without it the listener would relay for anyone (an open relay into the local MTA).
  */
@@ -36,7 +65,8 @@ export const ServiceConfig = z.object({
     maxBodyBytes: z.number().int().positive().default(26214400),
     reportRatePerMinute: z.number().int().positive().default(60),
     trustProxy: z.boolean().default(false),
-  }).passthrough().default({ listen: '127.0.0.1:8080', reportPath: '/tlsrpt', maxBodyBytes: 26214400, reportRatePerMinute: 60, trustProxy: false }),
+    ...HttpTrustKeys.shape,
+  }).passthrough().default({ listen: '127.0.0.1:8080', reportPath: '/tlsrpt', maxBodyBytes: 26214400, reportRatePerMinute: 60, trustProxy: false, ...HTTP_TRUST_DEFAULTS }),
   collector: z.object({
     socket: z.string().optional(),
     mode: z.string().regex(/^0?[0-7]{3}$/).default('0660'),

@@ -3,21 +3,27 @@
  * POST a report (gzip or JSON, sniffed — Content-Type is often wrong) without authentication.
  * Answers 201 on acceptance (a duplicate is accepted too: the sender must not retry it),
  * 400 with a reason for something that is not a report, 413 when the body is too large (by
- * Content-Length AND by counting streamed bytes), 429 when one client sends too fast, and
- * 503 when the store cannot take it now (the sender retries, RFC 8460 §5.5).
+ * Content-Length AND by counting streamed bytes, and after decompression), 429 when one client
+ * sends too many requests or too many bytes (an IPv6 client is its /64), and 503 when the store
+ * cannot take it now (the sender retries, RFC 8460 §5.5).
  */
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../../receiving/pipeline/ingest.js';
-import { createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
+import { clientKey, createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
 
 export interface ReportEndpointDeps {
   ingestor: Ingestor;
   log: Logger;
   /** `http.reportPath`, default `/tlsrpt`. */
   path?: string;
-  /** `http.maxBodyBytes`. */
+  /** `http.reportMaxBodyBytes` (default 1 MiB): the body as sent. */
   maxBodyBytes: number;
+  /** `http.reportMaxInflatedBytes` (default 10 MiB): the report after decompression. */
+  maxInflatedBytes?: number;
+  /** `http.reportBytesPerMinute`: body bytes per client and minute (default: no byte budget). */
+  bytesPerMinute?: number;
+  byteLimiter?: RateLimiter;
   /** `http.reportRatePerMinute`: sustained requests per client and minute. */
   ratePerMinute: number;
   /** `http.trustProxy`: key clients by X-Forwarded-For (set by our own proxy) instead of the peer address. */
@@ -37,11 +43,21 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
   const app = new Hono();
   const path = deps.path ?? '/tlsrpt';
   const limiter = deps.limiter ?? createRateLimiter({ ratePerMinute: deps.ratePerMinute });
+  // The byte budget lets one full-size body through at once, then the configured bytes per minute.
+  const bytes = deps.byteLimiter ?? (deps.bytesPerMinute
+    ? createRateLimiter({ ratePerMinute: deps.bytesPerMinute, burst: Math.max(deps.maxBodyBytes, Math.ceil(deps.bytesPerMinute / 6)) })
+    : undefined);
+  const overBudget = (c: Context, peer: string, n: number): Response | undefined => {
+    const d = bytes?.take(clientKey(peer), n);
+    if (!d || d.allowed) return undefined;
+    c.header('Retry-After', String(d.retryAfterSeconds));
+    return problem(c, 429, 'rate-limited', `too many bytes from ${clientKey(peer)} (http.reportBytesPerMinute); retry in ${d.retryAfterSeconds} s`);
+  };
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
 
   app.post(path, async (c) => {
     const peer = clientAddress(c, deps.trustProxy ?? false);
-    const rate = limiter.take(peer);
+    const rate = limiter.take(clientKey(peer));
     if (!rate.allowed) {
       c.header('Retry-After', String(rate.retryAfterSeconds));
       return problem(c, 429, 'rate-limited', `too many reports from ${peer}; retry in ${rate.retryAfterSeconds} s`);
@@ -49,6 +65,10 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > deps.maxBodyBytes) {
       return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes`);
+    }
+    if (declared !== undefined) {
+      const refused = overBudget(c, peer, Number(declared) || 0);
+      if (refused) return refused;
     }
     let body: Uint8Array;
     try {
@@ -58,8 +78,15 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
       deps.log.info({ peer, err: (e as Error).message }, 'report endpoint: body not readable');
       return problem(c, 400, 'unreadable-body', `the request body could not be read: ${(e as Error).message}`);
     }
+    if (declared === undefined) {
+      const refused = overBudget(c, peer, body.byteLength);
+      if (refused) return refused;
+    }
     if (!body.byteLength) return problem(c, 400, 'empty-body', 'the request has no body; POST the report (application/tlsrpt+gzip or application/tlsrpt+json)');
-    const outcomes = await deps.ingestor.ingest(body, { channel: 'http', peer, receivedAt: now() });
+    const outcomes = await deps.ingestor.ingest(body, {
+      channel: 'http', peer, receivedAt: now(),
+      ...(deps.maxInflatedBytes ? { maxDecompressedBytes: deps.maxInflatedBytes } : {}),
+    });
     return answer(c, outcomes);
   });
   app.all(path, (c) => {

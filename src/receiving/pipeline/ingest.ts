@@ -29,6 +29,8 @@ export interface IngestMeta {
   envelope?: { mailFrom?: string; rcptTo?: string[] };
   /** Where the input came from, for logs and the stored record: a file path, `INBOX uid 42`, … */
   source?: string;
+  /** A tighter cap on the decompressed report for this input (the public HTTP endpoint's `http.reportMaxInflatedBytes`). */
+  maxDecompressedBytes?: number;
 }
 
 export type IngestStatus = 'imported' | 'duplicate' | 'not-a-report' | 'rejected' | 'failed';
@@ -81,7 +83,7 @@ export interface IngestDeps {
   /** Clock for DKIM expiry checks. */
   now?: () => Date;
   /** The CPU-heavy phase; default `analyseInput` in this thread (see `sources/analyse-pool.ts` for worker threads). */
-  analyse?: (bytes: Uint8Array) => Promise<Analysis>;
+  analyse?: (bytes: Uint8Array, limits?: Partial<ExtractLimits>) => Promise<Analysis>;
   /** The store writer (tests may count calls); default `saveInboundReport`. */
   save?: typeof saveInboundReport;
 }
@@ -181,10 +183,12 @@ export function createIngestor(deps: IngestDeps): Ingestor {
     return outcome;
   };
 
-  const analyse = deps.analyse ?? ((bytes: Uint8Array) => analyseInput(bytes, { limits: deps.limits?.(), resolver: deps.resolver, now: deps.now?.() }));
+  const analyse = deps.analyse ?? ((bytes: Uint8Array, limits?: Partial<ExtractLimits>) => analyseInput(bytes, { limits, resolver: deps.resolver, now: deps.now?.() }));
 
   async function ingestOne(bytes: Uint8Array, meta: IngestMeta): Promise<IngestOutcome[]> {
-    const analysis = await analyse(bytes);
+    const limits = { ...deps.limits?.() };
+    if (meta.maxDecompressedBytes) limits.maxDecompressedBytes = Math.min(limits.maxDecompressedBytes ?? Infinity, meta.maxDecompressedBytes);
+    const analysis = await analyse(bytes, limits);
     if (!analysis.ok) return [finish(meta, { status: analysis.status, code: analysis.code, reason: analysis.reason })];
     const outcomes: IngestOutcome[] = [];
     for (const payload of analysis.payloads) {
