@@ -142,7 +142,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       started.push(c);
       log.info({ component: c.name }, 'started');
     }
-    http = await listen(app, host, port, config.http.tls);
+    http = await listen(app, host, port, config.http.tls, config.http);
   } catch (e) {
     // A half-started service must not leave sockets or the database open behind it.
     await stopStarted();
