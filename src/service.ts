@@ -2,6 +2,7 @@
  * @module service — the composition root: reads the configuration, opens the store, builds the
  * HTTP app, starts every enabled part (components) and stops them in reverse order.
  */
+import path from 'node:path';
 import type { Logger } from './common/log.js';
 import type { ServiceConfig } from './settings/config.js';
 import { parseHostPort } from './settings/config.js';
@@ -37,6 +38,11 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** Where a generated admin token is written when there is no terminal: next to the SQLite database, else ./data. */
+function adminTokenFile(config: ServiceConfig): string {
+  return 'sqlite' in config.store ? path.join(path.dirname(path.resolve(config.store.sqlite)), 'admin-token') : path.resolve('data', 'admin-token');
+}
+
 export async function startService(config: ServiceConfig, log: Logger): Promise<RunningService> {
   const { host, port } = parseHostPort(config.http.listen);
   // With no config this is ./data/tlsrpt.db (created on first start, schema migrated).
@@ -46,7 +52,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   let app: HttpApp;
   try {
     settings = await openSettings(store, config, log.child({ component: 'settings' }));
-    const auth = await setupAdminAuth({ store, configuredToken: config.http.token, log });
+    const auth = await setupAdminAuth({ store, configuredToken: config.http.token, log, tokenFile: adminTokenFile(config) });
     app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
   } catch (e) {
     await store.close();
