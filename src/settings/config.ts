@@ -84,10 +84,14 @@ export const ServiceConfig = z.object({
   imap: z.array(z.object({
     host: z.string(), port: z.number().int().default(993), secure: z.boolean().default(true),
     user: z.string(), password: z.string(), mailbox: z.string().default('INBOX'),
+    allowPlaintextAuth: z.boolean().default(false),
   }).passthrough()).optional(),
   relay: z.object({
     host: z.string(), port: z.number().int().default(587), secure: z.boolean().default(false),
     user: z.string().optional(), password: z.string().optional(),
+    // Issue 10: with credentials, TLS is required unless allowPlaintextAuth.
+    requireTLS: z.boolean().optional(),
+    allowPlaintextAuth: z.boolean().default(false),
   }).passthrough().optional(),
   dkim: z.array(z.object({
     domain: z.string(), selector: z.string(), privateKeyFile: z.string(),

@@ -30,6 +30,8 @@ export const ImapAccountConfig = z.object({
   maxMessageBytes: z.number().int().positive().default(30 * 1024 * 1024),
   /** Accept a server certificate that does not verify (a local server with a self-signed one). */
   tlsInsecure: z.boolean().default(false),
+  /** Log in over a connection without TLS (no `secure`, no STARTTLS): only for a server on this host. */
+  allowPlaintextAuth: z.boolean().default(false),
   /** Attempts before a message whose storage keeps failing is moved to the failed folder. */
   maxAttempts: z.number().int().positive().default(5),
 }).passthrough();
@@ -79,6 +81,8 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     folders = undefined;
     const c = new ImapFlow({
       host: account.host, port: account.port, secure: account.secure,
+      // Without implicit TLS, STARTTLS is required before LOGIN unless allowPlaintextAuth (issue 10).
+      ...(!account.secure && !account.allowPlaintextAuth ? { doSTARTTLS: true } : {}),
       auth: { user: account.user, pass: account.password },
       logger: false,
       tls: { rejectUnauthorized: !account.tlsInsecure },

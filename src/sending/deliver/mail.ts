@@ -151,7 +151,10 @@ export interface RelayConfig {
   port: number;
   /** Implicit TLS (port 465). Otherwise STARTTLS is used when offered, or always with requireTLS. */
   secure: boolean;
+  /** STARTTLS is required (default: whenever credentials are set and `secure` is off). */
   requireTLS?: boolean;
+  /** Send `user`/`password` over a connection without TLS (a relay on the same host only). */
+  allowPlaintextAuth?: boolean;
   user?: string;
   password?: string;
   /** Accept the relay's certificate without validation (self-signed relay on a private network). */
@@ -171,13 +174,23 @@ export interface ReportMailer {
   close(): void;
 }
 
+/**
+ * Credentials never cross the network in clear: with a user set and no implicit TLS, STARTTLS
+ * is required (a relay that does not offer it fails the attempt before AUTH) unless the config
+ * says `allowPlaintextAuth: true`.
+ */
+export function relayRequiresTls(relay: Pick<RelayConfig, 'secure' | 'requireTLS' | 'allowPlaintextAuth' | 'user'>): boolean {
+  if (relay.requireTLS !== undefined) return relay.requireTLS || (Boolean(relay.user) && !relay.secure && !relay.allowPlaintextAuth);
+  return Boolean(relay.user) && !relay.secure && !relay.allowPlaintextAuth;
+}
+
 export function createRelayMailer(relay: RelayConfig): ReportMailer {
   const pooled = (relay.maxConnections ?? 0) > 1;
   const transport = createTransport({
     host: relay.host,
     port: relay.port,
     secure: relay.secure,
-    requireTLS: relay.requireTLS,
+    requireTLS: relayRequiresTls(relay),
     auth: relay.user ? { user: relay.user, pass: relay.password ?? '' } : undefined,
     tls: { rejectUnauthorized: !relay.tlsInsecure, ...(relay.ca ?? relay.caFile ? { ca: relay.ca ?? readFileSync(relay.caFile!, 'utf8') } : {}) },
     connectionTimeout: relay.connectionTimeoutMs ?? 15_000,
