@@ -5,6 +5,9 @@
  * forgotten first once `maxClients` is reached.
  */
 
+import { parseIp } from './ip.js';
+import type { IPv6 } from 'ipaddr.js';
+
 export interface RateLimiterOptions {
   /** Sustained requests per minute per client. */
   ratePerMinute: number;
@@ -76,28 +79,10 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
  * @example clientKey('2001:db8:1:2:aaaa::1') // '2001:db8:1:2::/64'
  */
 export function clientKey(address: string): string {
-  const a = address.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return mapped[1];
-  if (!a.includes(':')) return a;
-  const groups = expandIpv6(a);
-  return groups ? `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64` : a;
-}
-
-/** The eight 16-bit groups of an IPv6 address (a trailing dotted quad allowed), or undefined. */
-function expandIpv6(a: string): number[] | undefined {
-  let text = a;
-  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (quad) {
-    const [, w, x, y, z] = quad.map(Number);
-    text = `${text.slice(0, quad.index)}${((w << 8) | x).toString(16)}:${((y << 8) | z).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 1) return undefined;
-  const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill('0'), ...tail].map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
-  return groups.some(Number.isNaN) ? undefined : groups;
+  const ip = parseIp(address);
+  if (!ip) return address;
+  if (ip.kind() === 'ipv4') return ip.toString();
+  const v6 = ip as IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  return `${v6.parts.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }
