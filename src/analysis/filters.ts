@@ -62,7 +62,4 @@ export function parseCount(filter: string, text: string, min: number, max: numbe
   return Number(t);
 }
 
-/** A domain filter: lower-cased, one trailing dot dropped. */
-export function normalizeDomain(text: string): string {
-  return text.trim().toLowerCase().replace(/\.$/, '');
-}
+

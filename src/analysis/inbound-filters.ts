@@ -4,7 +4,8 @@
  */
 import type { ListInboundFilter } from './inbound-reports.js';
 import type { SummaryFilter } from './inbound-summary.js';
-import { normalizeDomain, parseBool, parseCount, parseDay, parseTimeBound } from './filters.js';
+import { parseBool, parseCount, parseDay, parseTimeBound } from './filters.js';
+import { normalizeDomain } from '../common/domain.js';
 
 /** List filters: domain, reporter, from, to (day, date-time or epoch seconds), hasFailures, resultType, mx, ip, limit, offset. */
 export function listFilterFromQuery(q: (name: string) => string | undefined): ListInboundFilter {

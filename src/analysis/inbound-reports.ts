@@ -7,6 +7,7 @@
 import type { Store } from '../store/index.js';
 import type { Finding, TlsReport } from '../rfc8460/types.js';
 import { dayString } from './filters.js';
+import { isoSeconds } from '../common/time.js';
 
 export interface ListInboundFilter {
   /** Policy domain (exact, lower-cased). */
@@ -51,7 +52,7 @@ export interface InboundReportList {
   offset: number;
 }
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+const iso = isoSeconds;
 
 function baseQuery(store: Store, f: ListInboundFilter) {
   let q = store.db.selectFrom('inbound_report as r');

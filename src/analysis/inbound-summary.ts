@@ -3,7 +3,7 @@
  * policy domain and UTC day (of each report's start-datetime): successful and failed sessions
  * per reporter and policy type (`rows`, from the policies' summary counts, RFC 8460 §4.4), and
  * failed sessions per result type, receiving MX and receiving IP (from the failure details —
- * whose counts may legitimately not add up to the summary totals, see quirks.md). Integer day
+ * whose counts may legitimately not add up to the summary totals, see docs/spec/quirks.md). Integer day
  * numbers are grouped with plain SQL, so SQLite and PostgreSQL give the same figures.
  */
 import type { Store } from '../store/index.js';

@@ -4,7 +4,8 @@
  */
 import type { Store } from '../store/index.js';
 import type { OutboundReportState, OutboundTargetState } from '../store/tables/delivery.js';
-import { isoSeconds } from '../sending/report/report-builder.js';
+import { isoSeconds } from '../common/time.js';
+import { normalizeDomain } from '../common/domain.js';
 
 export interface TargetView {
   uri: string;
@@ -48,7 +49,7 @@ export async function listReports(store: Store, f: ReportFilter = {}): Promise<R
   let q = store.db.selectFrom('outbound_report')
     .select(['id', 'report_id', 'policy_domain', 'window_start', 'window_end', 'state', 'reason', 'due_at', 'created_at', 'record_source', 'trimmed_details'])
     .select('json_bytes as bytes');
-  if (f.policyDomain) q = q.where('policy_domain', '=', f.policyDomain.toLowerCase().replace(/\.$/, ''));
+  if (f.policyDomain) q = q.where('policy_domain', '=', normalizeDomain(f.policyDomain));
   if (f.states?.length) q = q.where('state', 'in', f.states);
   if (f.beforeId) q = q.where('id', '<', f.beforeId);
   const rows = await q.orderBy('id', 'desc').limit(limit).execute();

@@ -8,6 +8,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
+import { normalizeDomain } from '../common/domain.js';
 
 /** TXT records at a name, each the list of its character-strings; NXDOMAIN/NODATA → records: []. */
 export interface TxtAnswer {
@@ -70,7 +71,7 @@ export function parseServer(s: string): Server {
 
 /** Lower-case, one trailing dot stripped: the form names are compared and cached in. */
 export function normalizeName(name: string): string {
-  return name.trim().replace(/\.$/, '').toLowerCase();
+  return normalizeDomain(name);
 }
 
 /** Negative answers without an SOA are cached this long. */

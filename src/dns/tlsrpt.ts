@@ -3,7 +3,7 @@
  * `_smtp._tls.<policy-domain>` and applies the "exactly one v=TLSRPTv1 record" rule.
  */
 import { selectTlsrptRecord, type RecordResult } from '../rfc8460/index.js';
-import type { TtlCache } from './cache.js';
+import type { TtlCache } from '../common/ttl-cache.js';
 import { normalizeName, type Resolver } from './resolver.js';
 
 export type TlsrptLookup = RecordResult & {

@@ -1,8 +1,10 @@
 /**
- * @module receiving/sources — wiring of the receiving side for the composition root: the one
- * ingestor built from the config (store, DNS for DKIM keys, `receiving` options, inbound
- * settings) and the long-running channels (SMTP/LMTP listener, IMAP pollers). The public HTTP
- * endpoint is an HTTP route (`src/http/routes/report-endpoint.ts`) fed by the same ingestor.
+ * @module receiving — the receiving area for the composition root: `createReceiving` builds the
+ * one ingestor (store, DNS for DKIM keys, `receiving` options, inbound settings), the
+ * long-running channels (SMTP/LMTP listener, IMAP pollers) and the retention purge. The public
+ * HTTP endpoint is an HTTP route (`src/http/routes/report-endpoint.ts`) fed by the same ingestor.
+ * Walk of one e-mail: sources → pipeline/ingest → extract → dkim → pipeline/authorize →
+ * persist (docs/ARCHITECTURE.md).
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
@@ -18,15 +20,18 @@ import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
 
+export type { Ingestor, IngestOutcome } from './pipeline/ingest.js';
+import { type Component } from '../common/component.js';
+import { createRetentionComponent, retentionOptions } from './persist/retention.js';
+
 /** What the receiving side reads from the settings (SettingsService.inbound()). */
 export interface InboundSettingsSource {
   inbound(): { addresses: string[]; forwarding: boolean; maxSize: number };
 }
 
-/** ReportSettings defaults (spec/settings.md) for callers without a settings service. */
+/** ReportSettings defaults (docs/spec/settings.md) for callers without a settings service. */
 export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forwarding: true, maxSize: 26214400 });
 
-export interface ReceivingComponent { name: string; start(): Promise<void>; stop(): Promise<void> }
 
 /**
  * The one ingestor of a process, from the config. `analysisThreads` > 0 runs extraction, parsing
@@ -67,10 +72,10 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
 export const LARGE_INPUT_BYTES = 256 * 1024;
 
 /** The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. */
-export function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): ReceivingComponent[] {
+export function receivingComponents(deps: { config: ServiceConfig; log: Logger; ingestor: Ingestor; settings?: InboundSettingsSource; hostname?: string }): Component[] {
   const { config, log, ingestor } = deps;
   const settings = deps.settings ?? { inbound: () => DEFAULT_INBOUND };
-  const out: ReceivingComponent[] = [];
+  const out: Component[] = [];
   if (config.smtp?.listen) {
     const smtp = config.smtp as Record<string, any>;
     const { host, port } = parseHostPort(config.smtp.listen);
@@ -98,4 +103,27 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
 export async function openInboundSettings(store: Store, config: ServiceConfig, log: Logger): Promise<InboundSettingsSource & { close(): void }> {
   const { openSettings } = await import('../settings/index.js');
   return openSettings(store, config, log);
+}
+
+export interface Receiving {
+  ingestor: Ingestor;
+  /** SMTP/LMTP listener, IMAP pollers, the retention purge, and the ingestor's own close (worker threads). */
+  components: Component[];
+}
+
+/**
+ * @example
+ * const receiving = createReceiving(config, { store, settings, log, hostname });
+ * app.route('/', reportEndpointRoutes({ ingestor: receiving.ingestor, … }));
+ */
+export function createReceiving(config: ServiceConfig, deps: { store: Store; settings: InboundSettingsSource; log: Logger; hostname?: string }): Receiving {
+  const { store, settings, log } = deps;
+  const ingestor = createConfiguredIngestor({ config, log, store, settings });
+  const components: Component[] = [
+    // First started, last stopped: the channels below hand it reports until they stop.
+    { name: 'ingestor', start: async () => {}, stop: () => ingestor.close() },
+    ...receivingComponents({ config, log, ingestor, settings, hostname: deps.hostname }),
+    createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }),
+  ];
+  return { ingestor, components };
 }

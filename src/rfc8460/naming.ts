@@ -1,4 +1,5 @@
 /** @module rfc8460/naming — the report file name (RFC 8460 §5.1) and e-mail subject (§5.3) */
+import { normalizeDomain } from '../common/domain.js';
 
 function stripControls(s: string): string {
   // Header values enter here: CR/LF or other controls would let a value inject header lines.
@@ -12,7 +13,7 @@ function stripControls(s: string): string {
 
 function domainPart(s: string): string {
   // A domain in the file name: lower-case, no trailing dot, and no `!` (the separator) or `/`.
-  return s.trim().toLowerCase().replace(/\.$/, '').replace(/[!/\\\s]/g, '');
+  return normalizeDomain(s).replace(/[!/\\\s]/g, '');
 }
 
 /**

@@ -1,22 +1,17 @@
 /** @module rfc8460/parse — lenient TLS report parser: bytes or text in, normalised report plus findings out */
 import { isUtf8 } from 'node:buffer';
+import { TlsrptError } from '../common/errors.js';
 import { isObject, putExtra, readPolicyResult } from './policies.js';
 import { capReport, DEFAULT_CAPS, type ReportCaps } from './caps.js';
 import type { Finding, PolicyResult, TlsReport } from './types.js';
-import { FindingSink, isoSeconds, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
+import { FindingSink, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
+import { isoFromEpochMs } from '../common/time.js';
 
 /** Why an input is not a TLS report. Deviations inside a report are findings, never errors. */
 export type ReportErrorCode = 'not-a-tls-report' | 'invalid-json' | 'too-deep' | 'invalid-utf8' | 'too-many-entries';
 
 /** Thrown by {@link parseReport} for input that is not a TLS report at all. */
-export class ReportError extends Error {
-  readonly code: ReportErrorCode | string;
-  constructor(code: ReportErrorCode | string, message: string) {
-    super(message);
-    this.name = 'ReportError';
-    this.code = code;
-  }
-}
+export class ReportError extends TlsrptError<ReportErrorCode> {}
 
 export interface ParseOptions {
   /** Deepest JSON nesting accepted (objects + arrays); default 64. A report needs 5. */
@@ -140,7 +135,7 @@ function readDate(v: unknown, sink: FindingSink, path: string): DatetimeValue {
   }
   if (typeof v === 'number') {
     const ms = Math.floor(v) * 1000;
-    const iso = isoSeconds(ms);
+    const iso = isoFromEpochMs(ms);
     if (iso !== undefined) {
       sink.add('datetime-not-string', path, `a number ${v}; read as epoch seconds`);
       return { iso, ms };
@@ -228,7 +223,7 @@ function checkEntryCounts(policies: unknown[], options: ParseOptions | undefined
 }
 
 /**
- * Parses a TLS report leniently (RFC 8460 §4 plus every deviation in quirks.md).
+ * Parses a TLS report leniently (RFC 8460 §4 plus every deviation in docs/spec/quirks.md).
  *
  * Rejected (ReportError) only: bytes that are not UTF-8 (`invalid-utf8`), nesting deeper than
  * `maxDepth` (`too-deep`), more entries than `maxPolicies` / `maxFailureDetails`

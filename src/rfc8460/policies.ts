@@ -72,7 +72,7 @@ export function readCount(v: unknown, sink: FindingSink, pbase: string, j: numbe
   return 0;
 }
 
-/** An optional string field: null, "" and other types are dropped and noted (quirks.md). */
+/** An optional string field: null, "" and other types are dropped and noted (docs/spec/quirks.md). */
 function readOptionalString(v: unknown, sink: FindingSink, pbase: string, j: number, key: string): string | undefined {
   if (typeof v === 'string') {
     if (v.length > 0) return v;
@@ -201,7 +201,7 @@ function readPolicyString(v: unknown, policyType: string, sink: FindingSink, pat
   return [];
 }
 
-/** Strips the `mx: ` prefix some small MTAs copy from the STS policy line (quirks.md). */
+/** Strips the `mx: ` prefix some small MTAs copy from the STS policy line (docs/spec/quirks.md). */
 function stripMxPrefix(s: string): string {
   let t = s.trim();
   if (t.length > 3 && (t.charCodeAt(0) | 32) === 109 && (t.charCodeAt(1) | 32) === 120 && t.charCodeAt(2) === 58) t = t.slice(3).trim();

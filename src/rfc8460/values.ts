@@ -1,5 +1,6 @@
 /** @module rfc8460/values — small pure validators and normalisers the lenient parser shares (dates, IPs, counts) */
 import type { Finding } from './types.js';
+import { isoFromEpochMs } from '../common/time.js';
 
 /** Most findings kept per report: a hostile report must not make its notes outgrow it. */
 export const MAX_FINDINGS = 1000;
@@ -47,7 +48,7 @@ function invalid(text: string): DatetimeValue {
 
 /**
  * Reads `YYYY-MM-DD[T| ]HH:MM:SS[.frac][Z|±HH:MM]` (RFC 3339 §5.6, plus the zone-less form
- * Microsoft sent in 2023, read as UTC per quirks.md). Hand-written: this runs for every report.
+ * Microsoft sent in 2023, read as UTC per docs/spec/quirks.md). Hand-written: this runs for every report.
  */
 export function readDatetime(text: string): DatetimeValue {
   const s = text.trim();
@@ -92,7 +93,7 @@ export function readDatetime(text: string): DatetimeValue {
   if (deviation === undefined && s.length === 20 && sep === 84 && s.charCodeAt(19) === 90 && second === digits(s, 17, 2) && hour < 24) {
     return { iso: s, ms }; // already canonical: no formatting, no allocation (the common case)
   }
-  const iso = isoSeconds(ms);
+  const iso = isoFromEpochMs(ms);
   if (iso === undefined) return invalid(text);
   return deviation === undefined ? { iso, ms } : { iso, ms, deviation };
 }
@@ -111,29 +112,6 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-const pad2 = (n: number) => (n < 10 ? '0' + n : '' + n);
-
-/**
- * Epoch milliseconds → `YYYY-MM-DDTHH:MM:SSZ`, or undefined outside years 0000–9999.
- * Arithmetic only (days → civil date, H. Hinnant's algorithm): Date objects cost more here.
- */
-export function isoSeconds(ms: number): string | undefined {
-  if (!(ms >= -62167219200000 && ms <= 253402300799999)) return undefined;
-  const secs = Math.floor(ms / 1000);
-  const days = Math.floor(secs / 86400);
-  const sod = secs - days * 86400;
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const yyyy = y < 10 ? '000' + y : y < 100 ? '00' + y : y < 1000 ? '0' + y : '' + y;
-  return `${yyyy}-${pad2(m)}-${pad2(d)}T${pad2(Math.floor(sod / 3600))}:${pad2(Math.floor(sod / 60) % 60)}:${pad2(sod % 60)}Z`;
-}
 
 /** Dotted-quad IPv4 in s[from, to): four decimal parts of 1–3 digits, each at most 255. */
 function isIpv4(s: string, from: number, to: number): boolean {

@@ -16,13 +16,14 @@ import type { Logger } from '../common/log.js';
 import { openStore, type Store, type StoreConfig } from '../store/index.js';
 import { createCollector, type Collector } from './collect/collector.js';
 import { parseEventBatch } from './collect/event.js';
-import type { WindowFrequency } from './windows/windows.js';
+import type { WindowFrequency } from './windows/bounds.js';
 
 export { createCollector, type Collector, type CollectorOptions, type EventSource, type RecordSummary } from './collect/collector.js';
 export type { RejectReason } from './collect/aggregate.js';
 export type { AppliedPolicy, TlsSessionOutcome } from './collect/event.js';
 export { EventBatchJson, EventJsonError, outcomeFromJson, parseEventBatch, TlsSessionOutcomeJson } from './collect/event.js';
-export { listOpenWindows, readWindow, windowBounds, windowToJson, type OutboundWindow, type WindowContents, type WindowFrequency, type WindowPolicy } from './windows/windows.js';
+export { listOpenWindows, readWindow, windowToJson, type OutboundWindow, type WindowContents, type WindowPolicy } from '../analysis/outbound-windows.js';
+export { windowBounds, type WindowFrequency } from './windows/bounds.js';
 export { policyFingerprint } from './collect/fingerprint.js';
 
 export interface OpenCollectorOptions {

@@ -1,11 +1,12 @@
 /**
- * @module settings/fields — the three settings singletons as users configure them (spec/settings.md):
+ * @module settings/fields — the three settings singletons as users configure them (docs/spec/settings.md):
  * every field's type, default expression, the variables its expressions may use, and the
  * conversion of an evaluated value to the field's type. Values that reach mail headers never
  * contain CR, LF, NUL or other control characters: a conversion refuses them.
  */
 import type { Value } from '../expr/index.js';
 import { toText, truthy } from '../expr/index.js';
+import type { WindowFrequency } from '../store/tables/outbound.js';
 
 export const SINGLETONS = ['TlsReportSettings', 'ReportSettings', 'SystemSettings'] as const;
 export type SingletonName = (typeof SINGLETONS)[number];
@@ -14,7 +15,8 @@ export function isSingletonName(name: string): name is SingletonName {
   return (SINGLETONS as readonly string[]).includes(name);
 }
 
-export type Frequency = 'hourly' | 'daily' | 'weekly' | 'never';
+/** One list of send frequencies: the store keeps the one in force with each window. */
+export type Frequency = WindowFrequency;
 
 /** A converted value, or why the value does not fit the field. */
 export type Converted<T> = { ok: true; value: T } | { ok: false; reason: string };

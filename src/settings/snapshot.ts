@@ -8,6 +8,7 @@ import type { Logger } from '../common/log.js';
 import { ExprError, type CompiledSetting, type ExprHost, type Vars } from '../expr/index.js';
 import { FIELDS, REPORT_FIELDS, SYSTEM_FIELDS, TLS_REPORT_FIELDS, type FieldSpec, type Frequency, type SingletonName } from './fields.js';
 import { compileField } from './validate.js';
+import { normalizeDomain } from '../common/domain.js';
 
 /** The singletons as JSON objects (what a file holds, or the store). */
 export type RawSettings = Partial<Record<SingletonName, Record<string, unknown>>>;
@@ -31,7 +32,7 @@ export interface TlsReportValues {
   submitter: string;
 }
 
-/** Typed settings for the running service (CONTRACTS.md). */
+/** Typed settings for the running service (docs/ARCHITECTURE.md, "Locking"). */
 export interface SettingsService {
   tlsReport(vars: TlsReportVars): TlsReportValues;
   sendFrequency(rcptDomain: string): Frequency;
@@ -52,7 +53,6 @@ export interface SnapshotOptions {
 
 type Evaluator<T> = (vars: Vars) => T;
 
-const normalizeDomain = (d: string) => d.trim().toLowerCase().replace(/\.$/, '');
 
 export function buildSnapshot(raw: RawSettings, opts: SnapshotOptions): SettingsService {
   const { log } = opts;

@@ -37,4 +37,11 @@ describe('TtlCache', () => {
     c.set('a', 1, 60); c.set('b', 2, 60); c.set('a', 3, 60); c.set('c', 4, 60);
     assert.deepEqual([c.get('a'), c.get('b'), c.get('c')], [3, undefined, 4]);
   });
+  it('keeps an entry set with an infinite TTL when maxTtl allows it (a memo keyed by content)', () => {
+    let now = 0;
+    const c = new TtlCache<number>({ clock: () => now, maxTtl: Infinity });
+    c.set('k', 1, Infinity);
+    now = 1e12;
+    assert.equal(c.get('k'), 1);
+  });
 });

@@ -1,4 +1,4 @@
-/** @module test/expr/language — the expression table: every operator, precedence level, function, conversion, truthiness rule and error position of spec/expressions.md. */
+/** @module test/expr/language — the expression table: every operator, precedence level, function, conversion, truthiness rule and error position of docs/spec/expressions.md. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileExpression, ExprError, type ExprContext, type Value } from '../../src/expr/index.js';

@@ -1,4 +1,4 @@
-/** @module test/rfc8460/quirks — each deviation of quirks.md is accepted and named; only non-reports are rejected */
+/** @module test/rfc8460/quirks — each deviation of docs/spec/quirks.md is accepted and named; only non-reports are rejected */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseReport, ReportError, serializeReport, type Finding } from '../../src/rfc8460/index.js';
@@ -33,7 +33,7 @@ function rejects(input: string | Uint8Array, code: string, options?: { maxDepth?
 const P = 'policies[0]';
 const D = 'policies[0].failure-details[0]';
 
-describe('lenient parser: quirks.md deviations become findings', () => {
+describe('lenient parser: docs/spec/quirks.md deviations become findings', () => {
   it('reads a conformant report without findings', () => {
     const { report, findings } = parse(base());
     assert.deepEqual(findings, []);

@@ -63,7 +63,7 @@ describe('parseTlsrptRecord (RFC 8460 §3)', () => {
     assert.match(unusable('v=TLSRPTv1; rua=mailto:not-an-address'), /no usable rua/);
   });
 
-  // Every invalid vector of rfc8460.md §1, plus the acceptance script's.
+  // Every invalid vector of docs/spec/rfc8460.md §1, plus the acceptance script's.
   const invalid: [string, string][] = [
     ['v=TLSRPTv0', 'v=TLSRPTv0; rua=mailto:tls@example.org'],
     ['v=TLSRPTv10', 'v=TLSRPTv10; rua=mailto:tls@example.org'],

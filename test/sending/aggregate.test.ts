@@ -3,16 +3,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { forEachStore, reopen } from '../support/stores.js';
-import { Aggregator, writeTransaction } from '../../src/sending/collect/aggregate.js';
-import { policyFingerprint, failureDetailKey, normalizeDomain } from '../../src/sending/collect/fingerprint.js';
-import { windowBounds, listOpenWindows, readWindow, countOpenWindows } from '../../src/sending/windows/windows.js';
+import { Aggregator } from '../../src/sending/collect/aggregate.js';
+import { writeTransaction } from '../../src/store/transaction.js';
+import { policyFingerprint, failureDetailKey } from '../../src/sending/collect/fingerprint.js';
+import { normalizeDomain } from '../../src/common/domain.js';
+import { windowBounds } from '../../src/sending/windows/bounds.js';
+import { listOpenWindows, readWindow } from '../../src/analysis/outbound-windows.js';
+import { countOpenWindows } from '../../src/sending/windows/store.js';
 import type { TlsSessionOutcome } from '../../src/sending/collect/event.js';
 import type { Policy } from '../../src/rfc8460/types.js';
 
 const at = (iso: string) => Date.parse(iso) / 1000;
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
-/** The two real libtlsrpt datagrams of spec/libtlsrpt-datagram.md as outcomes. */
+/** The two real libtlsrpt datagrams of docs/spec/libtlsrpt-datagram.md as outcomes. */
 export const REAL1: TlsSessionOutcome = {
   recipientDomain: 'example.net',
   tlsrptRecord: 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',

@@ -15,7 +15,7 @@ import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { forEachStore } from '../support/stores.js';
 import { Aggregator } from '../../src/sending/collect/aggregate.js';
-import { readWindow } from '../../src/sending/windows/windows.js';
+import { readWindow } from '../../src/analysis/outbound-windows.js';
 import { ReportScheduler } from '../../src/sending/schedule/scheduler.js';
 import { createBuildPool, type BuildPool } from '../../src/sending/report/build-pool.js';
 import { buildFiles, packJobs, unpackJobs, type FileJob } from '../../src/sending/report/report-files.js';

@@ -20,7 +20,7 @@ import { eventsRoutes } from '../../src/http/routes/events.js';
 import { createCollector } from '../../src/sending/collect/collector.js';
 import { createDatagramSource } from '../../src/sending/collect/sources/datagram.js';
 import { trySendDatagram } from '../../src/sending/collect/sources/datagram-socket.js';
-import { listOpenWindows, windowToJson } from '../../src/sending/windows/windows.js';
+import { listOpenWindows, windowToJson } from '../../src/analysis/outbound-windows.js';
 import { openCollector } from '../../src/sending/library.js';
 import { policyFingerprint } from '../../src/sending/collect/fingerprint.js';
 import type { Store } from '../../src/store/index.js';
@@ -29,7 +29,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-collector-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-// spec/libtlsrpt-datagram.md, captured from libtlsrpt 0.5.1.
+// docs/spec/libtlsrpt-datagram.md, captured from libtlsrpt 0.5.1.
 const REAL1 = '{"dpv": "1","d": "Example.NET","pr": "v=TLSRPTv1; rua=mailto:tlsrpt@example.net","policies":[{"policy-type":1,"policy-domain": "example.net","policy-string":["3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"],"t":0,"f":0}]}';
 const REAL2 = '{"dpv": "1","d": "example.org","pr": "v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1","policies":[{"policy-type":2,"policy-domain": "example.org","policy-string":["version: STSv1","mode: enforce","mx: *.mx.example.org","max_age: 604800"],"mx-host":["*.mx.example.org"],"failure-details":[{"c":204,"s": "192.0.2.10","n": "mx1.mx.example.org","h": "mx1.mx.example.org","r": "198.51.100.25","a": "cert \\"expired\\"\\tline2\\n","f": "x509: certificate has expired"}],"t":1,"f":1}]}';
 // The same two outcomes in the JSON form of POST /api/v1/events.

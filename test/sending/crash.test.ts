@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { forEachStore } from '../support/stores.js';
 import { openStore } from '../../src/store/index.js';
-import { listOpenWindows } from '../../src/sending/windows/windows.js';
+import { listOpenWindows } from '../../src/analysis/outbound-windows.js';
 
 const TOKEN = 'crash-token-0123456789';
 const BATCH = 50;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeDpv1, decodeDpv1Text, DPV1_MAX_BYTES, normalizeDatagramDomain } from '../../src/sending/collect/sources/dpv1.js';
 
-// The two datagrams captured from libtlsrpt 0.5.1 (spec/libtlsrpt-datagram.md), byte for byte.
+// The two datagrams captured from libtlsrpt 0.5.1 (docs/spec/libtlsrpt-datagram.md), byte for byte.
 export const REAL1 = '{"dpv": "1","d": "Example.NET","pr": "v=TLSRPTv1; rua=mailto:tlsrpt@example.net","policies":[{"policy-type":1,"policy-domain": "example.net","policy-string":["3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"],"t":0,"f":0}]}';
 export const REAL2 = '{"dpv": "1","d": "example.org","pr": "v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1","policies":[{"policy-type":2,"policy-domain": "example.org","policy-string":["version: STSv1","mode: enforce","mx: *.mx.example.org","max_age: 604800"],"mx-host":["*.mx.example.org"],"failure-details":[{"c":204,"s": "192.0.2.10","n": "mx1.mx.example.org","h": "mx1.mx.example.org","r": "198.51.100.25","a": "cert \\"expired\\"\\tline2\\n","f": "x509: certificate has expired"}],"t":1,"f":1}]}';
 

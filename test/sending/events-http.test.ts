@@ -14,7 +14,7 @@ import { listen } from '../../src/http/server.js';
 import { eventsRoutes } from '../../src/http/routes/events.js';
 import { metricsRoutes } from '../../src/http/routes/metrics.js';
 import { createCollector } from '../../src/sending/collect/collector.js';
-import { listOpenWindows } from '../../src/sending/windows/windows.js';
+import { listOpenWindows } from '../../src/analysis/outbound-windows.js';
 import type { Store } from '../../src/store/index.js';
 
 const TOKEN = 'events-token-0123456789';

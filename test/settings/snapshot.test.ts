@@ -1,4 +1,4 @@
-/** @module test/settings/snapshot — the singletons evaluate as spec/settings.md says: defaults, Stalwart's example, match forms, frequencies, fallbacks. */
+/** @module test/settings/snapshot — the singletons evaluate as docs/spec/settings.md says: defaults, Stalwart's example, match forms, frequencies, fallbacks. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';

@@ -1,6 +1,6 @@
 /**
  * @module test/support/dovecot — a real Dovecot IMAP server for tests, started from a scratch
- * folder with its own configuration (stack.md): plaintext auth on 127.0.0.1, a passwd-file of
+ * folder with its own configuration (docs/spec/stack.md): plaintext auth on 127.0.0.1, a passwd-file of
  * test users, maildirs owned by the `mail` user, `/` as hierarchy separator. Needs the
  * `dovecot-imapd` package (`scripts/setup --test`) and root (Dovecot switches to uid `mail`).
  */

@@ -7,6 +7,7 @@
  */
 import { CommanderError, type Command } from 'commander';
 import { configFrom, withConfig, withJson, type CommonOptions } from '../options.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 interface ExprOptions extends CommonOptions {
   var?: string[];
@@ -70,7 +71,7 @@ export function register(program: Command): void {
       const localDomains = new Set([system.domain, ...(config.dkim ?? []).map((d) => d.domain)].map((d) => d.toLowerCase()));
       const host = {
         system: (n: string) => (n === 'domain' ? system.domain : n === 'hostname' ? system.hostname : n === 'node_id' ? machineSystemDefaults().hostname : ''),
-        isLocalDomain: (d: string) => localDomains.has(d.trim().toLowerCase().replace(/\.$/, '')),
+        isLocalDomain: (d: string) => localDomains.has(normalizeDomain(d)),
       };
 
       let value;

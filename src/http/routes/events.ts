@@ -4,9 +4,8 @@
  * collected per open window). Token-protected by the app's `/api/*` auth (src/http/app.ts).
  */
 import { Hono, type Context } from 'hono';
-import type { Collector } from '../../sending/collect/collector.js';
-import { ingestEventsJson } from '../../sending/collect/sources/http.js';
-import { listOpenWindows, windowToJson } from '../../sending/windows/windows.js';
+import { ingestEventsJson, type Collector } from '../../sending/index.js';
+import { listOpenWindows, windowToJson } from '../../analysis/outbound-windows.js';
 import type { Store } from '../../store/index.js';
 
 export interface EventsRoutesDeps {

@@ -9,7 +9,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../common/log.js';
-import type { Ingestor, IngestOutcome } from '../../receiving/pipeline/ingest.js';
+import type { Ingestor, IngestOutcome } from '../../receiving/index.js';
 import { clientKey, createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
 
 export interface ReportEndpointDeps {

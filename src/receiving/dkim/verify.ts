@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { domainOfContactInfo, organizationalDomain } from '../../identity/org-domain.js';
+import { TtlCache } from '../../common/ttl-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +22,8 @@ function installPublicKeyMemo(): void {
   const tools = require('mailauth/lib/tools.js') as { getPublicKey: (...a: any[]) => Promise<any>; __tlsrptMemo?: boolean };
   if (tools.__tlsrptMemo) return;
   const original = tools.getPublicKey;
-  const memo = new Map<string, Promise<any>>();
+  // No expiry of its own: the key is the record itself, so a changed record is a new entry.
+  const memo = new TtlCache<Promise<any>>({ maxEntries: 1000, maxTtl: Infinity });
   tools.getPublicKey = async (type: string, name: string, minBitLength: number, resolver?: DkimResolver) => {
     if (!resolver) return original(type, name, minBitLength, resolver);
     const records = await resolver(name, 'TXT');
@@ -29,8 +31,7 @@ function installPublicKeyMemo(): void {
     let parsed = memo.get(key);
     if (!parsed) {
       parsed = original(type, name, minBitLength, async () => records);
-      if (memo.size >= 1000) memo.delete(memo.keys().next().value as string);
-      memo.set(key, parsed);
+      memo.set(key, parsed, Infinity);
       parsed.catch(() => memo.delete(key)); // errors are cheap to repeat and carry per-call details
     }
     return parsed;
@@ -45,7 +46,7 @@ export type DkimResolver = (name: string, rrtype: string) => Promise<any>;
 
 export type DkimPolicy = 'flag' | 'reject';
 
-/** The identities of a report a signer may align with (quirks.md "Sender identity"). */
+/** The identities of a report a signer may align with (docs/spec/quirks.md "Sender identity"). */
 export interface ReportIdentities {
   /** The report's `contact-info` (an address, a URL or a domain). */
   contactInfo?: string;
@@ -194,17 +195,15 @@ function keyAllowsTlsrpt(rr: string): boolean {
  * from a few signers must not ask DNS for the same key thousands of times.
  */
 export function cachingResolver(resolver: DkimResolver, ttlMs = 300_000, maxEntries = 1000, now: () => number = Date.now): DkimResolver {
-  const cache = new Map<string, { until: number; answer: Promise<any> }>();
+  const cache = new TtlCache<Promise<any>>({ clock: () => now() / 1000, maxEntries });
   return (name, rrtype) => {
     const key = `${rrtype} ${name.toLowerCase()}`;
     const hit = cache.get(key);
-    const t = now();
-    if (hit && hit.until > t) return hit.answer;
+    if (hit) return hit;
     const answer = resolver(name, rrtype);
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-    cache.set(key, { until: t + ttlMs, answer });
+    cache.set(key, answer, ttlMs / 1000);
     // A failing lookup is remembered only briefly: a DNS hiccup must not fail a whole hour of reports.
-    answer.catch(() => { const e = cache.get(key); if (e) e.until = Math.min(e.until, now() + 5000); });
+    answer.catch(() => { if (cache.get(key) === answer) cache.set(key, answer, Math.min(ttlMs, 5000) / 1000); });
     return answer;
   };
 }

@@ -1,21 +1,17 @@
 /** @module receiving/extract/errors — the typed error of extraction and its limits. */
+import { TlsrptError } from '../../common/errors.js';
+
+export type ExtractErrorCode =
+  | 'too-large' | 'decompressed-too-large' | 'zip-too-many-entries' | 'compression-ratio' | 'too-many-parts'
+  | 'mime-too-deep' | 'too-deep' | 'malformed-mime' | 'invalid-gzip' | 'invalid-zip' | 'unsupported-zip'
+  | 'not-a-tls-report' | 'extract-failed';
 
 /**
  * Why an input yielded no report: a safety limit, a broken container, or simply not a
  * TLS report. `code` is stable and machine-readable; `message` says what the user can do.
  *
- * Codes: 'too-large', 'decompressed-too-large', 'zip-too-many-entries', 'compression-ratio',
- * 'too-many-parts', 'mime-too-deep', 'malformed-mime', 'invalid-gzip', 'invalid-zip',
- * 'unsupported-zip', 'not-a-tls-report'.
  */
-export class ExtractError extends Error {
-  override name = 'ExtractError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class ExtractError extends TlsrptError<ExtractErrorCode> {}
 
 /** Hard limits of one extraction; every one of them, when broken, is an ExtractError. */
 export interface ExtractLimits {

@@ -12,7 +12,7 @@ import { Budget, ExtractError } from './errors.js';
 import { decodeQuotedPrintable, decodeWords, parseHeaderFields, parseStructured, type HeaderField } from './mime-headers.js';
 import { collectPayloads, type ExtractedPayload } from './payload.js';
 
-/** The message headers a report's provenance is judged by (quirks.md "Sender identity"). */
+/** The message headers a report's provenance is judged by (docs/spec/quirks.md "Sender identity"). */
 export interface ExtractedMessage {
   isEmail: boolean;
   /** The address of the From header. */
@@ -163,11 +163,11 @@ async function walkPart(fields: HeaderField[], body: Buffer, ctx: WalkContext, d
   }
   const content = decodeTransfer(body, (field(fields, 'content-transfer-encoding') ?? '').trim().toLowerCase());
   const disposition = parseStructured(field(fields, 'content-disposition') ?? '');
-  // Microsoft names the attachment only with filename= (quirks.md).
+  // Microsoft names the attachment only with filename= (docs/spec/quirks.md).
   const rawName = disposition.params.filename || ct.params.name;
   const filename = rawName ? decodeWords(rawName) : undefined;
   const source = `${prefix}part ${path || '1'} ${type}${filename ? ` (${filename})` : ''}`;
-  // The human-readable part of RFC 6522 is for people; some senders send only HTML (quirks.md).
+  // The human-readable part of RFC 6522 is for people; some senders send only HTML (docs/spec/quirks.md).
   if (type === 'text/html') return;
   if (type === 'message/rfc822' || type === 'message/global') {
     const before = ctx.payloads.length;

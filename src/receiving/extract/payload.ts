@@ -1,7 +1,7 @@
 /**
  * @module receiving/extract/payload — turns the bytes of one attachment (or a whole file)
  * into report payloads by sniffing them, never by trusting the label: senders label gzip as
- * `application/octet-stream` and plain JSON as `+gzip` (quirks.md). `1F 8B` is gzip, `PK` is
+ * `application/octet-stream` and plain JSON as `+gzip` (docs/spec/quirks.md). `1F 8B` is gzip, `PK` is
  * zip, `{` (after a BOM and whitespace) is JSON; base64 text of gzip/zip is decoded too.
  */
 import { Budget, ExtractError } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * @module receiving/persist/inbound-store — stores one received report, once. The de-duplication key
- * never depends on the channel (quirks.md): (reporter, report-id), where the reporter comes
+ * never depends on the channel (docs/spec/quirks.md): (reporter, report-id), where the reporter comes
  * from the report JSON (organisational domain of contact-info, else organization-name), and
  * (reporter, policy domains, date-range, content hash) for re-generated copies with a new
  * report-id. Both are unique indexes and the insert is `ON CONFLICT DO NOTHING`, so two
@@ -14,6 +14,8 @@ import type { Finding, TlsReport } from '../../rfc8460/types.js';
 import { serializeReport } from '../../rfc8460/serialize.js';
 import { MAX_SESSION_COUNT } from '../../rfc8460/values.js';
 import { reporterOf } from '../../identity/org-domain.js';
+import { normalizeDomain } from '../../common/domain.js';
+import { DAY } from '../../common/time.js';
 
 export type InboundChannel = 'http' | 'smtp' | 'lmtp' | 'imap' | 'file';
 
@@ -67,7 +69,6 @@ export type SaveInboundResult =
   | { status: 'stored'; id: number; duplicate: false }
   | { status: 'duplicate'; id: number; duplicate: true };
 
-const DAY = 86400;
 
 /** The parser normalises readable date-times to `…Z`; anything else (kept as given) is not guessed at. */
 function epochSeconds(iso: string, fallback: number): number {
@@ -229,7 +230,7 @@ async function insertChildren(trx: Transaction<Database>, reportRef: number, inp
             policy_ref: Number(policy.id),
             result_type: text(d.resultType ?? ''),
             sending_mta_ip: text(d.sendingMtaIp || null),
-            receiving_mx_hostname: d.receivingMxHostname ? text(d.receivingMxHostname.toLowerCase().replace(/\.$/, '')) : null,
+            receiving_mx_hostname: d.receivingMxHostname ? text(normalizeDomain(d.receivingMxHostname)) : null,
             receiving_mx_helo: text(d.receivingMxHelo || null),
             receiving_ip: text(d.receivingIp || null),
             failed_session_count: count(d.failedSessionCount),

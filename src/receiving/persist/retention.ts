@@ -8,9 +8,9 @@ import { z } from 'zod';
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../../store/index.js';
 import type { ServiceConfig } from '../../settings/config.js';
+import { DAY } from '../../common/time.js';
 
 export const DEFAULT_INBOUND_RETENTION_DAYS = 400;
-const DAY = 86400;
 
 export const RetentionConfig = z
   .object({

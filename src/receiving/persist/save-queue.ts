@@ -5,7 +5,7 @@
  * On SQLite BEGIN/COMMIT is ~40 % of the cost of storing a small report; this halves it.
  *
  * STAND-IN until the store helper's `saveInboundReports(store, inputs)` exists (requested in
- * CONTRACTS.md): it runs the store's own `saveInboundReport` inside the shared transaction by
+ * docs/ARCHITECTURE.md): it runs the store's own `saveInboundReport` inside the shared transaction by
  * handing it a store whose `db.transaction()` is that transaction. Results are the same as N
  * single calls (duplicates inside one batch included: the unique indexes see earlier rows).
  */

@@ -5,6 +5,7 @@
  * stranger cannot fill the store with reports about someone else's domains.
  */
 import type { TlsReport } from '../../rfc8460/types.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 export interface AuthorizeOptions {
   /** Domains we operate. Empty or absent: every report is accepted. `*.example.org` matches subdomains. */
@@ -49,9 +50,9 @@ export function authorizeReport(report: TlsReport, opts: AuthorizeOptions): Auth
   };
 }
 
-/** Lower case, no trailing dot, no `mx: ` prefix (quirks.md), no `*.`-less wildcard surprises. */
+/** Lower case, no trailing dot, no `mx: ` prefix (docs/spec/quirks.md), no `*.`-less wildcard surprises. */
 export function normaliseDomain(name: string): string {
-  return name.trim().replace(/^mx:\s*/i, '').replace(/\.$/, '').toLowerCase();
+  return normalizeDomain(name.trim().replace(/^mx:\s*/i, ''));
 }
 
 function matchesDomain(name: string, pattern: string): boolean {

@@ -13,11 +13,12 @@ import type { ServiceConfig } from '../../settings/config.js';
 import { parseReport } from '../../rfc8460/parse.js';
 import type { Finding, TlsReport } from '../../rfc8460/types.js';
 import { extractReports, ExtractError, type ExtractLimits, type ExtractedMessage } from '../extract/index.js';
-import { saveInboundReport, type InboundMessageMeta, type InboundReportInput } from '../persist/inbound-store.js';
+import { saveInboundReport, type InboundChannel, type InboundMessageMeta, type InboundReportInput } from '../persist/inbound-store.js';
 import { dkimVerdict, summarizeDkim, verifyDkimSignatures, type DkimResolver, type DkimResult, type DkimSignatureResult } from '../dkim/verify.js';
 import { authorizeReport } from './authorize.js';
 
-export type IngestChannel = 'http' | 'smtp' | 'lmtp' | 'imap' | 'file';
+/** The channel a report arrived by: one list, kept with the stored report (persist/inbound-store). */
+export type IngestChannel = InboundChannel;
 
 export interface IngestMeta {
   channel: IngestChannel;

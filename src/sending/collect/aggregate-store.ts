@@ -7,7 +7,8 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, Store } from '../../store/index.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
-import { windowBounds, type WindowFrequency } from '../windows/windows.js';
+import { windowBounds, type WindowFrequency } from '../windows/bounds.js';
+import { writeTransaction } from '../../store/transaction.js';
 
 /** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
 export interface PolicyCounts {
@@ -29,37 +30,6 @@ const CHUNK = 1000;
 const POLICY_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['tlsrpt_record', 'text'], ['policy_json', 'text'], ['successful', 'int'], ['failed', 'int']];
 const FAILURE_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['detail_key', 'text'], ['detail_json', 'text'], ['count', 'int']];
 const WINDOW_COLS: BulkColumn[] = [['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['frequency', 'text'], ['state', 'text'], ['created_at', 'int']];
-
-/**
- * A write transaction. SQLite: BEGIN IMMEDIATE taken without blocking the event loop (busy
- * timeout 0 while acquiring, retried on a timer) so a CLI command holding the write lock never
- * freezes datagram intake. PostgreSQL: READ COMMITTED; the window rows are locked FOR SHARE.
- */
-export async function writeTransaction<T>(store: Store, fn: (db: Db) => Promise<T>): Promise<T> {
-  if (store.kind === 'postgres') return store.db.transaction().execute(fn);
-  return store.db.connection().execute(async (conn) => {
-    for (let attempt = 0; ; attempt++) {
-      await sql`pragma busy_timeout = 0`.execute(conn);
-      try {
-        await sql`begin immediate`.execute(conn);
-        break;
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || attempt > 2000) throw e;
-      } finally {
-        await sql`pragma busy_timeout = 5000`.execute(conn);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt)));
-    }
-    try {
-      const r = await fn(conn);
-      await sql`commit`.execute(conn);
-      return r;
-    } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => {});
-      throw e;
-    }
-  });
-}
 
 /** better-sqlite3 runs each statement synchronously: give I/O (the datagram socket) a turn. */
 const breathe = (store: Store) => (store.kind === 'sqlite' ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve());
@@ -132,9 +102,9 @@ type OpenWindow = { id: number; start: number; end: number };
 
 /**
  * Finds (locking FOR SHARE on PostgreSQL) or creates the OPEN window of each (policy domain,
- * hour). Only open windows are counted into (CONTRACTS.md): once the delivery closer has
+ * hour). Only open windows are counted into (docs/ARCHITECTURE.md, "Locking"): once the delivery closer has
  * closed a window, later events open a new one. A new window's frequency is the one in force
- * now for the domain (settings.md: the frequency at a window's first event decides it).
+ * now for the domain (docs/spec/settings.md: the frequency at a window's first event decides it).
  */
 async function resolveOpenWindows(
   store: Store,

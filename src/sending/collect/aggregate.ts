@@ -8,10 +8,11 @@ import type { FailureDetail, Policy } from '../../rfc8460/types.js';
 import type { Store } from '../../store/index.js';
 import { writeCounts, type PolicyCounts } from './aggregate-store.js';
 import type { TlsSessionOutcome } from './event.js';
-import { failureDetailKey, normalizeDomain, policyFingerprint } from './fingerprint.js';
-import type { WindowFrequency } from '../windows/windows.js';
+import { failureDetailKey, policyFingerprint } from './fingerprint.js';
+import type { WindowFrequency } from '../windows/bounds.js';
+import { normalizeDomain } from '../../common/domain.js';
 
-export { writeTransaction, WindowRaceError } from './aggregate-store.js';
+export { WindowRaceError } from './aggregate-store.js';
 
 /** Why an outcome was not counted. */
 export type RejectReason = 'report-delivery' | 'invalid-domain' | 'no-policies' | 'buffer-full';

@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { Aggregator, type AggregatorOptions, type FlushResult, type RejectReason } from './aggregate.js';
 import { parseEventBatch, type TlsSessionOutcome } from './event.js';
 import { appendJournal, claimOrphans, heartbeat, HEARTBEAT_MS, readJournal, registerInstance, thisInstance, unregisterInstance, type JournalFormat } from './journal.js';
-import { countOpenWindows, type WindowFrequency } from '../windows/windows.js';
+import { countOpenWindows } from '../windows/store.js';
+import { type WindowFrequency } from '../windows/bounds.js';
 
 export type EventSource = 'datagram' | 'http' | 'library';
 

@@ -1,6 +1,7 @@
 /** @module sending/collect/event — one TLS session outcome as an MTA reports it (libtlsrpt shape, RFC 8460 names) */
 import { z } from 'zod';
 import { RESULT_TYPES, type FailureDetail, type Policy } from '../../rfc8460/types.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 /** One TLS session outcome, libtlsrpt shape with RFC names. */
 export interface TlsSessionOutcome {
@@ -78,10 +79,7 @@ export class EventJsonError extends Error {
 const pathOf = (p: readonly PropertyKey[]) =>
   p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
 
-const normalize = (d: string) => {
-  const l = d.toLowerCase();
-  return l.endsWith('.') ? l.slice(0, -1) : l;
-};
+const normalize = normalizeDomain;
 
 /** Converts one validated JSON event to the internal model. */
 export function outcomeFromJson(e: TlsSessionOutcomeJson): TlsSessionOutcome {

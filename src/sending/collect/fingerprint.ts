@@ -5,12 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { FailureDetail, Policy } from '../../rfc8460/types.js';
+import { normalizeDomain } from '../../common/domain.js';
 
-/** Lower-cases a domain and strips ONE trailing dot (libtlsrpt sends the domain as the MTA wrote it). */
-export function normalizeDomain(domain: string): string {
-  const d = domain.trim().toLowerCase();
-  return d.endsWith('.') ? d.slice(0, -1) : d;
-}
 
 const collapse = (s: string) => s.trim().replace(/\s+/g, ' ');
 

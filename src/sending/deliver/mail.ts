@@ -9,8 +9,9 @@ import { readFileSync, statSync } from 'node:fs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { createTransport } from 'nodemailer';
-import { headerAddress, headerDomain, headerText } from './headers.js';
+import { headerAddress, headerDomain, headerText } from '../report/headers.js';
 import { classifySmtpError, type AttemptOutcome } from './retry.js';
+import { normalizeDomain } from '../../common/domain.js';
 
 /** Everything one report mail needs; every header value is checked again when building. */
 export interface ReportMessage {
@@ -111,14 +112,14 @@ export function loadDkimKeys(entries: { domain: string; selector: string; privat
     if (mode & 0o044) onExposedKey(e.privateKeyFile, mode.toString(8).padStart(4, '0'));
   }
   return (entries ?? []).map((e) => ({
-    domain: e.domain.toLowerCase().replace(/\.$/, ''),
+    domain: normalizeDomain(e.domain),
     selector: e.selector,
     privateKey: e.privateKey ?? readFileSync(e.privateKeyFile!, 'utf8'),
   }));
 }
 
 export function findDkimKey(keys: DkimKey[], domain: string): DkimKey | undefined {
-  const d = domain.toLowerCase().replace(/\.$/, '');
+  const d = normalizeDomain(domain);
   return keys.find((k) => k.domain === d);
 }
 

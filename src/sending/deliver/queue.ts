@@ -13,8 +13,8 @@ import { postReport, type HttpsDeliveryOptions } from './https.js';
 import { nextAttemptAt, DEFAULT_RETRY_POLICY, oneLine, type AttemptOutcome, type RetryPolicy } from './retry.js';
 import { checkedReportValues, type ReportSettingsSource } from '../report/settings-view.js';
 import { deliveryMetrics } from './metrics.js';
-import { isoSeconds } from '../report/report-builder.js';
-import { writeTransaction } from '../collect/aggregate.js';
+import { isoSeconds } from '../../common/time.js';
+import { writeTransaction } from '../../store/transaction.js';
 
 export interface DeliveryDeps {
   store: Store;

@@ -11,6 +11,7 @@ import { reportFileName } from '../../rfc8460/naming.js';
 import type { FailureDetail, Policy, PolicyResult, TlsReport } from '../../rfc8460/types.js';
 import type { Logger } from '../../common/log.js';
 import { checkedReportValues, type ReportSettingsSource } from './settings-view.js';
+import { isoSeconds } from '../../common/time.js';
 
 /** One policy of a window with its counters, as the collector stored them (`WindowPolicy` of sending/windows). */
 export interface WindowPolicyCounts {
@@ -37,17 +38,6 @@ export interface BuiltReport {
   overLimit: boolean;
 }
 
-/** RFC 3339 UTC with seconds precision and `Z`. */
-export function isoSeconds(unix: number): string {
-  // A day's reports all share the same few instants: remember the last ones.
-  const hit = isoCache.get(unix);
-  if (hit !== undefined) return hit;
-  const iso = new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  if (isoCache.size >= 64) isoCache.clear();
-  isoCache.set(unix, iso);
-  return iso;
-}
-const isoCache = new Map<number, string>();
 
 /**
  * A unique report-id: the window start, the policy domain and 64 random bits, e.g.

@@ -6,9 +6,11 @@
  * where no safe default exists — fails the attempt with a clear, retried error.
  */
 import type { Logger } from '../../common/log.js';
-import { HeaderValueError, headerAddress, headerDomain, headerText } from '../deliver/headers.js';
+import { HeaderValueError, headerAddress, headerDomain, headerText } from './headers.js';
 
-export type SendFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
+import type { Frequency as SendFrequency } from '../../settings/fields.js';
+
+export type { SendFrequency };
 
 export interface TlsReportValues {
   fromName: string; fromAddress: string; subject: string; orgName: string; contactInfo?: string;
@@ -23,7 +25,7 @@ export interface ReportSettingsSource {
   system(): { domain: string; hostname: string };
 }
 
-/** Defaults of spec/settings.md, used when an expression returns something unusable. */
+/** Defaults of docs/spec/settings.md, used when an expression returns something unusable. */
 export const DEFAULT_FROM_NAME = 'Report Subsystem';
 export const DEFAULT_SUBJECT = 'TLS Aggregate Report';
 export const DEFAULT_MAX_REPORT_SIZE = 5242880;

@@ -5,7 +5,7 @@
  */
 import type { ColumnType, Generated } from 'kysely';
 
-/** 'hourly' | 'daily' | 'weekly' | 'never' (the sendFrequency in force at the window's first event). */
+/** The sendFrequency in force at the window's first event. */
 export type WindowFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
 
 /**

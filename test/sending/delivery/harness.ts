@@ -26,7 +26,7 @@ export interface SettingsOverrides extends Partial<TlsReportValues> {
   frequency?: (domain: string) => SendFrequency;
 }
 
-/** A stand-in with the SettingsService's shape and the defaults of spec/settings.md for domain example.com. */
+/** A stand-in with the SettingsService's shape and the defaults of docs/spec/settings.md for domain example.com. */
 export function plainSettings(over: SettingsOverrides = {}): ReportSettingsSource & { values: SettingsOverrides } {
   const values = over;
   return {

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
 import { buildReportMessage, createRelayMailer, signReportMessage, DKIM_HEADER_FIELDS, type DkimKey, type ReportMessage } from '../../../src/sending/deliver/mail.js';
-import { HeaderValueError } from '../../../src/sending/deliver/headers.js';
+import { HeaderValueError } from '../../../src/sending/report/headers.js';
 import { createResolver, mailauthResolver } from '../../../src/dns/index.js';
 import { extractReports } from '../../../src/receiving/extract/index.js';
 import { parseReport } from '../../../src/rfc8460/index.js';

@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { configFrom, withConfig, withJson, type CommonOptions } from '../../options.js';
-import type { WindowContents } from '../../../sending/windows/windows.js';
+import type { WindowContents } from '../../../analysis/outbound-windows.js';
+import { isoSeconds } from '../../../common/time.js';
 
 export function register(outbound: Command): void {
   withJson(withConfig(outbound.command('list')))
@@ -15,7 +16,7 @@ export function register(outbound: Command): void {
     .action(async (opts: CommonOptions & { domain?: string }) => {
       const { config } = configFrom(opts);
       const { openStore } = await import('../../../store/index.js');
-      const { listOpenWindows, windowToJson } = await import('../../../sending/windows/windows.js');
+      const { listOpenWindows, windowToJson } = await import('../../../analysis/outbound-windows.js');
       const store = await openStore(config.store);
       try {
         const windows = await listOpenWindows(store, opts.domain ? { policyDomain: opts.domain } : {});
@@ -30,7 +31,7 @@ export function register(outbound: Command): void {
     });
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString().replace(/\.000Z$/, 'Z');
+const iso = isoSeconds;
 
 /** The human-readable listing (exported for tests). */
 export function renderWindows(windows: WindowContents[]): string {

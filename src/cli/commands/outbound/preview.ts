@@ -15,7 +15,7 @@ export function register(outbound: Command): void {
       const { log } = await import('../../../common/log.js');
       const { openStore } = await import('../../../store/index.js');
       const { openSettings } = await import('../../../settings/index.js');
-      const { listOpenWindows } = await import('../../../sending/windows/windows.js');
+      const { listOpenWindows } = await import('../../../analysis/outbound-windows.js');
       const { composeReport } = await import('../../../sending/report/report-builder.js');
       const store = await openStore(config.store, { log });
       const settings = await openSettings(store, config, log).catch(async (e) => {

@@ -18,7 +18,7 @@ export function register(outbound: Command): void {
       const { openStore } = await import('../../../store/index.js');
       const { openSettings } = await import('../../../settings/index.js');
       const { createDelivery } = await import('../../../sending/setup.js');
-      const { isoSeconds } = await import('../../../sending/report/report-builder.js');
+      const { isoSeconds } = await import('../../../common/time.js');
       const store = await openStore(config.store, { log });
       let settings;
       try {

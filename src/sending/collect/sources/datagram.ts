@@ -18,7 +18,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../../common/log.js';
-import type { Component } from '../../../service.js';
+import type { Component } from '../../../common/component.js';
 import type { TlsSessionOutcome } from '../event.js';
 import { bindUnixDatagram, readMaxDgramQlen, type DatagramBatch, type UnixDatagramReceiver } from './datagram-socket.js';
 import { decodeDpv1, DPV1_MAX_BYTES, DPV1_REJECT_REASONS, type Dpv1RejectReason, type Dpv1Result } from './dpv1.js';

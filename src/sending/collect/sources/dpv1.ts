@@ -3,7 +3,7 @@
  * TlsSessionOutcome, or says precisely why it cannot. Pure and on the hot path: one
  * JSON.parse, hand-written checks, no schema library.
  *
- * Wire format: ../shared/spec/libtlsrpt-datagram.md. Decisions where the spec leaves room:
+ * Wire format: docs/spec/libtlsrpt-datagram.md. Decisions where the spec leaves room:
  * - `dpv` other than "1" (or absent) is reported as `unsupportedDpv` and the datagram is still
  *   read as v1, as the spec asks; the caller counts it under 'unsupported-dpv' either way, and
  *   when v1 reading fails too the datagram is rejected with that failure's reason.

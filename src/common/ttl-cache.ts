@@ -1,4 +1,4 @@
-/** @module dns/cache — a bounded cache whose entries expire after their DNS TTL; the clock is passed in. */
+/** @module common/ttl-cache — the one cache of the service: bounded (oldest inserted out first), entries expire after their TTL (DNS answers, DKIM keys); the clock is passed in. */
 
 export interface TtlCacheOptions {
   /** Epoch seconds now (may be fractional). Default: the system clock. */
@@ -42,7 +42,7 @@ export class TtlCache<V> {
   }
 
   set(key: string, value: V, ttlSeconds: number): void {
-    const ttl = Math.min(this.maxTtl, Math.max(this.minTtl, Number.isFinite(ttlSeconds) ? ttlSeconds : 0));
+    const ttl = Math.min(this.maxTtl, Math.max(this.minTtl, Number.isNaN(ttlSeconds) ? 0 : ttlSeconds));
     if (ttl <= 0) {
       this.entries.delete(key);
       return;

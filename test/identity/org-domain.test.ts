@@ -1,7 +1,7 @@
 /** @module test/analysis/org-domain — organisational domains and the reporter identity of a report. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { domainOfContactInfo, fallbackOrgDomain, organizationalDomain, reporterOf } from '../../src/identity/org-domain.js';
+import { domainOfContactInfo, organizationalDomain, reporterOf } from '../../src/identity/org-domain.js';
 
 test('organisational domain from the public suffix list', () => {
   assert.equal(organizationalDomain('corp.mail.ru'), 'mail.ru');
@@ -11,12 +11,6 @@ test('organisational domain from the public suffix list', () => {
   assert.equal(organizationalDomain('localhost'), 'localhost');
 });
 
-test('the built-in fallback knows common multi-label suffixes', () => {
-  assert.equal(fallbackOrgDomain('mx.example.co.uk'), 'example.co.uk');
-  assert.equal(fallbackOrgDomain('a.b.example.com'), 'example.com');
-  assert.equal(fallbackOrgDomain('example.com'), 'example.com');
-  assert.equal(fallbackOrgDomain('x.y.example.co.jp'), 'example.co.jp');
-});
 
 test('contact-info: address, mailto, URL, bare domain, junk', () => {
   assert.equal(domainOfContactInfo('smtp-tls-reporting@google.com'), 'google.com');

@@ -1,52 +1,14 @@
 /**
- * @module sending/windows/windows — reporting windows: UTC alignment (hour, day, ISO week from Monday
- * 00:00Z) and reading what has been collected per window (open windows, one window's counters).
+ * @module analysis/outbound-windows — the read model of what has been collected per reporting
+ * window (open windows, one window's counters) and its JSON shape for the API, the CLI and the
+ * library, in the RFC's names (RFC 8460 §4.4) inside each policy.
  */
 import type { Kysely, Selectable } from 'kysely';
-import type { FailureDetail, Policy } from '../../rfc8460/types.js';
-import type { Database, Store } from '../../store/index.js';
-import type { OutboundWindowTable, WindowFrequency } from '../../store/tables/outbound.js';
-
-export type { WindowFrequency };
-
-const HOUR = 3600;
-const DAY = 86400;
-const WEEK = 7 * DAY;
-/** 1970-01-05T00:00:00Z, the first Monday of the epoch (1970-01-01 was a Thursday). */
-const FIRST_MONDAY = 4 * DAY;
-
-/**
- * The UTC window containing `epochSeconds` for a send frequency (settings.md: windows are
- * aligned to UTC; weekly = Monday 00:00Z to Sunday 23:59:59Z). `end` is exclusive.
- * `never` still collects (so switching sending back on loses nothing): it uses daily windows.
- * @example windowBounds('weekly', Date.parse('2026-11-28T17:00:00Z') / 1000) // → Monday 2026-11-23 … Monday 2026-11-30
- */
-export function windowBounds(frequency: WindowFrequency, epochSeconds: number): { start: number; end: number } {
-  const t = Math.floor(epochSeconds);
-  switch (frequency) {
-    case 'hourly': {
-      const start = t - mod(t, HOUR);
-      return { start, end: start + HOUR };
-    }
-    case 'weekly': {
-      const start = t - mod(t - FIRST_MONDAY, WEEK);
-      return { start, end: start + WEEK };
-    }
-    case 'daily':
-    case 'never':
-    default: {
-      const start = t - mod(t, DAY);
-      return { start, end: start + DAY };
-    }
-  }
-}
-
-const mod = (a: number, n: number) => ((a % n) + n) % n;
-
-/** Epoch seconds → RFC 3339 UTC with seconds precision, e.g. `2026-11-28T00:00:00Z`. */
-export function isoSeconds(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+import type { FailureDetail, Policy } from '../rfc8460/types.js';
+import type { Database, Store } from '../store/index.js';
+import type { OutboundWindowTable, WindowFrequency } from '../store/tables/outbound.js';
+import { normalizeDomain } from '../common/domain.js';
+import { isoSeconds } from '../common/time.js';
 
 export interface OutboundWindow {
   id: number;
@@ -87,26 +49,20 @@ const dbOf = (s: Store | Db): Db => ('db' in s && 'kind' in s ? (s as Store).db 
 export async function listOpenWindows(store: Store | Db, filter: { policyDomain?: string } = {}): Promise<WindowContents[]> {
   const db = dbOf(store);
   let q = db.selectFrom('outbound_window').selectAll().where('state', '=', 'open');
-  if (filter.policyDomain) q = q.where('policy_domain', '=', filter.policyDomain.toLowerCase().replace(/\.$/, ''));
+  if (filter.policyDomain) q = q.where('policy_domain', '=', normalizeDomain(filter.policyDomain));
   const rows = await q.orderBy('policy_domain').orderBy('window_start').execute();
   return fillWindows(db, rows.map(toWindow));
 }
 
 /**
  * One window with its counters, open or closed. Pass the delivery closer's transaction so the
- * read happens after its `FOR UPDATE` on the window row (CONTRACTS.md locking rule).
+ * read happens after its `FOR UPDATE` on the window row (docs/ARCHITECTURE.md, locking).
  */
 export async function readWindow(store: Store | Db, windowId: number): Promise<WindowContents | undefined> {
   const db = dbOf(store);
   const row = await db.selectFrom('outbound_window').selectAll().where('id', '=', windowId).executeTakeFirst();
   if (!row) return undefined;
   return (await fillWindows(db, [toWindow(row)]))[0];
-}
-
-/** How many windows are open (the `tlsrpt_collector_open_windows` gauge). */
-export async function countOpenWindows(store: Store | Db): Promise<number> {
-  const r = await dbOf(store).selectFrom('outbound_window').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'open').executeTakeFirst();
-  return Number(r?.n ?? 0);
 }
 
 function toWindow(r: Selectable<OutboundWindowTable>): OutboundWindow {

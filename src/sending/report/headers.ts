@@ -1,5 +1,5 @@
 /**
- * @module sending/deliver/headers — the boundary check for every value that reaches a header
+ * @module sending/report/headers — the boundary check for every value that reaches a header
  * of a report mail or the SMTP envelope. Values come from expressions (settings), from the
  * MTA's events and from receivers' DNS records; none may carry CR, LF or NUL (header
  * injection) or otherwise break the field it goes into. Checked where the value enters the

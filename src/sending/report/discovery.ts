@@ -1,5 +1,5 @@
 /**
- * @module sending/deliver/discovery — where a policy domain's report goes: the TLSRPT record the MTA
+ * @module sending/report/discovery — where a policy domain's report goes: the TLSRPT record the MTA
  * supplied with its events (libtlsrpt `pr`) when there is a usable one, else a DNS lookup of
  * `_smtp._tls.<policy-domain>` under RFC 8460 §3 (exactly one v=TLSRPTv1 record), cached by
  * its TTL. No usable record means no report.
