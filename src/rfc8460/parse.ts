@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { TlsrptError } from '../common/errors.js';
 import { isObject, putExtra, readPolicyResult } from './policies.js';
 import { capReport, DEFAULT_CAPS, type ReportCaps } from './caps.js';
+import { duplicateKeyPaths } from './duplicate-keys.js';
 import type { Finding, PolicyResult, TlsReport } from './types.js';
 import { FindingSink, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
 import { isoFromEpochMs } from '../common/time.js';
@@ -259,6 +260,7 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   checkEntryCounts(policiesRaw, options);
 
   const sink = new FindingSink();
+  for (const path of duplicateKeyPaths(text, root)) sink.add('duplicate-key', path, 'this member name is given more than once in its object (RFC 8460 §4: I-JSON forbids it); the last value was read');
   let extra: Record<string, unknown> | undefined;
   let contactRaw: unknown, sawContact = false, orgRaw: unknown;
   for (const k in root) {

@@ -131,6 +131,16 @@ describe('lenient parser: docs/spec/quirks.md deviations become findings', () =>
     });
   }
 
+  it('duplicate member names are a finding each, with their path (the last value is read)', () => {
+    const text = JSON.stringify(base()).replace('"total-failure-session-count":', '"total-failure-session-count":999,"total-failure-session-count":')
+      .replace('"report-id":', '"report-id":"first","report-\\u0069d":');
+    const { report, findings } = parseReport(text);
+    const dup = findings.filter((f) => f.code === 'duplicate-key').map((f) => f.path);
+    assert.deepEqual(dup.sort(), ['policies[0].summary.total-failure-session-count', 'report-id']);
+    assert.notEqual(report.policies[0].summary.totalFailureSessionCount, 999);
+    assert.deepEqual(parseReport(JSON.stringify(base())).findings.filter((f) => f.code === 'duplicate-key'), []);
+  });
+
   it('reads bytes with a UTF-8 BOM and text with a U+FEFF', () => {
     const json = JSON.stringify(base());
     assert.deepEqual(parseReport(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)])).findings, []);

@@ -35,6 +35,19 @@ export interface ReportEndpointDeps {
 
 class BodyTooLarge extends Error {}
 
+/** Bodies declared up to this many times the limit are read (and dropped) before the 413. */
+const DRAIN_FACTOR = 4;
+
+async function discard(stream: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!stream) return;
+  const reader = stream.getReader();
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch {
+    // the client went away: nothing to answer
+  }
+}
+
 /**
  * @example
  * app.route('/', reportEndpointRoutes({ ingestor, log, path: '/tlsrpt', maxBodyBytes: 26214400, ratePerMinute: 60 }));
@@ -64,7 +77,10 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
     }
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > deps.maxBodyBytes) {
-      return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes`);
+      // A client still sending when we close gets EPIPE instead of our 413: a body up to a few
+      // times the limit is read and dropped first (the request timeout bounds a slow one).
+      if (Number(declared) <= DRAIN_FACTOR * deps.maxBodyBytes) await discard(c.req.raw.body);
+      return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes (http.reportMaxBodyBytes)`);
     }
     if (declared !== undefined) {
       const refused = overBudget(c, peer, Number(declared) || 0);
