@@ -43,6 +43,8 @@ export interface InboundReportListItem {
   channel: string;
   receivedAt: string;
   dkim: { result: string; domain: string | null; aligned: boolean };
+  /** Attributed to `reporter` by a passing DKIM signature aligned with its contact-info / submitter domain. */
+  verified: boolean;
 }
 
 export interface InboundReportList {
@@ -92,7 +94,7 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
     baseQuery(store, f)
       .select([
         'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
-        'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
+        'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned', 'r.verified',
         'r.report_json',
       ])
       .orderBy('r.date_start', 'desc')
@@ -120,6 +122,7 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
         channel: r.channel,
         receivedAt: iso(r.received_at),
         dkim: { result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
+        verified: Boolean(r.verified),
       };
     }),
     total: Number(total.n),
@@ -179,6 +182,7 @@ export async function getInboundReport(store: Store, id: number): Promise<Inboun
     envelope: r.envelope_json ? JSON.parse(r.envelope_json) : null,
     message: r.message_json ? JSON.parse(r.message_json) : null,
     dkim: { ...dkimExtra, result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
+    verified: Boolean(r.verified),
     report,
     raw: (r.raw ? Buffer.from(r.raw) : payload).toString('base64'),
     payload: payload.toString('base64'),

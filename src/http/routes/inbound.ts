@@ -32,7 +32,7 @@ function badFilter(c: Context, e: unknown) {
 }
 
 const SUMMARY_BREAKDOWNS = {
-  rows: ['policyDomain', 'day', 'reporter', 'organizationName', 'policyType', 'successful', 'failed', 'reports'],
+  rows: ['policyDomain', 'day', 'reporter', 'organizationName', 'policyType', 'successful', 'failed', 'reports', 'verifiedReports'],
   totals: ['policyDomain', 'day', 'successful', 'failed', 'reports'],
   'result-type': ['policyDomain', 'day', 'resultType', 'failed'],
   mx: ['policyDomain', 'day', 'receivingMxHostname', 'failed'],
@@ -63,7 +63,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       dkimAligned: r.dkim.aligned,
     }));
     const cols = ['id', 'day', 'startDatetime', 'endDatetime', 'reporter', 'organizationName', 'reportId', 'policyDomains', 'successful', 'failed',
-      'findingsCount', 'channel', 'receivedAt', 'dkimResult', 'dkimDomain', 'dkimAligned'] as const;
+      'findingsCount', 'channel', 'receivedAt', 'dkimResult', 'dkimDomain', 'dkimAligned', 'verified'] as const;
     return csv(c, toCsv(cols as unknown as (keyof (typeof rows)[number] & string)[], rows), 'inbound-reports');
   });
 

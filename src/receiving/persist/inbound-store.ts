@@ -7,7 +7,7 @@
  * channels or two nodes storing the same report at once still store it once.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Store } from '../../store/index.js';
 import type { Database } from '../../store/schema.js';
 import type { Finding, TlsReport } from '../../rfc8460/types.js';
@@ -62,6 +62,11 @@ export interface InboundReportInput {
   envelope?: { mailFrom?: string; rcptTo?: string[] };
   /** Absent → stored as result 'none', not aligned. */
   dkim?: InboundDkim;
+  /**
+   * Attributed: a passing DKIM signature aligns with the contact-info (or submitter) domain,
+   * which is the reporter the report is filed under. Unverified copies never suppress verified ones.
+   */
+  verified?: boolean;
   message?: InboundMessageMeta;
 }
 
@@ -160,9 +165,17 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
     report_json: JSON.stringify(report),
     payload: bytes(payload),
     raw: rawDiffers ? bytes(input.raw) : null,
+    verified: input.verified ? 1 : 0,
   };
 
   return store.db.transaction().execute(async (trx) => {
+    if (input.verified) {
+      // The signed copy replaces whatever unauthenticated copy claimed its place (issue 10).
+      await trx.deleteFrom('inbound_report').where('verified', '=', 0).where((eb) => duplicateOf(eb, keys)).execute();
+    } else {
+      const signed = await findDuplicate(trx, keys, 1);
+      if (signed !== undefined) return { status: 'duplicate', id: signed, duplicate: true } as const;
+    }
     const inserted = await trx
       .insertInto('inbound_report')
       .values(row)
@@ -170,7 +183,7 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
       .returning('id')
       .executeTakeFirst();
     if (!inserted) {
-      const existing = await findDuplicate(trx, keys);
+      const existing = await findDuplicate(trx, keys, row.verified);
       if (!existing) throw new Error(`report ${keys.reportId} of ${keys.reporter} conflicts with a stored report that cannot be found`);
       return { status: 'duplicate', id: existing, duplicate: true } as const;
     }
@@ -180,22 +193,26 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
   });
 }
 
-async function findDuplicate(trx: Transaction<Database> | Kysely<Database>, keys: ReturnType<typeof dedupKeys>): Promise<number | undefined> {
+/** Rows that are this report again: same (reporter, report-id), or same content under a new report-id. */
+function duplicateOf(eb: ExpressionBuilder<Database, 'inbound_report'>, keys: ReturnType<typeof dedupKeys>) {
+  return eb.or([
+    eb.and([eb('reporter', '=', keys.reporter), eb('report_id', '=', keys.reportId)]),
+    eb.and([
+      eb('reporter', '=', keys.reporter),
+      eb('policy_domains', '=', keys.policyDomains),
+      eb('date_start', '=', keys.dateStart),
+      eb('date_end', '=', keys.dateEnd),
+      eb('content_hash', '=', keys.contentHash),
+    ]),
+  ]);
+}
+
+async function findDuplicate(trx: Transaction<Database> | Kysely<Database>, keys: ReturnType<typeof dedupKeys>, verified: number): Promise<number | undefined> {
   const r = await trx
     .selectFrom('inbound_report')
     .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('reporter', '=', keys.reporter), eb('report_id', '=', keys.reportId)]),
-        eb.and([
-          eb('reporter', '=', keys.reporter),
-          eb('policy_domains', '=', keys.policyDomains),
-          eb('date_start', '=', keys.dateStart),
-          eb('date_end', '=', keys.dateEnd),
-          eb('content_hash', '=', keys.contentHash),
-        ]),
-      ]),
-    )
+    .where('verified', '=', verified)
+    .where((eb) => duplicateOf(eb, keys))
     .orderBy('id')
     .executeTakeFirst();
   return r ? Number(r.id) : undefined;

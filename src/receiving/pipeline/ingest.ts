@@ -16,6 +16,7 @@ import { extractReports, ExtractError, type ExtractLimits, type ExtractedMessage
 import { saveInboundReport, type InboundChannel, type InboundMessageMeta, type InboundReportInput } from '../persist/inbound-store.js';
 import { dkimVerdict, summarizeDkim, verifyDkimSignatures, type DkimResolver, type DkimResult, type DkimSignatureResult } from '../dkim/verify.js';
 import { authorizeReport } from './authorize.js';
+import { organizationalDomain, reporterOf } from '../../identity/org-domain.js';
 
 /** The channel a report arrived by: one list, kept with the stored report (persist/inbound-store). */
 export type IngestChannel = InboundChannel;
@@ -225,6 +226,7 @@ export function createIngestor(deps: IngestDeps): Ingestor {
         ...(meta.peer ? { peer: meta.peer } : {}),
         ...(meta.envelope ? { envelope: meta.envelope } : {}),
         ...(dkim ? { dkim: storedDkim(dkim) } : {}),
+        verified: isAttributed(dkim, report),
         message: messageMeta(carrier, payload, meta),
       };
       const saved = await save(deps.store, input);
@@ -251,6 +253,18 @@ export function createIngestor(deps: IngestDeps): Ingestor {
       }
     },
   };
+}
+
+/**
+ * A report is attributed to its reporter only when a passing DKIM signature aligns with the
+ * contact-info or TLS-Report-Submitter domain (never From alone) and the signer is the reporter
+ * the report is filed under (issue 10: an HTTPS POST is unauthenticated, and a mail signed by
+ * evil.test naming google.com must not count as google.com's).
+ */
+export function isAttributed(dkim: DkimResult | undefined, report: TlsReport): boolean {
+  if (!dkim || dkim.result !== 'pass' || !dkim.signingDomain) return false;
+  if (dkim.alignedWith !== 'contact-info' && dkim.alignedWith !== 'tls-report-submitter') return false;
+  return organizationalDomain(dkim.signingDomain) === reporterOf(report);
 }
 
 function storedDkim(d: DkimResult): NonNullable<InboundReportInput['dkim']> {

@@ -11,6 +11,7 @@ import * as m0200 from './0200_inbound.js';
 import * as m0400 from './0400_delivery.js';
 import * as m0300 from './0300_outbound.js';
 import * as m0301 from './0301_outbound_journal.js';
+import * as m0500 from './0500_inbound_verified.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -23,4 +24,5 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0300_outbound', module: m0300 },
   { name: '0301_outbound_journal', module: m0301 },
   { name: '0400_delivery', module: m0400 },
+  { name: '0500_inbound_verified', module: m0500 },
 ];
