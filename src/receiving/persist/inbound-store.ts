@@ -169,12 +169,11 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
   };
 
   return store.db.transaction().execute(async (trx) => {
+    // Writes come first in this transaction: a read first would have to upgrade its SQLite lock
+    // later, which fails at once ("database is locked") when another process writes meanwhile.
     if (input.verified) {
       // The signed copy replaces whatever unauthenticated copy claimed its place (issue 10).
       await trx.deleteFrom('inbound_report').where('verified', '=', 0).where((eb) => duplicateOf(eb, keys)).execute();
-    } else {
-      const signed = await findDuplicate(trx, keys, 1);
-      if (signed !== undefined) return { status: 'duplicate', id: signed, duplicate: true } as const;
     }
     const inserted = await trx
       .insertInto('inbound_report')
@@ -188,6 +187,14 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
       return { status: 'duplicate', id: existing, duplicate: true } as const;
     }
     const reportRef = Number(inserted.id);
+    if (!input.verified) {
+      // An unverified copy never stands beside (or in for) the verified one.
+      const signed = await findDuplicate(trx, keys, 1);
+      if (signed !== undefined) {
+        await trx.deleteFrom('inbound_report').where('id', '=', reportRef).execute();
+        return { status: 'duplicate', id: signed, duplicate: true } as const;
+      }
+    }
     await insertChildren(trx, reportRef, input, keys.reporter, day);
     return { status: 'stored', id: reportRef, duplicate: false } as const;
   });
