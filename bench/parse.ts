@@ -97,14 +97,23 @@ function main(): void {
   const { corpus, jsonBytes, gzBytes } = generateCorpus(COUNT);
   console.log(`corpus: ${COUNT} reports, ${(jsonBytes / 1e6).toFixed(2)} MB JSON, ${(gzBytes / 1e6).toFixed(2)} MB gzip (avg ${Math.round(jsonBytes / COUNT)} B JSON)`);
 
+  // Each side returns a digest of what it read (policies and session totals): the rounds compare
+  // them, so a parser that skipped work or lost data cannot print a figure.
+  type Summary = { 'total-successful-session-count'?: number; 'total-failure-session-count'?: number };
   function floorChunk(chunk: Buffer[]): number {
     let n = 0;
-    for (const gz of chunk) n += (JSON.parse(gunzipSync(gz).toString('utf8')) as { policies: unknown[] }).policies.length;
+    for (const gz of chunk) {
+      for (const p of (JSON.parse(gunzipSync(gz).toString('utf8')) as { policies: { summary?: Summary }[] }).policies) {
+        n += 1 + (p.summary?.['total-successful-session-count'] ?? 0) + (p.summary?.['total-failure-session-count'] ?? 0);
+      }
+    }
     return n;
   }
   function oursChunk(chunk: Buffer[]): number {
     let n = 0;
-    for (const gz of chunk) n += parseReport(gunzipSync(gz)).report.policies.length;
+    for (const gz of chunk) {
+      for (const p of parseReport(gunzipSync(gz)).report.policies) n += 1 + p.summary.totalSuccessfulSessionCount + p.summary.totalFailureSessionCount;
+    }
     return n;
   }
   // The machine is shared (other work's tests run alongside), and wall-clock time swings with that
@@ -120,16 +129,17 @@ function main(): void {
   const rounds: { floor: number; ours: number }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     (globalThis as { gc?: () => void }).gc?.();
-    let f = 0, o = 0;
+    let f = 0, o = 0, fd = 0, od = 0;
     for (const [k, c] of chunks.entries()) {
       if ((k + r) % 2 === 0) {
-        let t = now(); floorChunk(c); f += now() - t;
-        t = now(); oursChunk(c); o += now() - t;
+        let t = now(); fd += floorChunk(c); f += now() - t;
+        t = now(); od += oursChunk(c); o += now() - t;
       } else {
-        let t = now(); oursChunk(c); o += now() - t;
-        t = now(); floorChunk(c); f += now() - t;
+        let t = now(); od += oursChunk(c); o += now() - t;
+        t = now(); fd += floorChunk(c); f += now() - t;
       }
     }
+    if (fd !== od || od === 0) throw new Error(`round ${r}: parseReport read ${od} (policies + sessions), JSON.parse ${fd}: no figure from a wrong result`);
     rounds.push({ floor: f, ours: o });
   }
   const ratios = rounds.map((r) => r.floor / r.ours).sort((a, b) => a - b);

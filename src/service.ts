@@ -13,7 +13,8 @@ import { openStore, type Store } from './store/index.js';
 import { createSending } from './sending/index.js';
 import { createReceiving } from './receiving/index.js';
 import { createApp, type HttpApp } from './http/app.js';
-import { setupAdminAuth } from './http/auth.js';
+import { prepareAdminAuth } from './http/auth.js';
+import { openApiRoutes } from './http/openapi.js';
 import { listen, type ListeningServer } from './http/server.js';
 import { settingsRoutes } from './http/routes/settings.js';
 import { eventsRoutes } from './http/routes/events.js';
@@ -21,11 +22,16 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
 import { inboundRoutes } from './http/routes/inbound.js';
 import { outboundRoutes } from './http/routes/outbound.js';
+import { clusterRoutes } from './http/routes/cluster.js';
+import { alertsRoutes } from './http/routes/alerts.js';
+import { createConfiguredAlerts } from './analysis/alerts/index.js';
 
 export type { Component } from './common/component.js';
 
 export interface RunningService {
   http: ListeningServer;
+  /** The HTTP app (its routes: the OpenAPI test compares them with the document). */
+  app: HttpApp;
   store: Store;
   stop(): Promise<void>;
 }
@@ -42,11 +48,15 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   const closeAll: Array<() => unknown> = [() => store.close()];
   const components: Component[] = [];
   let app: HttpApp;
+  // A generated admin token is stored and printed only once start-up has succeeded (below).
+  let commitToken: () => Promise<void>;
   try {
     const settings = await openSettings(store, config, log.child({ component: 'settings' }));
     closeAll.unshift(() => settings.close());
     warnBareDomain(settings.system().domain, log);
-    const auth = await setupAdminAuth({ store, configuredToken: config.http.token, log, tokenFile: adminTokenFile(config) });
+    const prepared = await prepareAdminAuth({ store, configuredToken: config.http.token, log, tokenFile: adminTokenFile(config) });
+    const auth = prepared.auth;
+    commitToken = prepared.commit;
     app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
 
     const sending = await createSending(config, { store, settings, log });
@@ -64,6 +74,14 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     }));
     app.route('/', inboundRoutes({ store }));
     app.route('/', outboundRoutes({ store }));
+    app.route('/', clusterRoutes({ store }));
+    // Alerts (issue 14): the history always; evaluation and notification when `alerts` is configured.
+    app.route('/', alertsRoutes({ store }));
+    if (config.alerts) {
+      const alerts = await createConfiguredAlerts({ store, config: config.alerts, relay: config.relay, systemDomain: settings.system().domain, log: log.child({ component: 'alerts' }) });
+      components.push(alerts.component);
+    }
+    app.route('/', openApiRoutes(app));
   } catch (e) {
     for (const close of closeAll) await close();
     throw e;
@@ -88,6 +106,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       log.info({ component: c.name }, 'started');
     }
     http = await listen(app, host, port, config.http.tls, config.http);
+    await commitToken();
   } catch (e) {
     // A half-started service must not leave sockets or the database open behind it.
     await stopStarted();
@@ -99,6 +118,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   let stopping: Promise<void> | undefined;
   return {
     http,
+    app,
     store,
     stop: () => (stopping ??= (async () => {
       await http.close();

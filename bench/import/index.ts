@@ -88,6 +88,10 @@ try {
   console.log(`RESULT import_reports_per_s ${Math.round(result.reportsPerSecond)} 1/s`);
   console.log(`RESULT peak_rss_mb ${result.peakRssMb} MB`);
   console.log(`RESULT rss_growth_25_to_100_pct_mb ${result.rssGrowthMb} MB`);
+  if (result.alerts) {
+    console.log(`alert evaluation of ${COUNT} reports: ${result.alerts.seconds.toFixed(2)} s, ${result.alerts.raised} alert(s) raised (import ${result.seconds.toFixed(2)} s)`);
+    console.log(`RESULT alert_eval_pct_of_import ${(100 * result.alerts.seconds / result.seconds).toFixed(1)} %`);
+  }
 } finally {
   if (process.env.BENCH_KEEP) {
     console.log(`kept ${dir}; DNS server stays up until Ctrl-C`);

@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -59,14 +61,14 @@ async function seed(store: Store, n: number): Promise<void> {
     await store.db.transaction().execute(async (trx) => {
       const rows = await trx.insertInto('outbound_window')
         .values(Array.from({ length: Math.min(CH, n - i) }, (_, k) => ({
-          policy_domain: `d${i + k}.example`, window_start: START, window_end: START + DAY, frequency: 'daily' as const, state: 'open' as const, created_at: START,
+          report_domain: `d${i + k}.example`, window_start: START, window_end: START + DAY, frequency: 'daily' as const, state: 'open' as const, created_at: START,
         })))
-        .returning(['id', 'policy_domain']).execute();
+        .returning(['id', 'report_domain']).execute();
       const policies = [];
       const failures = [];
       for (const w of rows) {
         ids.push(Number(w.id));
-        const d = w.policy_domain;
+        const d = w.report_domain;
         const record = `v=TLSRPTv1; rua=mailto:tlsrpt@${d}`;
         for (const [fp, policy] of [
           ['sts', { policyType: 'sts', policyString: ['version: STSv1', 'mode: enforce', `mx: *.${d}`, 'max_age: 604800'], policyDomain: d, mxHost: [`*.${d}`] }],
@@ -99,6 +101,35 @@ function components(store: Store, mailer?: ReturnType<typeof createRelayMailer>,
   return { queue, scheduler };
 }
 
+/** Every 97th built report (and the last) read back: the seeded counters, exactly, for its own domain. */
+async function checkBuilt(store: Store): Promise<void> {
+  const rows = await store.db.selectFrom('outbound_report').select(['id', 'report_domain', 'gz', 'file_name']).where('state', '=', 'pending').orderBy('id').execute();
+  if (rows.length !== DOMAINS) throw new Error(`${rows.length} pending reports, expected ${DOMAINS}`);
+  for (let i = 0; i < rows.length; i += 97) {
+    const r = rows[i];
+    const doc = JSON.parse(gunzipSync(r.gz!).toString()) as { policies: { policy: { 'policy-domain': string }; summary: Record<string, number>; 'failure-details': unknown[] }[] };
+    const bad = doc.policies.length !== 2 || doc.policies.some((p) => p.policy['policy-domain'] !== r.report_domain
+      || p.summary['total-successful-session-count'] !== 1000 || p.summary['total-failure-session-count'] !== 6 || p['failure-details'].length !== 3);
+    if (bad || !r.file_name?.includes(`!${r.report_domain}!`)) throw new Error(`report ${r.id} for ${r.report_domain} does not hold the seeded counters: ${JSON.stringify(doc).slice(0, 300)}`);
+  }
+}
+
+/** Every 50th delivered mail carries a DKIM signature that verifies with the bench key. */
+async function checkSigned(mails: Buffer[], key: { domain: string; selector: string }, privateKey: import('node:crypto').KeyObject): Promise<void> {
+  const { createPublicKey } = await import('node:crypto');
+  const p = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+  const txt = `v=DKIM1; k=rsa; p=${p}`;
+  const name = `${key.selector}._domainkey.${key.domain}`;
+  const resolver = async (n: string, t: string) => {
+    if (t === 'TXT' && n === name) return [txt.match(/.{1,255}/g)!];
+    throw Object.assign(new Error(`ENOTFOUND ${n}`), { code: 'ENOTFOUND' });
+  };
+  for (let i = 0; i < mails.length; i += 50) {
+    const out = await dkimVerify(mails[i], { resolver: resolver as never });
+    if (!(out.results as { status: { result: string } }[]).some((r) => r.status.result === 'pass')) throw new Error(`mail ${i} is not DKIM-signed with the bench key: ${JSON.stringify(out.results.map((r: { status: unknown }) => r.status))}`);
+  }
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-bench-report-'));
 try {
   // 1. Build.
@@ -120,6 +151,7 @@ try {
   const ok = built.filter((b) => b.state === 'pending').length;
   if (closed !== DOMAINS || ok !== DOMAINS) throw new Error(`closed ${closed}, built ${ok} of ${DOMAINS}`);
   console.log(`closed ${closed} windows and built ${ok} reports in ${buildSeconds.toFixed(2)} s (${Math.round(ok / buildSeconds)} reports/s); RSS ${Math.round(rssBefore / 1048576)} MB before, peak ${Math.round(peak / 1048576)} MB`);
+  await checkBuilt(store);
   await store.close();
 
   // 2. Deliver.
@@ -127,7 +159,7 @@ try {
   await seed(dstore, DELIVER);
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = { domain: 'example.com', selector: 'tlsrpt', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-  const sink = await startSmtpSink({ keep: false });
+  const sink = await startSmtpSink();
   const mailer = createRelayMailer({ host: '127.0.0.1', port: sink.port, secure: false, maxConnections: 8 });
   const d = components(dstore, mailer, key);
   await d.scheduler.closeDueWindows();
@@ -140,6 +172,7 @@ try {
   await sink.close();
   await dstore.close();
   if (sent !== DELIVER || sink.received.length !== DELIVER) throw new Error(`sent ${sent}, sink got ${sink.received.length} of ${DELIVER}`);
+  await checkSigned(sink.received.map((m) => m.raw), key, privateKey);
   console.log(`delivered ${sent} DKIM-signed report mails to a loopback SMTP sink in ${deliverSeconds.toFixed(2)} s`);
 
   const tag = ON_PG ? '_postgres' : '';

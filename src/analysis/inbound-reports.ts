@@ -56,7 +56,8 @@ export interface InboundReportList {
 
 const iso = isoSeconds;
 
-function baseQuery(store: Store, f: ListInboundFilter) {
+/** The reports matching a filter (limit and offset are the caller's), as a query on `inbound_report as r`. */
+export function inboundReportQuery(store: Store, f: ListInboundFilter) {
   let q = store.db.selectFrom('inbound_report as r');
   if (f.domain !== undefined) {
     const domain = f.domain;
@@ -91,7 +92,7 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
   const limit = Math.min(Math.max(f.limit ?? 50, 1), 1000);
   const offset = Math.max(f.offset ?? 0, 0);
   const [rows, total] = await Promise.all([
-    baseQuery(store, f)
+    inboundReportQuery(store, f)
       .select([
         'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
         'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned', 'r.verified',
@@ -102,7 +103,7 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
       .limit(limit)
       .offset(offset)
       .execute(),
-    baseQuery(store, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    inboundReportQuery(store, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return {
     reports: rows.map((r) => {

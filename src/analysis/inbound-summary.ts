@@ -35,6 +35,8 @@ export interface SummaryTotal { policyDomain: string; day: string; successful: n
 export interface ResultTypeRow { policyDomain: string; day: string; resultType: string; failed: number }
 export interface ReceivingMxRow { policyDomain: string; day: string; receivingMxHostname: string | null; failed: number }
 export interface ReceivingIpRow { policyDomain: string; day: string; receivingIp: string | null; failed: number }
+/** Failed sessions per receiving MX × result type over the whole period (which MX fails, and why). */
+export interface MxResultTypeRow { policyDomain: string; receivingMxHostname: string | null; resultType: string; failed: number; reports: number }
 
 export interface InboundSummary {
   rows: SummaryRow[];
@@ -42,6 +44,7 @@ export interface InboundSummary {
   byResultType: ResultTypeRow[];
   byReceivingMx: ReceivingMxRow[];
   byReceivingIp: ReceivingIpRow[];
+  byMxResultType: MxResultTypeRow[];
 }
 
 function policyFilter(store: Store, f: SummaryFilter) {
@@ -70,7 +73,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * const { rows } = await inboundSummary(store, { domain: 'example.com', fromDay: parseDay('from', '2024-02-01') });
  */
 export async function inboundSummary(store: Store, f: SummaryFilter = {}): Promise<InboundSummary> {
-  const [rows, totals, byResult, byMx, byIp] = await Promise.all([
+  const [rows, totals, byResult, byMx, byIp, byMxResult] = await Promise.all([
     policyFilter(store, f)
       .innerJoin('inbound_report as r', 'r.id', 'p.report_ref')
       .select((eb) => [
@@ -104,6 +107,14 @@ export async function inboundSummary(store: Store, f: SummaryFilter = {}): Promi
       .select((eb) => ['d.policy_domain', 'd.day', 'd.receiving_ip', eb.fn.sum<number>('d.failed_session_count').as('failed')])
       .groupBy(['d.policy_domain', 'd.day', 'd.receiving_ip'])
       .execute(),
+    failureFilter(store, f)
+      .select((eb) => [
+        'd.policy_domain', 'd.receiving_mx_hostname', 'd.result_type',
+        eb.fn.sum<number>('d.failed_session_count').as('failed'),
+        eb.fn.count<number>('d.report_ref').distinct().as('reports'),
+      ])
+      .groupBy(['d.policy_domain', 'd.receiving_mx_hostname', 'd.result_type'])
+      .execute(),
   ]);
   // NULLs and collations sort differently on the two databases (and between PostgreSQL
   // locales): the order is made here, by code point, so both give the same document.
@@ -131,5 +142,8 @@ export async function inboundSummary(store: Store, f: SummaryFilter = {}): Promi
     byReceivingIp: byIp
       .map((r) => ({ policyDomain: r.policy_domain, day: dayString(r.day), receivingIp: r.receiving_ip, failed: num(r.failed) }))
       .sort(byKey((r) => r.receivingIp)),
+    byMxResultType: byMxResult
+      .map((r) => ({ policyDomain: r.policy_domain, receivingMxHostname: r.receiving_mx_hostname, resultType: r.result_type, failed: num(r.failed), reports: num(r.reports) }))
+      .sort((a, b) => cmp(a.policyDomain, b.policyDomain) || b.failed - a.failed || cmp(a.receivingMxHostname ?? '', b.receivingMxHostname ?? '') || cmp(a.resultType, b.resultType)),
   };
 }

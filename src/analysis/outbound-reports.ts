@@ -21,7 +21,7 @@ export interface TargetView {
 export interface ReportView {
   id: number;
   reportId?: string;
-  policyDomain: string;
+  reportDomain: string;
   windowStart: number;
   windowEnd: number;
   state: OutboundReportState;
@@ -35,7 +35,7 @@ export interface ReportView {
 }
 
 export interface ReportFilter {
-  policyDomain?: string;
+  reportDomain?: string;
   states?: OutboundReportState[];
   /** Newest first; default 100, at most 1000. */
   limit?: number;
@@ -47,9 +47,9 @@ export interface ReportFilter {
 export async function listReports(store: Store, f: ReportFilter = {}): Promise<ReportView[]> {
   const limit = Math.min(1000, Math.max(1, f.limit ?? 100));
   let q = store.db.selectFrom('outbound_report')
-    .select(['id', 'report_id', 'policy_domain', 'window_start', 'window_end', 'state', 'reason', 'due_at', 'created_at', 'record_source', 'trimmed_details'])
+    .select(['id', 'report_id', 'report_domain', 'window_start', 'window_end', 'state', 'reason', 'due_at', 'created_at', 'record_source', 'trimmed_details'])
     .select('json_bytes as bytes');
-  if (f.policyDomain) q = q.where('policy_domain', '=', normalizeDomain(f.policyDomain));
+  if (f.reportDomain) q = q.where('report_domain', '=', normalizeDomain(f.reportDomain));
   if (f.states?.length) q = q.where('state', 'in', f.states);
   if (f.beforeId) q = q.where('id', '<', f.beforeId);
   const rows = await q.orderBy('id', 'desc').limit(limit).execute();
@@ -75,7 +75,7 @@ export async function listReports(store: Store, f: ReportFilter = {}): Promise<R
   return rows.map((r) => ({
     id: Number(r.id),
     ...(r.report_id ? { reportId: r.report_id } : {}),
-    policyDomain: r.policy_domain,
+    reportDomain: r.report_domain,
     windowStart: Number(r.window_start),
     windowEnd: Number(r.window_end),
     state: r.state,
@@ -94,21 +94,21 @@ export function reportViewToJson(r: ReportView): Record<string, unknown> {
   const t = (s?: number) => (s === undefined ? undefined : isoSeconds(s));
   return {
     id: r.id,
-    'report-id': r.reportId,
-    'policy-domain': r.policyDomain,
-    'window-start': t(r.windowStart),
-    'window-end': t(r.windowEnd),
+    reportId: r.reportId,
+    reportDomain: r.reportDomain,
+    windowStart: t(r.windowStart),
+    windowEnd: t(r.windowEnd),
     state: r.state,
     reason: r.reason,
-    'due-at': t(r.dueAt),
-    'created-at': t(r.createdAt),
-    'record-source': r.recordSource,
-    'trimmed-details': r.trimmedDetails,
+    dueAt: t(r.dueAt),
+    createdAt: t(r.createdAt),
+    recordSource: r.recordSource,
+    trimmedDetails: r.trimmedDetails,
     bytes: r.bytes,
     targets: r.targets.map((x) => ({
       uri: x.uri, state: x.state, attempts: x.attempts,
-      'next-attempt-at': t(x.nextAttemptAt), 'last-attempt-at': t(x.lastAttemptAt),
-      'last-error': x.lastError, 'sent-at': t(x.sentAt), 'sent-detail': x.sentDetail,
+      nextAttemptAt: t(x.nextAttemptAt), lastAttemptAt: t(x.lastAttemptAt),
+      lastError: x.lastError, sentAt: t(x.sentAt), sentDetail: x.sentDetail,
     })),
   };
 }
@@ -120,7 +120,7 @@ export function renderReports(reports: ReportView[]): string {
   if (reports.length === 0) return 'no reports built yet\n';
   const out: string[] = [];
   for (const r of reports) {
-    out.push(`${r.policyDomain}  ${isoSeconds(r.windowStart)} – ${isoSeconds(r.windowEnd - 1)}  ${r.state}${r.reportId ? `  report-id ${r.reportId}` : ''}${r.reason ? `  (${flat(r.reason)})` : ''}`);
+    out.push(`${r.reportDomain}  ${isoSeconds(r.windowStart)} – ${isoSeconds(r.windowEnd - 1)}  ${r.state}${r.reportId ? `  report-id ${r.reportId}` : ''}${r.reason ? `  (${flat(r.reason)})` : ''}`);
     for (const x of r.targets) {
       let line = `    ${x.state.padEnd(8)} ${x.uri}`;
       if (x.state === 'sent' && x.sentAt !== undefined) line += `  at ${isoSeconds(x.sentAt)}`;

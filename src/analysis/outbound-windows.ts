@@ -12,7 +12,8 @@ import { isoSeconds } from '../common/time.js';
 
 export interface OutboundWindow {
   id: number;
-  policyDomain: string;
+  /** The domain whose TLSRPT record names the targets (RFC 8460 §4.4); policies keep their own policy-domain. */
+  reportDomain: string;
   /** Epoch seconds, inclusive. */
   windowStart: number;
   /** Epoch seconds, exclusive. */
@@ -42,15 +43,15 @@ type Db = Kysely<Database>;
 const dbOf = (s: Store | Db): Db => ('db' in s && 'kind' in s ? (s as Store).db : (s as Db));
 
 /**
- * The open windows (optionally of one policy domain) with their policies and failure details.
+ * The open windows (optionally of one report domain) with their policies and failure details.
  * Reads what has been flushed: events still in a collector's memory (at most `collector.flushMs`
  * old) are not in it yet.
  */
-export async function listOpenWindows(store: Store | Db, filter: { policyDomain?: string } = {}): Promise<WindowContents[]> {
+export async function listOpenWindows(store: Store | Db, filter: { reportDomain?: string } = {}): Promise<WindowContents[]> {
   const db = dbOf(store);
   let q = db.selectFrom('outbound_window').selectAll().where('state', '=', 'open');
-  if (filter.policyDomain) q = q.where('policy_domain', '=', normalizeDomain(filter.policyDomain));
-  const rows = await q.orderBy('policy_domain').orderBy('window_start').execute();
+  if (filter.reportDomain) q = q.where('report_domain', '=', normalizeDomain(filter.reportDomain));
+  const rows = await q.orderBy('report_domain').orderBy('window_start').execute();
   return fillWindows(db, rows.map(toWindow));
 }
 
@@ -68,7 +69,7 @@ export async function readWindow(store: Store | Db, windowId: number): Promise<W
 function toWindow(r: Selectable<OutboundWindowTable>): OutboundWindow {
   return {
     id: Number(r.id),
-    policyDomain: r.policy_domain,
+    reportDomain: r.report_domain,
     windowStart: Number(r.window_start),
     windowEnd: Number(r.window_end),
     frequency: r.frequency,
@@ -128,14 +129,14 @@ export function failureDetailToJson(d: FailureDetail): Record<string, unknown> {
 export function windowToJson(w: WindowContents): Record<string, unknown> {
   return {
     id: w.id,
-    'policy-domain': w.policyDomain,
-    'window-start': isoSeconds(w.windowStart),
-    'window-end': isoSeconds(w.windowEnd),
+    reportDomain: w.reportDomain,
+    windowStart: isoSeconds(w.windowStart),
+    windowEnd: isoSeconds(w.windowEnd),
     frequency: w.frequency,
     state: w.state,
     policies: w.policies.map((p) => ({
       fingerprint: p.fingerprint,
-      ...(p.tlsrptRecord !== undefined ? { 'tlsrpt-record': p.tlsrptRecord } : {}),
+      ...(p.tlsrptRecord !== undefined ? { tlsrptRecord: p.tlsrptRecord } : {}),
       policy: {
         ...p.policy.extra,
         'policy-type': p.policy.policyType,

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { normalizeDomain } from '../common/domain.js';
+import { at } from '../common/checked.js';
 
 /** TXT records at a name, each the list of its character-strings; NXDOMAIN/NODATA → records: []. */
 export interface TxtAnswer {
@@ -62,7 +63,7 @@ interface Server { host: string; port: number; family: 4 | 6 }
 export function parseServer(s: string): Server {
   let host = s.trim(), port = 53;
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
-  if (bracket) { host = bracket[1]; if (bracket[2]) port = Number(bracket[2]); }
+  if (bracket?.[1] !== undefined) { host = bracket[1]; if (bracket[2]) port = Number(bracket[2]); }
   else if ((host.match(/:/g) ?? []).length === 1) { const i = host.indexOf(':'); port = Number(host.slice(i + 1)); host = host.slice(0, i); }
   const family = net.isIP(host);
   if (!family || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid DNS server ${JSON.stringify(s)}: expected an IP address with an optional port, e.g. 127.0.0.1:5353`);
@@ -94,7 +95,7 @@ export function createResolver(opts: ResolverOptions = {}): Resolver & { query(n
     if (!isValidDnsName(name)) throw new DnsError('EBADNAME', name, `${JSON.stringify(rawName)} is not a valid DNS name`, false);
     let last: DnsError | undefined;
     for (let i = 0; i < attempts; i++) {
-      const server = servers[i % servers.length];
+      const server = at(servers, i % servers.length);
       try {
         let res = await udpQuery(server, name, type, timeoutMs);
         if (res.flag_tc) res = await tcpQuery(server, name, type, timeoutMs);
@@ -161,8 +162,8 @@ function queryPacket(name: string, type: dnsPacket.RecordType): dnsPacket.Packet
 /** A reply belongs to our query when id, question name and type match (cheap spoofing defence). */
 function matches(res: dnsPacket.DecodedPacket, q: dnsPacket.Packet): boolean {
   const rq = res.questions?.[0];
-  const qq = q.questions![0];
-  return res.type === 'response' && res.id === q.id && !!rq && normalizeName(rq.name) === qq.name && rq.type === qq.type;
+  const qq = q.questions?.[0];
+  return res.type === 'response' && res.id === q.id && !!rq && !!qq && normalizeName(rq.name) === qq.name && rq.type === qq.type;
 }
 
 function udpQuery(server: Server, name: string, type: dnsPacket.RecordType, timeoutMs: number): Promise<dnsPacket.DecodedPacket> {

@@ -117,7 +117,7 @@ export function compileNode(node: Node, ctx: ExprContext): Code {
         fn: (v, s) => {
           const list = toList(ef(v, s));
           const at = toIndex(idf(v, s));
-          return at >= 0 && at < list.length ? list[at] : '';
+          return list[at] ?? '';
         },
         isStatic: e.isStatic && i.isStatic,
         usesState: e.usesState || i.usesState,
@@ -178,39 +178,42 @@ function compileCall(node: Extract<Node, { t: 'call' }>, ctx: ExprContext): Code
   const fns = args.map((x) => x.fn);
   const usesState = args.some((x) => x.usesState);
   const argsStatic = args.every((x) => x.isStatic);
+  // Arity was checked by the parser; a default keeps the destructured arguments typed as present.
+  const none: EvalFn = () => '';
   const host = ctx.host;
   switch (node.name) {
     case 'if_then': {
-      const [c, t, e] = fns;
+      const [c = none, t = none, e = none] = fns;
       return fold({ fn: (v, s) => (truthy(c(v, s)) ? t(v, s) : e(v, s)), isStatic: argsStatic, usesState });
     }
     case 'system': {
-      const [n] = fns;
+      const [n = none] = fns;
       const fn: EvalFn = host ? (v, s) => host.system(toText(n(v, s))) ?? '' : () => '';
       return { fn, isStatic: false, usesState };
     }
     case 'is_local_domain': {
-      const d = fns[fns.length - 1];
+      const d = fns[fns.length - 1] ?? none;
       const fn: EvalFn = host ? (v, s) => bool(host.isLocalDomain(toText(d(v, s)))) : () => 0;
       return { fn, isStatic: false, usesState };
     }
   }
   const spec = FUNCTIONS[node.name];
-  const impl = spec.impl!;
+  if (!spec?.impl) throw new Error(`function ${node.name} has no implementation`);
+  const impl = spec.impl;
   let fn: EvalFn;
   switch (fns.length) {
     case 1: {
-      const [a] = fns;
+      const [a = none] = fns;
       fn = (v, s) => impl(a(v, s));
       break;
     }
     case 2: {
-      const [a, b] = fns;
+      const [a = none, b = none] = fns;
       fn = (v, s) => impl(a(v, s), b(v, s));
       break;
     }
     case 3: {
-      const [a, b, c] = fns;
+      const [a = none, b = none, c = none] = fns;
       fn = (v, s) => impl(a(v, s), b(v, s), c(v, s));
       break;
     }

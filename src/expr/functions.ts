@@ -46,12 +46,13 @@ function cidrList(cidr: string): BlockList | null {
   if (list !== undefined) return list;
   list = null;
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(cidr.trim());
-  const family = m ? isIP(m[1]) : 0;
+  const address = m?.[1] ?? '';
+  const family = isIP(address);
   if (m && family) {
     const prefix = m[2] === undefined ? (family === 4 ? 32 : 128) : Number(m[2]);
     if (prefix <= (family === 4 ? 32 : 128)) {
       list = new BlockList();
-      list.addSubnet(m[1], prefix, family === 4 ? 'ipv4' : 'ipv6');
+      list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
     }
   }
   if (cidrCache.size > 1024) cidrCache.clear();

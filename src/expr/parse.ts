@@ -8,6 +8,7 @@ import { ExprError } from './errors.js';
 import { FUNCTIONS, SYSTEM_NAMES } from './functions.js';
 import { describeToken, tokenize, type Operator, type Token } from './tokenize.js';
 import type { Value } from './value.js';
+import { at } from '../common/checked.js';
 
 export type Node =
   | { t: 'lit'; v: Value; pos: number }
@@ -66,11 +67,11 @@ class Parser {
   }
 
   private peek(): Token {
-    return this.tokens[this.i];
+    return at(this.tokens, this.i);
   }
 
   private next(): Token {
-    const t = this.tokens[this.i];
+    const t = at(this.tokens, this.i);
     if (t.kind !== 'eof') this.i++;
     return t;
   }
@@ -99,7 +100,7 @@ class Parser {
   private binary(level: number): Node {
     if (level === LEVELS.length) return this.unary();
     let left = this.binary(level + 1);
-    const ops = LEVELS[level];
+    const ops = at(LEVELS, level);
     for (;;) {
       const t = this.peek();
       if (t.kind !== 'op' || !ops.includes(t.value)) return left;
@@ -186,7 +187,7 @@ class Parser {
     if (capture) return { t: 'cap', n: Number(capture[1]), pos: t.pos };
     if (this.vars.has(name)) return { t: 'var', name, pos: t.pos };
     const constants = this.ctx.constants;
-    if (constants && Object.prototype.hasOwnProperty.call(constants, name)) return { t: 'lit', v: constants[name], pos: t.pos };
+    if (constants && Object.prototype.hasOwnProperty.call(constants, name)) return { t: 'lit', v: constants[name] ?? '', pos: t.pos };
     const allowed = [...Object.keys(constants ?? {}), ...this.vars];
     const hint = name.includes('.') ? ` (a literal text needs quotes: '${name}')` : '';
     const list = allowed.length ? `; allowed here: ${allowed.slice(0, 10).join(', ')}${allowed.length > 10 ? ', …' : ''}` : '';
@@ -206,8 +207,9 @@ class Parser {
       const want = spec.min === spec.max ? `${spec.min}` : `${spec.min} to ${spec.max}`;
       throw new ExprError(`function ${name} at position ${t.pos} expects ${want} argument${spec.max === 1 ? '' : 's'}, got ${args.length}`, t.pos, { expected: `${want} arguments` });
     }
-    if (name === 'system' && args[0].t === 'lit' && !SYSTEM_NAMES.includes(String(args[0].v))) {
-      throw new ExprError(`system(${JSON.stringify(args[0].v)}) at position ${args[0].pos}: expected one of ${SYSTEM_NAMES.map((s) => `'${s}'`).join(', ')}`, args[0].pos, { expected: SYSTEM_NAMES.join(', ') });
+    const [first] = args;
+    if (name === 'system' && first?.t === 'lit' && !SYSTEM_NAMES.includes(String(first.v))) {
+      throw new ExprError(`system(${JSON.stringify(first.v)}) at position ${first.pos}: expected one of ${SYSTEM_NAMES.map((s) => `'${s}'`).join(', ')}`, first.pos, { expected: SYSTEM_NAMES.join(', ') });
     }
     return { t: 'call', name, args, pos: t.pos };
   }
@@ -235,7 +237,7 @@ function compileRegex(pattern: string, pos: number): RegExp {
   let flags = '';
   let body = pattern;
   const inline = /^\(\?([imsU]+)\)/.exec(body);
-  if (inline) {
+  if (inline?.[1] !== undefined) {
     if (inline[1].includes('U')) throw new ExprError(`regular expression at position ${pos}: the U (ungreedy) flag is not supported`, pos);
     flags = [...new Set(inline[1])].join('');
     body = body.slice(inline[0].length);

@@ -76,7 +76,10 @@ export function compileSetting(value: unknown, ctx: ExprContext): CompiledSettin
   const fn: EvalFn = n === 0
     ? elseFn
     : (v, s) => {
-      for (let i = 0; i < n; i++) if (truthy(conds[i](v, s))) return thens[i](v, s);
+      for (let i = 0; i < n; i++) {
+        const cond = conds[i], then = thens[i];
+        if (cond && then && truthy(cond(v, s))) return then(v, s);
+      }
       return elseFn(v, s);
     };
   const compiled = toCompiled(JSON.stringify(value), { fn, isStatic, usesState });

@@ -61,8 +61,9 @@ export function tokenize(source: string): Token[] {
       continue;
     }
     if (isDigit(c)) {
-      out.push(readNumber(source, i));
-      i = out[out.length - 1].end;
+      const token = readNumber(source, i);
+      out.push(token);
+      i = token.end;
       continue;
     }
     if (isIdentStart(c)) {

@@ -4,6 +4,8 @@
  * string↔number comparison, division by zero giving 0.
  */
 
+import { at } from '../common/checked.js';
+
 /** `true`/`false` are the numbers 1/0; integers and floats share JavaScript's number. */
 export type Value = string | number | Value[];
 
@@ -76,7 +78,7 @@ export function equals(a: Value, b: Value): boolean {
     return false;
   }
   if (!Array.isArray(b) || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!equals(a[i], b[i])) return false;
+  for (let i = 0; i < a.length; i++) if (!equals(at(a, i), at(b, i))) return false;
   return true;
 }
 
@@ -89,7 +91,7 @@ export function compare(a: Value, b: Value): number {
   if (Array.isArray(a) && Array.isArray(b)) {
     const n = Math.min(a.length, b.length);
     for (let i = 0; i < n; i++) {
-      const c = compare(a[i], b[i]);
+      const c = compare(at(a, i), at(b, i));
       if (c !== 0) return c;
     }
     return a.length - b.length;

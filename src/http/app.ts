@@ -8,6 +8,10 @@
  *   // src/http/routes/<area>.ts exports `<area>Routes(deps): Hono` with full paths inside it
  *   app.route('/', outboundRoutes({ store, settings }));   // GET /api/v1/outbound/reports …
  *
+ * Next to each route, one `describeRoute(METHOD, path, { summary, query?, body?, responses? })`
+ * (src/http/openapi.ts) puts it in `GET /api/v1/openapi.json`; the OpenAPI test fails for a
+ * route without one.
+ *
  * Paths under `/api/` are token-protected automatically (the auth middleware is registered
  * here, before any route). Public endpoints (the RFC 8460 §5.4 report path) live outside
  * `/api/`. Routes that take large bodies check their own size against `http.maxBodyBytes`;
@@ -19,6 +23,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../common/log.js';
 import { requireAdmin, type AdminAuth } from './auth.js';
+import { describeRoute } from './openapi.js';
 
 export type HttpApp = Hono;
 
@@ -50,6 +55,7 @@ export function createApp(opts: AppOptions = {}): HttpApp {
   const app = new Hono();
   const maxBodyBytes = opts.maxBodyBytes ?? 26214400;
   app.get('/healthz', (c) => c.json({ ok: true }));
+  describeRoute('GET', '/healthz', { summary: 'Liveness: answers {"ok": true} without a token', tags: ['meta'] });
   app.use('/api/*', requireAdmin(opts.auth));
   app.use('*', bodyLimit({
     maxSize: maxBodyBytes,

@@ -112,19 +112,52 @@ export function announceToken(token: string, opts: { isTerminal: boolean; tokenF
  * the first insert wins and only its node announces it.
  */
 export async function setupAdminAuth(opts: SetupAdminAuthOptions): Promise<AdminAuth> {
-  if (opts.configuredToken) return tokenAuth(opts.configuredToken);
+  const prepared = await prepareAdminAuth(opts);
+  await prepared.commit();
+  return prepared.auth;
+}
+
+/** Swaps the verifier behind an AdminAuth once the token is settled. */
+function swappable(initial: AdminAuth): AdminAuth & { set(next: AdminAuth): void } {
+  let inner = initial;
+  return {
+    get source() { return inner.source; },
+    verify: (presented) => inner.verify(presented),
+    set(next) { inner = next; },
+  };
+}
+
+/**
+ * Like setupAdminAuth, but a newly generated token is stored and printed only by `commit()`,
+ * which the service calls once start-up has succeeded: a start that fails (port in use) must
+ * not print a token and then lose it. Until then the new token is only in memory (nothing can
+ * ask: the server does not listen yet).
+ */
+export async function prepareAdminAuth(opts: SetupAdminAuthOptions): Promise<{ auth: AdminAuth; commit(): Promise<void> }> {
+  const done = async () => {};
+  if (opts.configuredToken) return { auth: tokenAuth(opts.configuredToken), commit: done };
   const refreshMs = opts.refreshMs ?? 10_000;
   const hash = await readAdminTokenHash(opts.store);
-  if (hash) return storedVerifier(opts.store, hash, refreshMs);
+  if (hash) return { auth: storedVerifier(opts.store, hash, refreshMs), commit: done };
   const token = generateToken();
-  if (await createAdminTokenIfNone(opts.store, token, Math.floor(opts.now?.() ?? Date.now() / 1000))) {
-    if (opts.announce) opts.announce(token);
-    else announceToken(token, { isTerminal: opts.isTerminal ?? Boolean(process.stderr.isTTY), tokenFile: opts.tokenFile ?? path.resolve('data', 'admin-token'), log: opts.log });
-    return storedVerifier(opts.store, hashToken(token), refreshMs);
-  }
-  const winner = await readAdminTokenHash(opts.store);
-  if (!winner) throw new Error('admin token row vanished while starting');
-  return storedVerifier(opts.store, winner, refreshMs);
+  const auth = swappable(new HashVerifier(hashToken(token), 'stored'));
+  let committed = false;
+  return {
+    auth,
+    async commit() {
+      if (committed) return;
+      committed = true;
+      if (await createAdminTokenIfNone(opts.store, token, Math.floor(opts.now?.() ?? Date.now() / 1000))) {
+        if (opts.announce) opts.announce(token);
+        else announceToken(token, { isTerminal: opts.isTerminal ?? Boolean(process.stderr.isTTY), tokenFile: opts.tokenFile ?? path.resolve('data', 'admin-token'), log: opts.log });
+        auth.set(storedVerifier(opts.store, hashToken(token), refreshMs));
+        return;
+      }
+      const winner = await readAdminTokenHash(opts.store);
+      if (!winner) throw new Error('admin token row vanished while starting');
+      auth.set(storedVerifier(opts.store, winner, refreshMs));
+    },
+  };
 }
 
 /** Refuses a request without `Authorization: Bearer <admin token>` (401, JSON error). */
@@ -132,7 +165,7 @@ export function requireAdmin(auth: AdminAuth | undefined): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(header);
-    if (!auth || !m || !auth.verify(m[1])) {
+    if (!auth || m?.[1] === undefined || !auth.verify(m[1])) {
       c.header('WWW-Authenticate', 'Bearer realm="tlsrpt-hub"');
       const message = !auth
         ? 'the admin API is not enabled on this app (no token configured)'

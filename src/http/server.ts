@@ -11,7 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { HttpApp } from './app.js';
 import { clientKey } from '../common/rate-limit.js';
-import { HTTP_TRUST_DEFAULTS } from '../settings/config.js';
+import { HTTP_TRUST_DEFAULTS } from '../settings/sections/http.js';
 
 export interface ListeningServer {
   server: ServerType;
@@ -55,7 +55,14 @@ export async function listen(app: HttpApp, host: string, port: number, tls?: { c
     // Node closes connections beyond maxConnections as they arrive.
     (server as unknown as Server).maxConnections = l.maxConnections;
     limitPerClient(server as unknown as Server, l.maxConnectionsPerClient);
-    server.once('error', reject);
+    // Name the address: "EADDRINUSE" alone does not tell an operator which setting to change.
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const where = `http.listen ${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const why = e.code === 'EADDRINUSE' ? 'the address is already in use (another tlsrpt serve, or another server?)'
+        : e.code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
+          : e.code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : e.message;
+      reject(Object.assign(new Error(`cannot listen on ${where}: ${why}`), { code: e.code }));
+    });
   });
 }
 

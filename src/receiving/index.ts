@@ -13,16 +13,16 @@ import { parseHostPort, type ServiceConfig } from '../settings/config.js';
 import { createResolver, mailauthResolver } from '../dns/index.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from './extract/index.js';
 import { cachingResolver } from './dkim/verify.js';
-import { analyseInput, createIngestor, receivingOptions, type Ingestor } from './pipeline/ingest.js';
+import { analyseInput, createIngestor, type Ingestor } from './pipeline/ingest.js';
 import { createSmtpListener } from './sources/smtp.js';
-import { createImapPoller, ImapAccountConfig } from './sources/imap.js';
+import { createImapPoller } from './sources/imap.js';
 import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
 
 export type { Ingestor, IngestOutcome } from './pipeline/ingest.js';
 import { type Component } from '../common/component.js';
-import { createRetentionComponent, retentionOptions } from './persist/retention.js';
+import { createRetentionComponent } from './persist/retention.js';
 
 /** What the receiving side reads from the settings (SettingsService.inbound()). */
 export interface InboundSettingsSource {
@@ -60,7 +60,7 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
     ...(queue ? { save: (_store: Store, input: InboundReportInput) => queue.save(input) } : {}),
     store: deps.store,
     log: deps.log,
-    options: receivingOptions(deps.config),
+    options: deps.config.receiving,
     resolver,
     limits,
     analyse,
@@ -76,23 +76,28 @@ export function receivingComponents(deps: { config: ServiceConfig; log: Logger; 
   const { config, log, ingestor } = deps;
   const settings = deps.settings ?? { inbound: () => DEFAULT_INBOUND };
   const out: Component[] = [];
-  if (config.smtp?.listen) {
-    const smtp = config.smtp as Record<string, any>;
-    const { host, port } = parseHostPort(config.smtp.listen);
+  const smtp = config.smtp;
+  if (smtp) {
+    const { host, port } = parseHostPort(smtp.listen);
     const listener = createSmtpListener({
-      host, port, lmtp: config.smtp.lmtp, ingestor, log,
+      host, port, lmtp: smtp.lmtp, ingestor, log,
       inbound: () => settings.inbound(),
       hostname: deps.hostname,
-      ...(typeof smtp.maxMessageBytes === 'number' ? { maxMessageBytes: smtp.maxMessageBytes } : {}),
-      ...(typeof smtp.maxClients === 'number' ? { maxClients: smtp.maxClients } : {}),
-      ...(typeof smtp.maxClientsPerAddress === 'number' ? { maxClientsPerAddress: smtp.maxClientsPerAddress } : {}),
-      ...(config.smtp.onward ? { onward: config.smtp.onward } : {}),
-      ...(smtp.tls?.cert && smtp.tls?.key ? { tls: { cert: readFileSync(String(smtp.tls.cert)), key: readFileSync(String(smtp.tls.key)) } } : {}),
+      ...(smtp.maxMessageBytes !== undefined ? { maxMessageBytes: smtp.maxMessageBytes } : {}),
+      ...(smtp.maxClients !== undefined ? { maxClients: smtp.maxClients } : {}),
+      ...(smtp.maxClientsPerAddress !== undefined ? { maxClientsPerAddress: smtp.maxClientsPerAddress } : {}),
+      ...(smtp.onward ? { onward: smtp.onward } : {}),
+      ...(smtp.tls ? { tls: { cert: readFileSync(smtp.tls.cert), key: readFileSync(smtp.tls.key) } } : {}),
     });
-    out.push({ name: config.smtp.lmtp ? 'lmtp-listener' : 'smtp-listener', start: () => listener.start(), stop: () => listener.stop() });
+    out.push({
+      name: smtp.lmtp ? 'lmtp-listener' : 'smtp-listener',
+      start: () => listener.start().catch((e: NodeJS.ErrnoException) => {
+        throw Object.assign(new Error(`cannot listen on smtp.listen ${smtp.listen}: ${e.code === 'EADDRINUSE' ? 'the address is already in use' : e.message}`), { code: e.code });
+      }),
+      stop: () => listener.stop(),
+    });
   }
-  for (const [i, raw] of (config.imap ?? []).entries()) {
-    const account = ImapAccountConfig.parse(raw);
+  for (const [i, account] of (config.imap ?? []).entries()) {
     const poller = createImapPoller({ account, ingestor, log });
     out.push({ name: `imap-poller-${i}`, start: () => poller.start(), stop: () => poller.stop() });
   }
@@ -123,7 +128,7 @@ export function createReceiving(config: ServiceConfig, deps: { store: Store; set
     // First started, last stopped: the channels below hand it reports until they stop.
     { name: 'ingestor', start: async () => {}, stop: () => ingestor.close() },
     ...receivingComponents({ config, log, ingestor, settings, hostname: deps.hostname }),
-    createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: retentionOptions(config) }),
+    createRetentionComponent({ store, log: log.child({ component: 'retention' }), options: config.retention }),
   ];
   return { ingestor, components };
 }

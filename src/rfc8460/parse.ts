@@ -66,10 +66,10 @@ function exceedsDepthBytes(b: Uint8Array, maxDepth: number): boolean {
   let depth = 0;
   const n = b.length;
   for (let i = 0; i < n; i++) {
-    let c = b[i];
+    let c = b[i] ?? 0; // i < n
     if (c === 34) {
       for (i++; i < n; i++) {
-        c = b[i];
+        c = b[i] ?? 0;
         if (c === 34) break;
         if (c === 92) i++;
       }
@@ -188,8 +188,7 @@ function domainFromReportId(reportId: string): string {
 function fillPolicyDomains(policies: PolicyResult[], reportId: string, hint: string | undefined, sink: FindingSink): void {
   let fromOthers = '';
   for (const p of policies) if (p.policy.policyDomain !== '') { fromOthers = p.policy.policyDomain; break; }
-  for (let i = 0; i < policies.length; i++) {
-    const policy = policies[i].policy;
+  for (const [i, { policy }] of policies.entries()) {
     if (policy.policyDomain !== '') continue;
     let domain = fromOthers, source = 'another policy of this report';
     if (domain === '' && hint) { domain = hint; source = 'the TLS-Report-Domain header'; }

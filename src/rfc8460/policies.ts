@@ -1,7 +1,7 @@
 /** @module rfc8460/policies — lenient reading of `policies[]` (policy, summary, failure-details), RFC 8460 §4.4 */
 import { isRegisteredPolicyType, isRegisteredResultType } from './codes.js';
 import type { FailureDetail, Policy, PolicyResult } from './types.js';
-import { FindingSink, isIp, MAX_SESSION_COUNT } from './values.js';
+import { type FindingSink, isIp, MAX_SESSION_COUNT } from './values.js';
 
 type Json = Record<string, unknown>;
 

@@ -146,8 +146,7 @@ export function parseTlsrptRecord(text: string): RecordResult {
   if (fields.length > 1 && fields[fields.length - 1] === '') fields.pop();
   let ruaField: string | undefined;
   const extensions: Record<string, string> = {};
-  for (let i = 1; i < fields.length; i++) {
-    const f = fields[i];
+  for (const f of fields.slice(1)) {
     if (f === '') return { ok: false, reason: 'empty field (";;")' };
     const eq = f.indexOf('=');
     if (eq < 0) return { ok: false, reason: `field "${f}" is not name=value` };
@@ -200,7 +199,8 @@ export function selectTlsrptRecord(txtRecords: (string | string[])[]): RecordRes
     const text = typeof r === 'string' ? r : r.join('');
     if (isTlsrptCandidate(text)) candidates.push(text);
   }
-  if (candidates.length === 0) return { ok: false, reason: `no ${VERSION} record` };
+  const [only] = candidates;
+  if (only === undefined) return { ok: false, reason: `no ${VERSION} record` };
   if (candidates.length > 1) return { ok: false, reason: `${candidates.length} ${VERSION} records; RFC 8460 §3 requires exactly one` };
-  return parseTlsrptRecord(candidates[0]);
+  return parseTlsrptRecord(only);
 }

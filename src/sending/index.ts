@@ -12,6 +12,8 @@ import type { ServiceConfig } from '../settings/config.js';
 import type { SettingsHandle } from '../settings/index.js';
 import { createCollector, countSourceRejection, exposeDatagramStats, type Collector } from './collect/collector.js';
 import { createDelivery, type Delivery } from './setup.js';
+import { newNodeId } from './schedule/scheduler.js';
+import { nodeNameFrom } from './collect/journal.js';
 
 export type { Collector } from './collect/collector.js';
 export { ingestEventsJson } from './collect/sources/http.js';
@@ -32,9 +34,13 @@ export interface Sending {
 export async function createSending(config: ServiceConfig, deps: { store: Store; settings: SettingsHandle; log: Logger }): Promise<Sending> {
   const { store, settings, log } = deps;
   const cc = config.collector;
+  // One name per process in the node registry: its journal lease and its report/target claims.
+  const nodeId = newNodeId();
   const collector = createCollector({
     store,
-    sendFrequency: (policyDomain: string) => settings.sendFrequency(policyDomain),
+    instanceId: nodeId,
+    nodeName: nodeNameFrom(config),
+    sendFrequency: (reportDomain: string) => settings.sendFrequency(reportDomain),
     flushMs: cc?.flushMs,
     flushEvents: cc?.flushEvents,
     log: log.child({ component: 'collector' }),
@@ -50,9 +56,16 @@ export async function createSending(config: ServiceConfig, deps: { store: Store;
       onReject: (reason) => countSourceRejection('datagram', reason),
     });
     exposeDatagramStats(() => source.stats());
-    components.push(source);
+    // A start failure names the setting and the path (`collector.socket /run/x.sock: bind … EADDRINUSE`).
+    components.push({
+      name: source.name,
+      start: () => source.start().catch((e: NodeJS.ErrnoException) => {
+        throw Object.assign(new Error(`collector.socket ${cc.socket}: ${e.message}`), { code: e.code });
+      }),
+      stop: () => source.stop(),
+    });
   }
-  const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }) });
+  const delivery = createDelivery({ config, store, settings, log: log.child({ component: 'delivery' }), nodeId });
   components.push({
     name: 'delivery',
     start: async () => delivery.scheduler.start(),

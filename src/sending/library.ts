@@ -30,7 +30,9 @@ export interface OpenCollectorOptions {
   /** A store config (`{ sqlite: FILE }` or `{ postgres: URL }`, migrated on open) or an open Store. */
   store: StoreConfig | Store;
   /** Default: daily for every domain (what `serve` uses when TlsReportSettings.sendFrequency is unset). */
-  sendFrequency?: (policyDomain: string) => WindowFrequency;
+  sendFrequency?: (reportDomain: string) => WindowFrequency;
+  /** Epoch milliseconds deciding an outcome's window (default Date.now; tests inject one). */
+  clock?: () => number;
   /** Default 1000: outcomes recorded with `record()` reach the store within this time. */
   flushMs?: number;
   flushEvents?: number;
@@ -54,6 +56,7 @@ export async function openCollector(opts: OpenCollectorOptions): Promise<Library
     ...(opts.flushMs ? { flushMs: opts.flushMs } : {}),
     ...(opts.flushEvents ? { flushEvents: opts.flushEvents } : {}),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   await collector.start();
   return Object.assign(collector, {

@@ -7,10 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import type { ServiceConfig } from '../settings/config.js';
+import type { DeliverySection } from '../settings/sections/index.js';
 import { createResolver, TtlCache, type Resolver, type TlsrptLookup } from '../dns/index.js';
 import { ReportScheduler, newNodeId } from './schedule/scheduler.js';
 import { DeliveryQueue } from './deliver/queue.js';
-import { createRelayMailer, loadDkimKeys, type RelayConfig } from './deliver/mail.js';
+import { createRelayMailer, loadDkimKeys } from './deliver/mail.js';
 import { systemLookup, type AddressLookup } from './deliver/ssrf.js';
 import type { ReportSettingsSource } from './report/settings-view.js';
 
@@ -40,15 +41,17 @@ export function createDelivery(a: {
   random?: () => number;
   resolver?: Resolver;
   lookup?: AddressLookup;
+  /** The claim name (default a new one): `serve` passes the one its collector registers under. */
+  nodeId?: string;
 }): Delivery {
   const { config, log } = a;
   const clock = a.clock ?? (() => Math.floor(Date.now() / 1000));
   const random = a.random ?? Math.random;
-  const nodeId = newNodeId();
-  const d = (config.delivery ?? {}) as { spreadSeconds?: number; allowPrivateTargets?: boolean; extraCaFile?: string; leaseSeconds?: number };
+  const nodeId = a.nodeId ?? newNodeId();
+  const d: Partial<DeliverySection> = config.delivery ?? {};
   let dkimKeys;
   try {
-    dkimKeys = loadDkimKeys(config.dkim as never, (file, mode) => log.warn({ file, mode },
+    dkimKeys = loadDkimKeys(config.dkim, (file, mode) => log.warn({ file, mode },
       `DKIM private key file ${file} is readable by group or others (mode ${mode}): anyone who can read it can sign mail as its domain; chmod 600 it`));
   } catch (e) {
     throw new DeliveryConfigError(`cannot read a DKIM private key from "dkim": ${(e as Error).message}`);
@@ -66,7 +69,7 @@ export function createDelivery(a: {
   // https rua hosts: the configured DNS servers when there are any, else the system resolver
   // (getaddrinfo, which also knows /etc/hosts). Either way the answer is checked and pinned.
   const lookup: AddressLookup = a.lookup ?? (servers?.length ? (h) => resolver.resolveAddresses(h) : systemLookup);
-  const mailer = config.relay ? createRelayMailer(config.relay as RelayConfig) : undefined;
+  const mailer = config.relay ? createRelayMailer(config.relay) : undefined;
   if (!config.relay) log.info('no "relay" configured: mailto: rua targets wait until one is');
   const queue = new DeliveryQueue({
     store: a.store, log, clock, random, nodeId, settings: a.settings, mailer, dkimKeys,

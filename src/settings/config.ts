@@ -1,195 +1,216 @@
 /**
- * @module settings/config — the service's own configuration: `tlsrpt.json` sections
- * (store, http, collector, smtp, imap, relay, dkim, dns, delivery) plus the raw settings
- * singletons, with environment overrides (`TLSRPT_*`). Validated with zod at load.
+ * @module settings/config — the service's configuration (`tlsrpt.json`): one strict zod schema per
+ * section (`./sections/`), composed here into `ServiceConfig`; where the file is found; how it is
+ * read (JSON errors with line and column, `_comment` keys ignored, environment overrides,
+ * relative paths resolved against the file's folder); and errors in words — an unknown key names
+ * the nearest real one, a missing key says what it is for.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { SECTIONS, stalwart015Message, type SectionName } from './sections/index.js';
+import { describeIssues, nearest, stripComments } from './config-errors.js';
+import { JsonSyntaxError, parseJsonText } from './json-text.js';
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:8080');
+type Shape = { [K in SectionName]: (typeof SECTIONS)[K]['schema'] };
+const shape = Object.fromEntries(Object.entries(SECTIONS).map(([k, s]) => [k, s.schema])) as Shape;
 
-export const StoreConfig = z.union([
-  z.object({ sqlite: z.string().min(1) }).strict(),
-  z.object({ postgres: z.string().min(1) }).strict(),
-]);
-
-/**
- * `http` keys of issue 10 (Trust): what one stranger may cost the public report endpoint
- * (RFC 8460 §5.4 is unauthenticated) and the HTTP server's time and connection limits.
- */
-export const HTTP_TRUST_DEFAULTS = {
-  /** POST /tlsrpt body as sent (gzip or JSON), bytes. */
-  reportMaxBodyBytes: 1048576,
-  /** POST /tlsrpt report after decompression, bytes (also capped by ReportSettings.inboundReportMaxSize). */
-  reportMaxInflatedBytes: 10485760,
-  /** POST /tlsrpt body bytes per client (an IPv6 client is its /64) and minute. */
-  reportBytesPerMinute: 4194304,
-  /** Whole request (headers and body), ms. */
-  requestTimeoutMs: 30000,
-  /** Request headers, ms. */
-  headersTimeoutMs: 10000,
-  /** Open connections in total, and per client address. */
-  maxConnections: 1000,
-  maxConnectionsPerClient: 50,
-} as const;
-export const HttpTrustKeys = z.object({
-  reportMaxBodyBytes: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.reportMaxBodyBytes),
-  reportMaxInflatedBytes: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.reportMaxInflatedBytes),
-  reportBytesPerMinute: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.reportBytesPerMinute),
-  requestTimeoutMs: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.requestTimeoutMs),
-  headersTimeoutMs: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.headersTimeoutMs),
-  maxConnections: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.maxConnections),
-  maxConnectionsPerClient: z.number().int().positive().default(HTTP_TRUST_DEFAULTS.maxConnectionsPerClient),
-});
-
-/**
- * `smtp.onward` (issue 10): the route mail to non-report recipients is relayed on. `domains`
- * is required: without it the listener would relay for anyone (an open relay into the local MTA).
- */
-export const SmtpOnwardConfig = z.object({
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(25),
-  secure: z.boolean().default(false),
-  tlsInsecure: z.boolean().default(false),
-  domains: z.array(z.string().min(1)).min(1, 'list the recipient domains mail may be relayed to (e.g. ["example.org"]); every other recipient gets 550 5.7.1 relaying denied'),
-}).strict();
-
-export const ServiceConfig = z.object({
-  store: StoreConfig.default({ sqlite: './data/tlsrpt.db' }),
-  http: z.object({
-    listen: hostPort.default('127.0.0.1:8080'),
-    token: z.string().min(16, 'the admin token must have at least 16 characters').optional(),
-    reportPath: z.string().startsWith('/').default('/tlsrpt'),
-    tls: z.object({ cert: z.string(), key: z.string() }).strict().optional(),
-    maxBodyBytes: z.number().int().positive().default(26214400),
-    reportRatePerMinute: z.number().int().positive().default(60),
-    trustProxy: z.boolean().default(false),
-    ...HttpTrustKeys.shape,
-  }).passthrough().default({ listen: '127.0.0.1:8080', reportPath: '/tlsrpt', maxBodyBytes: 26214400, reportRatePerMinute: 60, trustProxy: false, ...HTTP_TRUST_DEFAULTS }),
-  collector: z.object({
-    socket: z.string().optional(),
-    mode: z.string().regex(/^0?[0-7]{3}$/).default('0660'),
-    owner: z.union([z.string(), z.number()]).optional(),
-    group: z.union([z.string(), z.number()]).optional(),
-    flushMs: z.number().int().positive().default(1000),
-    flushEvents: z.number().int().positive().default(200000),
-    dumpDir: z.string().optional(),
-  }).passthrough().optional(),
-  smtp: z.object({
-    listen: hostPort,
-    lmtp: z.boolean().default(false),
-    onward: SmtpOnwardConfig.optional(),
-  }).passthrough().optional(),
-  imap: z.array(z.object({
-    host: z.string(), port: z.number().int().default(993), secure: z.boolean().default(true),
-    user: z.string(), password: z.string(), mailbox: z.string().default('INBOX'),
-    allowPlaintextAuth: z.boolean().default(false),
-  }).passthrough()).optional(),
-  relay: z.object({
-    host: z.string(), port: z.number().int().default(587), secure: z.boolean().default(false),
-    user: z.string().optional(), password: z.string().optional(),
-    // Issue 10: with credentials, TLS is required unless allowPlaintextAuth.
-    requireTLS: z.boolean().optional(),
-    allowPlaintextAuth: z.boolean().default(false),
-  }).passthrough().optional(),
-  dkim: z.array(z.object({
-    domain: z.string(), selector: z.string(), privateKeyFile: z.string(),
-  }).passthrough()).optional(),
-  dns: z.object({ servers: z.array(z.string()).optional() }).passthrough().optional(),
-  delivery: z.object({
-    spreadSeconds: z.number().int().nonnegative().default(3600),
-    allowPrivateTargets: z.boolean().default(false),
-    extraCaFile: z.string().optional(),
-  }).passthrough().optional(),
-  TlsReportSettings: z.record(z.string(), z.unknown()).optional(),
-  ReportSettings: z.record(z.string(), z.unknown()).optional(),
-  SystemSettings: z.record(z.string(), z.unknown()).optional(),
-}).passthrough();
-
+/** The whole config file: every section optional, every key in every section checked. */
+export const ServiceConfig = z.strictObject(shape);
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
+
+export const CONFIG_SECTIONS = Object.keys(SECTIONS) as SectionName[];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly code = 'invalid-config' as const;
 }
 
-/** The config file a command uses: `--config FILE`, else `./tlsrpt.json` when present, else none. */
-export function resolveConfigPath(explicit?: string): string | undefined {
-  if (explicit) return path.resolve(explicit);
-  const local = path.resolve('tlsrpt.json');
-  return existsSync(local) ? local : undefined;
+/** One problem of a config document: where (`http.tokn`) and what, in words. */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** Where `/etc` keeps the system-wide config (the last place looked at). */
+export const SYSTEM_CONFIG_PATH = '/etc/tlsrpt/tlsrpt.json';
+
+export type ConfigSource = '--config' | 'TLSRPT_CONFIG' | './tlsrpt.json' | typeof SYSTEM_CONFIG_PATH | 'defaults';
+
+export interface ConfigLookup {
+  /** The file in use (absolute), or undefined for the built-in defaults. */
+  file?: string;
+  /** How it was found. */
+  source: ConfigSource;
 }
 
 /**
- * Loads and validates the configuration. Relative file paths in the file stay relative to
- * the working directory (as operators expect from `./data/...`).
- * Environment overrides: TLSRPT_STORE (a path, or a postgres:// URL), TLSRPT_HTTP_LISTEN,
- * TLSRPT_HTTP_TOKEN, TLSRPT_COLLECTOR_SOCKET, TLSRPT_SMTP_LISTEN.
+ * The config file a command uses: `--config FILE`, else `$TLSRPT_CONFIG`, else `./tlsrpt.json`,
+ * else `/etc/tlsrpt/tlsrpt.json`, else none (built-in defaults). A file named explicitly (option
+ * or variable) must exist.
+ */
+export function lookupConfig(explicit?: string, opts: { env?: NodeJS.ProcessEnv; cwd?: string; systemPath?: string } = {}): ConfigLookup {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const must = (file: string, source: ConfigSource): ConfigLookup => {
+    const abs = path.resolve(cwd, file);
+    if (!existsSync(abs)) throw new ConfigError(`config file ${abs} (from ${source}) does not exist`);
+    return { file: abs, source };
+  };
+  if (explicit) return must(explicit, '--config');
+  if (env.TLSRPT_CONFIG) return must(env.TLSRPT_CONFIG, 'TLSRPT_CONFIG');
+  const local = path.resolve(cwd, 'tlsrpt.json');
+  if (existsSync(local)) return { file: local, source: './tlsrpt.json' };
+  const system = opts.systemPath ?? SYSTEM_CONFIG_PATH;
+  if (existsSync(system)) return { file: system, source: SYSTEM_CONFIG_PATH };
+  return { source: 'defaults' };
+}
+
+/** @deprecated use lookupConfig; kept for callers that only want the path. */
+export function resolveConfigPath(explicit?: string): string | undefined {
+  return lookupConfig(explicit).file;
+}
+
+/** Reads a config file: its text as JSON (line and column on a syntax error), a JSON object. */
+export function readConfigDocument(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseJsonText(text);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new ConfigError(`config file ${file} is not valid JSON: ${e.message}`);
+    throw e;
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must hold a JSON object ({ … })`);
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Every problem of a config document's sections, in words (empty when valid). The settings
+ * singletons' fields are checked by `validate.ts`, expression by expression.
+ */
+export function configIssues(doc: Record<string, unknown>): ConfigIssue[] {
+  const clean = stripComments(doc) as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  for (const key of Object.keys(clean)) {
+    if (key in SECTIONS) continue;
+    const stalwart = stalwart015Message(key, clean[key]);
+    if (stalwart) {
+      issues.push({ field: key, message: stalwart });
+    } else {
+      const near = nearest(key, CONFIG_SECTIONS);
+      issues.push({ field: key, message: `unknown section${near ? ` (did you mean "${near}"?)` : ''}; the sections are ${CONFIG_SECTIONS.join(', ')}` });
+    }
+    delete clean[key];
+  }
+  const parsed = ServiceConfig.safeParse(clean);
+  if (!parsed.success) issues.push(...describeIssues(parsed.error.issues, clean, ServiceConfig).filter((i) => !/^(TlsReportSettings|ReportSettings|SystemSettings)\b/.test(i.field)));
+  return issues;
+}
+
+/** @deprecated the same as configIssues' unknown-section part; kept for older callers. */
+export function unknownSections(raw: Record<string, unknown>): ConfigIssue[] {
+  return configIssues(Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in SECTIONS))));
+}
+
+export interface LoadedConfig {
+  config: ServiceConfig;
+  /** The file read (absolute), when there was one. */
+  file?: string;
+  source: ConfigSource;
+}
+
+/**
+ * Loads, checks and completes the configuration: relative paths in the file resolve against the
+ * file's folder (a service started from any directory finds the same files); environment
+ * overrides (TLSRPT_STORE — a path or a postgres:// URL —, TLSRPT_HTTP_LISTEN, TLSRPT_HTTP_TOKEN,
+ * TLSRPT_COLLECTOR_SOCKET, TLSRPT_SMTP_LISTEN) win over the file, their paths relative to the
+ * working directory.
  */
 export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  let raw: Record<string, unknown> = {};
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
-    }
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
-    }
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config file ${file} must hold a JSON object`);
-  }
-  raw = applyEnv(raw, env);
-  const unknown = unknownSections(raw);
-  if (unknown.length) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${unknown.map((u) => `${u.field}: ${u.message}`).join('; ')}`);
-  const parsed = ServiceConfig.safeParse(raw);
+  let raw: Record<string, unknown> = file ? readConfigDocument(file) : {};
+  const issues = configIssues(raw);
+  if (issues.length) throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}:\n  ${issues.map((i) => `${i.field}: ${i.message}`).join('\n  ')}`);
+  raw = stripComments(raw) as Record<string, unknown>;
+  const base = file ? path.dirname(path.resolve(file)) : process.cwd();
+  const fromFile = resolvePaths(ServiceConfig.parse(raw), base);
+  const withEnv = applyEnv(fromFile, env);
+  const parsed = ServiceConfig.safeParse(withEnv);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}: ${issues}`);
+    const envIssues = describeIssues(parsed.error.issues, withEnv, ServiceConfig);
+    throw new ConfigError(`invalid configuration from the environment (TLSRPT_*):\n  ${envIssues.map((i) => `${i.field}: ${i.message}`).join('\n  ')}`);
   }
   return parsed.data;
 }
 
-/** Every top-level section a config file may hold (the areas read `receiving` and `retention` themselves). */
-export const CONFIG_SECTIONS = [
-  'store', 'http', 'collector', 'smtp', 'imap', 'relay', 'dkim', 'dns', 'delivery', 'receiving', 'retention',
-  'TlsReportSettings', 'ReportSettings', 'SystemSettings',
-] as const;
-
-/**
- * A misspelt section (`colector`) would otherwise be ignored without a word and its defaults
- * used. Keys starting with `$` or `_` are left alone: JSON has no comments.
- */
-export function unknownSections(raw: Record<string, unknown>): { field: string; message: string }[] {
-  const known = new Set<string>(CONFIG_SECTIONS);
-  return Object.keys(raw).filter((k) => !known.has(k) && !/^[$_]/.test(k)).map((k) => {
-    const near = CONFIG_SECTIONS.find((s) => editDistance(s.toLowerCase(), k.toLowerCase()) <= 2);
-    return { field: k, message: `unknown section${near ? ` (did you mean "${near}"?)` : ''}; the sections are ${CONFIG_SECTIONS.join(', ')}` };
-  });
+/** The config a command uses, found as `lookupConfig` says. */
+export function loadConfigFrom(explicit?: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const found = lookupConfig(explicit, { env });
+  return { config: loadConfig(found.file, env), ...found };
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+const isRelativeFile = (p: string) => !path.isAbsolute(p) && p !== ':memory:' && !p.startsWith('file:');
+
+/** Makes every file path the sections declare absolute, against `base`. */
+export function resolvePaths(config: ServiceConfig, base: string): ServiceConfig {
+  const out = structuredClone(config) as Record<string, unknown>;
+  for (const [name, spec] of Object.entries(SECTIONS) as [SectionName, { paths?: readonly string[] }][]) {
+    for (const p of spec.paths ?? []) {
+      visitPath(out, [name, ...p.split('.')], (v) => (typeof v === 'string' && isRelativeFile(v) ? path.resolve(base, v) : v));
+    }
   }
-  return prev[b.length];
+  return out as ServiceConfig;
 }
 
-function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, any> = { ...raw };
+/** Every file path the sections declare, with its dotted field, for checks (`settings validate`). */
+export function declaredPaths(config: ServiceConfig): { field: string; file: string; created: boolean }[] {
+  const out: { field: string; file: string; created: boolean }[] = [];
+  for (const [name, spec] of Object.entries(SECTIONS) as [SectionName, { paths?: readonly string[]; createdPaths?: readonly string[] }][]) {
+    for (const p of spec.paths ?? []) {
+      visitPath(config as Record<string, unknown>, [name, ...p.split('.')], (v, field) => {
+        if (typeof v === 'string' && v !== ':memory:' && !v.startsWith('file:')) out.push({ field, file: v, created: (spec.createdPaths ?? []).includes(p) });
+        return v;
+      });
+    }
+  }
+  return out;
+}
+
+/** Calls `fn` on the value at a path (`[]` = every array element) and stores what it returns. */
+function visitPath(obj: Record<string, unknown>, parts: string[], fn: (v: unknown, field: string) => unknown, trail = ''): void {
+  const [head, ...rest] = parts;
+  if (head === undefined) return;
+  if (head === '[]') {
+    if (!Array.isArray(obj)) return;
+    (obj as unknown[]).forEach((el, i) => {
+      if (rest.length === 0) (obj as unknown[])[i] = fn(el, `${trail}[${i}]`);
+      else if (el && typeof el === 'object') visitPath(el as Record<string, unknown>, rest, fn, `${trail}[${i}]`);
+    });
+    return;
+  }
+  if (!obj || typeof obj !== 'object' || !(head in obj)) return;
+  const field = trail ? `${trail}.${head}` : head;
+  if (rest.length === 0) {
+    if (obj[head] !== undefined) obj[head] = fn(obj[head], field);
+  } else {
+    visitPath(obj[head] as Record<string, unknown>, rest, fn, field);
+  }
+}
+
+function applyEnv(config: ServiceConfig, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, any> = structuredClone(config);
   const section = (name: string): Record<string, unknown> => (out[name] = { ...(out[name] as object | undefined) });
   if (env.TLSRPT_STORE) {
-    out.store = /^postgres(ql)?:\/\//.test(env.TLSRPT_STORE) ? { postgres: env.TLSRPT_STORE } : { sqlite: env.TLSRPT_STORE };
+    out.store = /^postgres(ql)?:\/\//.test(env.TLSRPT_STORE) ? { postgres: env.TLSRPT_STORE } : { sqlite: isRelativeFile(env.TLSRPT_STORE) ? path.resolve(env.TLSRPT_STORE) : env.TLSRPT_STORE };
   }
   if (env.TLSRPT_HTTP_LISTEN) section('http').listen = env.TLSRPT_HTTP_LISTEN;
   if (env.TLSRPT_HTTP_TOKEN) section('http').token = env.TLSRPT_HTTP_TOKEN;
-  if (env.TLSRPT_COLLECTOR_SOCKET) section('collector').socket = env.TLSRPT_COLLECTOR_SOCKET;
+  if (env.TLSRPT_COLLECTOR_SOCKET) section('collector').socket = path.resolve(env.TLSRPT_COLLECTOR_SOCKET);
   if (env.TLSRPT_SMTP_LISTEN) section('smtp').listen = env.TLSRPT_SMTP_LISTEN;
   return out;
 }
@@ -197,6 +218,6 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<
 /** Splits `HOST:PORT` (IPv6 in brackets) for `listen`. */
 export function parseHostPort(value: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(value);
-  if (!m) throw new ConfigError(`expected HOST:PORT, got ${JSON.stringify(value)}`);
+  if (!m || m[1] === undefined) throw new ConfigError(`expected HOST:PORT, got ${JSON.stringify(value)}`);
   return { host: m[1], port: Number(m[2]) };
 }

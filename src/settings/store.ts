@@ -36,16 +36,6 @@ export async function readSettingsVersions(store: Store): Promise<string> {
   return result.map((r) => `${r.name}:${Number(r.version)}`).join(',');
 }
 
-/** Stores a singleton only when none is stored yet (first start seeding from the file); true when written. */
-export async function seedSingleton(store: Store, name: SingletonName, value: Record<string, unknown>, now: number): Promise<boolean> {
-  const r = await store.db
-    .insertInto('settings')
-    .values({ name, value: JSON.stringify(value), version: 1, updated_at: now })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
-}
-
 /** Replaces a singleton (insert or update, version + 1); returns the new version. */
 export async function writeSingleton(store: Store, name: SingletonName, value: Record<string, unknown>, now: number): Promise<number> {
   const text = JSON.stringify(value);

@@ -5,8 +5,10 @@
  * field (`TlsReportSettings.subject.match[0].if`), the position and what was expected.
  */
 import { compileSetting, ExprError, fromJson, type Compiled, type CompiledSetting, type ExprHost, type Value } from '../expr/index.js';
-import { FIELDS, isSingletonName, SINGLETONS, type FieldSpec, type SingletonName } from './fields.js';
-import { ServiceConfig, unknownSections } from './config.js';
+import { FIELDS, SINGLETONS, type FieldSpec, type SingletonName } from './fields.js';
+import { configIssues } from './config.js';
+import { nearest } from './config-errors.js';
+import { STALWART_015_KEYS } from './sections/index.js';
 
 export interface SettingError {
   /** Dotted path: `TlsReportSettings.sendFrequency.else`. */
@@ -54,7 +56,7 @@ export function validateSingleton(name: SingletonName, value: unknown): SettingE
     if (key.startsWith('@')) continue; // annotations such as "@type" in Stalwart's object encoding
     const spec = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
     if (!spec) {
-      errors.push({ field: join(name, key), message: `unknown field ${key}: ${name} has ${Object.keys(fields).join(', ')}` });
+      errors.push({ field: join(name, key), message: unknownFieldMessage(name, key, Object.keys(fields)) });
       continue;
     }
     if (raw === null) continue; // null = back to the default
@@ -63,7 +65,7 @@ export function validateSingleton(name: SingletonName, value: unknown): SettingE
       compiled = compileField(spec, raw);
     } catch (e) {
       if (!(e instanceof ExprError)) throw e;
-      errors.push({ field: join(name, key, e.field ?? ''), ...(e.position >= 0 ? { position: e.position } : {}), message: e.message });
+      errors.push({ field: join(name, key, e.field ?? ''), ...(e.position >= 0 ? { position: e.position } : {}), message: constantHint(spec, e) ?? e.message });
       continue;
     }
     for (const branch of compiled.branches) {
@@ -81,20 +83,35 @@ export function validateSingleton(name: SingletonName, value: unknown): SettingE
  */
 export function validateSettingsDocument(doc: unknown): SettingError[] {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [{ field: '(root)', message: 'expected a JSON object' }];
-  const errors: SettingError[] = unknownSections(doc as Record<string, unknown>);
-  const parsed = ServiceConfig.safeParse(doc);
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      const top = String(i.path[0] ?? '');
-      if (isSingletonName(top)) continue; // checked below, field by field
-      errors.push({ field: i.path.join('.') || '(root)', message: i.message });
-    }
-  }
+  const errors: SettingError[] = configIssues(doc as Record<string, unknown>);
   for (const name of SINGLETONS) {
     const value = (doc as Record<string, unknown>)[name];
     if (value !== undefined) errors.push(...validateSingleton(name, value));
   }
   return errors;
+}
+
+/** `from-name` (Stalwart ≤ 0.15's spelling) or a typo: name the field meant. */
+function unknownFieldMessage(name: SingletonName, key: string, fields: string[]): string {
+  const old = Object.entries(STALWART_015_KEYS).find(([k]) => k.endsWith(`.${key}`))?.[1];
+  const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const near = old?.startsWith(`${name}.`) ? old.slice(name.length + 1).split(' ')[0] : nearest(camel, fields);
+  const stalwart = old ? ` (Stalwart ≤ 0.15 called it ${key}; it is now ${old})` : '';
+  return `unknown field ${key}${near ? ` (did you mean "${near}"?)` : ''}${stalwart}; ${name} has ${fields.join(', ')}`;
+}
+
+/**
+ * `{"else": "dayly"}` parses as an unknown variable; for a field with named values (sendFrequency)
+ * say which value was meant instead of "variable dayly is not allowed here".
+ */
+function constantHint(spec: FieldSpec, e: ExprError): string | undefined {
+  const m = /^variable (\S+) is not allowed here/.exec(e.message);
+  if (!m || !m[1] || !spec.constants) return undefined;
+  // A variable of other fields (`submitter` in sendFrequency) keeps the parser's own message.
+  if (Object.values(FIELDS).some((fields) => Object.values(fields).some((f) => f.variables.includes(m[1]!)))) return undefined;
+  const values = Object.keys(spec.constants).filter((c) => c !== 'disable');
+  const near = nearest(m[1], values);
+  return `${m[1]} is not a value of ${spec.name}${near ? ` — did you mean ${near}?` : ''} (position ${e.position}); expected ${values.join(', ')}`;
 }
 
 /** One line per error, as the CLI prints them. */

@@ -7,7 +7,8 @@ import type { SettingsTables } from './tables/settings.js';
 import type { InboundTables } from './tables/inbound.js';
 import type { OutboundTables } from './tables/outbound.js';
 import type { DeliveryTables } from './tables/delivery.js';
+import type { AlertTables } from './tables/alerts.js';
 
-export interface Database extends CoreTables, SettingsTables, InboundTables, OutboundTables, DeliveryTables {}
+export interface Database extends CoreTables, SettingsTables, InboundTables, OutboundTables, DeliveryTables, AlertTables {}
 
 export type StoreKind = 'sqlite' | 'postgres';

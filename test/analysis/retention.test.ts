@@ -6,7 +6,8 @@ import path from 'node:path';
 import { forEachStore, type TestStore } from '../support/stores.js';
 import { parseReport } from '../../src/rfc8460/parse.js';
 import { saveInboundReport } from '../../src/receiving/persist/inbound-store.js';
-import { createRetentionComponent, purgeInboundReports, retentionOptions, RetentionConfig } from '../../src/receiving/persist/retention.js';
+import { createRetentionComponent, purgeInboundReports } from '../../src/receiving/persist/retention.js';
+import { configIssues } from '../../src/settings/config.js';
 import { ServiceConfig } from '../../src/settings/config.js';
 import { silentLog } from '../../src/common/log.js';
 
@@ -28,10 +29,10 @@ const count = async (store: TestStore, table: 'inbound_report' | 'inbound_policy
   Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 
 test('retention config: default 400 days, configurable, validated', () => {
-  assert.equal(retentionOptions(ServiceConfig.parse({})).inboundDays, 400);
-  assert.equal(retentionOptions(ServiceConfig.parse({ retention: { inboundDays: 30 } })).inboundDays, 30);
-  assert.throws(() => retentionOptions(ServiceConfig.parse({ retention: { inboundDays: 0 } })), /retention\.inboundDays/);
-  assert.equal(RetentionConfig.parse({}).purgeIntervalSeconds, DAY);
+  assert.equal(ServiceConfig.parse({}).retention.inboundDays, 400);
+  assert.equal(ServiceConfig.parse({ retention: { inboundDays: 30 } }).retention.inboundDays, 30);
+  assert.deepEqual(configIssues({ retention: { inboundDays: 0 } }).map((i) => i.field), ['retention.inboundDays']);
+  assert.equal(ServiceConfig.parse({}).retention.purgeIntervalSeconds, DAY);
 });
 
 forEachStore('inbound retention', (open) => {

@@ -102,7 +102,7 @@ describe('tlsrpt record', () => {
     const r = await tlsrpt(['record', 'example.org', '--dns', dns.servers[0]]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^_smtp\._tls\.example\.org: "v=TLSRPTv1; rua=mailto:tls@example\.org,https:/);
-    assert.match(r.stdout, /usable rua targets:\n  mailto:tls@example\.org\n  https:\/\/reports\.example\.org\/tlsrpt\nignored:\n  ftp:\/\/x\.example \(/);
+    assert.match(r.stdout, /usable rua targets:\n {2}mailto:tls@example\.org\n {2}https:\/\/reports\.example\.org\/tlsrpt\nignored:\n {2}ftp:\/\/x\.example \(/);
     const j = await tlsrpt(['record', 'EXAMPLE.org.', '--dns', dns.servers[0], '--json']);
     const doc = JSON.parse(j.stdout);
     assert.equal(doc.ok, true);

@@ -25,15 +25,17 @@ it('serves /healthz, guards /api/* and applies a PUT of the settings', async () 
     assert.equal((await fetch(`${base}/api/v1/settings/TlsReportSettings`)).status, 401);
     const auth = { Authorization: `Bearer ${token}` };
     const got = await (await fetch(`${base}/api/v1/settings/TlsReportSettings`, { headers: auth })).json();
-    assert.deepEqual(got.fields.sendFrequency, { value: { else: 'weekly' }, source: 'stored' });
-    const bad = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"sendFrequency": {"else": "(daily"}}' });
+    assert.deepEqual(got.fields.sendFrequency, { value: { else: 'weekly' }, source: 'file', locked: true });
+    const bad = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"subject": {"else": "(\'x\' + 1"}}' });
     assert.equal(bad.status, 400);
     const err = (await bad.json()).error;
-    assert.equal(err.field, 'TlsReportSettings.sendFrequency.else');
-    assert.equal(err.position, 6);
-    const put = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"sendFrequency": {"else": "hourly"}}' });
+    assert.equal(err.field, 'TlsReportSettings.subject.else');
+    assert.equal(err.position, 8);
+    const locked = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"sendFrequency": {"else": "hourly"}}' });
+    assert.equal(locked.status, 409);
+    const put = await fetch(`${base}/api/v1/settings/TlsReportSettings`, { method: 'PUT', headers: auth, body: '{"subject": {"else": "\'Ours\'"}}' });
     assert.equal(put.status, 200);
-    assert.equal((await put.json()).fields.sendFrequency.value.else, 'hourly');
+    assert.deepEqual((await put.json()).fields.subject, { value: { else: "'Ours'" }, source: 'stored', locked: false });
   } finally {
     await svc.stop();
   }

@@ -124,21 +124,58 @@ forEachStore('settings API', (open) => {
     }
   });
 
-  it('seeds the store from the file once; afterwards the stored settings win', async () => {
+  it('a field the file sets is in force and locked; the others are edited through the API and stored', async () => {
     const store = await open();
     const first = await node(store, { TlsReportSettings: { sendFrequency: { else: 'hourly' } } });
-    first.settings.close();
-    assert.deepEqual(JSON.parse((await storedRow(store, 'TlsReportSettings'))!.value), { sendFrequency: { else: 'hourly' } });
-    assert.equal(first.settings.sendFrequency('x'), 'hourly');
+    try {
+      // Nothing is copied into the store: the file is read on every start.
+      assert.equal(await storedRow(store, 'TlsReportSettings'), null);
+      assert.equal(first.settings.sendFrequency('x'), 'hourly');
+      const got = await (await first.app.request('/api/v1/settings/TlsReportSettings', { headers: auth })).json();
+      assert.deepEqual(got.fields.sendFrequency, { value: { else: 'hourly' }, source: 'file', locked: true });
+      assert.deepEqual(got.fields.subject, { value: { else: "'TLS Aggregate Report'" }, source: 'default', locked: false });
+      // Changing a locked field: 409, nothing stored.
+      const refused = await first.app.request('/api/v1/settings/TlsReportSettings', { method: 'PUT', headers: json, body: JSON.stringify({ sendFrequency: { else: 'weekly' } }) });
+      assert.equal(refused.status, 409);
+      const err = (await refused.json()).error;
+      assert.equal(err.code, 'locked-by-file');
+      assert.deepEqual(err.fields, ['TlsReportSettings.sendFrequency']);
+      assert.match(err.message, /set in the config file/);
+      assert.equal(await storedRow(store, 'TlsReportSettings'), null);
+      // A form that sends back the locked value unchanged, plus an edit of a free field: stored without the locked one.
+      const ok = await first.app.request('/api/v1/settings/TlsReportSettings', { method: 'PUT', headers: json, body: JSON.stringify({ sendFrequency: { else: 'hourly' }, subject: { else: "'Ours'" } }) });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(JSON.parse((await storedRow(store, 'TlsReportSettings'))!.value), { subject: { else: "'Ours'" } });
+      const after = await ok.json();
+      assert.deepEqual(after.fields.subject, { value: { else: "'Ours'" }, source: 'stored', locked: false });
+      assert.equal(after.fields.sendFrequency.source, 'file');
+    } finally {
+      first.settings.close();
+    }
+    // Editing the file after the first start takes effect (no stored copy overrides it), the stored field stays.
     const second = await node(store, { TlsReportSettings: { sendFrequency: { else: 'weekly' } } });
-    second.settings.close();
-    assert.equal(second.settings.sendFrequency('x'), 'hourly');
-    assert.equal(second.settings.effective().TlsReportSettings.origin, 'stored');
+    try {
+      assert.equal(second.settings.sendFrequency('x'), 'weekly');
+      assert.equal(second.settings.tlsReport({ rcptDomain: 'x.org' }).subject, 'Ours');
+      assert.equal(second.settings.effective().TlsReportSettings.fields.sendFrequency.source, 'file');
+    } finally {
+      second.settings.close();
+    }
+    // Without the field in the file it is free again.
+    const third = await node(store);
+    try {
+      assert.equal(third.settings.sendFrequency('x'), 'daily');
+      const put = await third.app.request('/api/v1/settings/TlsReportSettings', { method: 'PUT', headers: json, body: JSON.stringify({ sendFrequency: { else: 'weekly' } }) });
+      assert.equal(put.status, 200);
+      assert.equal(third.settings.sendFrequency('x'), 'weekly');
+    } finally {
+      third.settings.close();
+    }
   });
 
   it('refuses to start on broken settings in the file', async () => {
     const store = await open();
-    await assert.rejects(node(store, { TlsReportSettings: { sendFrequency: { else: 'monthly' } } }), /TlsReportSettings\.sendFrequency\.else: variable monthly/);
+    await assert.rejects(node(store, { TlsReportSettings: { sendFrequency: { else: 'monthly' } } }), /TlsReportSettings\.sendFrequency\.else: monthly is not a value of sendFrequency/);
     assert.equal(await storedRow(store, 'TlsReportSettings'), null);
   });
 
@@ -149,13 +186,14 @@ forEachStore('settings API', (open) => {
     const b = await node(other, {}, 100);
     try {
       assert.equal(b.settings.sendFrequency('agency.gov'), 'daily');
+      // Listen before the change: b's poll may pick it up before the PUT below returns.
+      let changed = false;
+      b.settings.onChange(() => { changed = true; });
       const value = { sendFrequency: { match: [{ if: "ends_with(rcpt_domain, '.gov')", then: 'hourly' }], else: 'daily' } };
       const r = await a.app.request('/api/v1/settings/TlsReportSettings', { method: 'PUT', headers: json, body: JSON.stringify(value) });
       assert.equal(r.status, 200);
       assert.equal(a.settings.sendFrequency('agency.gov'), 'hourly');
       const deadline = Date.now() + 5000;
-      let changed = false;
-      b.settings.onChange(() => { changed = true; });
       while (b.settings.sendFrequency('agency.gov') !== 'hourly' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
       assert.equal(b.settings.sendFrequency('agency.gov'), 'hourly');
       assert.equal(b.settings.sendFrequency('example.com'), 'daily');

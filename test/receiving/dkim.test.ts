@@ -14,6 +14,7 @@ import { createIngestor } from '../../src/receiving/pipeline/ingest.js';
 import { silentLog } from '../../src/common/log.js';
 import { buildReportMail, makeDkimKey, signMail, txtStrings, type DkimKey } from './support/report-mail.js';
 import { makeReport } from './support/reports.js';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 
 let dns: DnsTestServer;
 let resolver: DkimResolver;
@@ -67,6 +68,20 @@ describe('verifyDkim', () => {
     const tampered = Buffer.from(signed.toString('latin1').replace('TLS-Report-Domain: example.org', 'TLS-Report-Domain: example.net'), 'latin1');
     const r = await verifyDkim(tampered, ids, { resolver });
     assert.equal(r.result, 'fail');
+  });
+
+  it('fails a signature with l= (RFC 8460 §3), even one covering the whole body', async () => {
+    const raw = mail();
+    const bodyLength = raw.length - raw.indexOf('\r\n\r\n') - 4;
+    const signed = await dkimSign(raw, {
+      canonicalization: 'relaxed/relaxed', algorithm: 'rsa-sha256',
+      headerList: 'From:To:Subject:Date:Message-ID:TLS-Report-Domain:TLS-Report-Submitter:MIME-Version:Content-Type',
+      signatureData: [{ signingDomain: sender.domain, selector: sender.selector, privateKey: sender.privateKeyPem, maxBodyLength: bodyLength + 1000 }],
+    } as never);
+    assert.match(signed.signatures, /;\s*l=\d+/, 'the test signature carries l=');
+    const r = await verifyDkim(Buffer.concat([Buffer.from(signed.signatures), raw]), ids, { resolver });
+    assert.equal(r.result, 'fail');
+    assert.match(r.comment ?? '', /l=/);
   });
 
   it('is "none" for an unsigned report', async () => {

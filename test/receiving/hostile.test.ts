@@ -92,6 +92,8 @@ forEachStore('hostile inputs on every channel', (open) => {
           assert.deepEqual(outcomes.map((o) => o.status), ['imported'], `${name}: ${JSON.stringify(outcomes)}`);
           return;
         }
+        // An input that yields no outcome at all was neither refused nor explained: a failure.
+        assert.ok(outcomes.length > 0, `${name} yielded no outcome`);
         for (const o of outcomes) {
           assert.ok(o.status === 'not-a-report' || o.status === 'rejected', `${name}: ${JSON.stringify(o)}`);
           assert.ok((o.reason ?? '').length > 10, `${name} has a reason: ${JSON.stringify(o)}`);

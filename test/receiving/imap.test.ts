@@ -12,7 +12,8 @@ import { startDovecot, type TestDovecot } from '../support/dovecot.js';
 import { forEachStore } from '../support/stores.js';
 import { createResolver, mailauthResolver } from '../../src/dns/index.js';
 import { createIngestor, type Ingestor } from '../../src/receiving/pipeline/ingest.js';
-import { createImapPoller, ImapAccountConfig, PROCESSED_KEYWORD } from '../../src/receiving/sources/imap.js';
+import { createImapPoller, PROCESSED_KEYWORD } from '../../src/receiving/sources/imap.js';
+import { ImapAccountSection as ImapAccountConfig } from '../../src/settings/sections/index.js';
 import { silentLog } from '../../src/common/log.js';
 import { buildReportMail } from './support/report-mail.js';
 import { makeReport } from './support/reports.js';
@@ -37,13 +38,14 @@ async function mailbox(user: string) {
   const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass: 'pw' }, logger: false });
   await client.connect();
   const list = async (box: string) => {
+    // A missing folder throws here: "empty" must never also mean "not there".
     const lock = await client.getMailboxLock(box);
     try {
       const out: { uid: number; flags: string[]; subject?: string }[] = [];
+      // FETCH 1:* on an empty folder is an error in IMAP: ask only when there is something.
+      if (client.mailbox && client.mailbox.exists === 0) return out;
       for await (const m of client.fetch('1:*', { uid: true, flags: true, envelope: true })) out.push({ uid: m.uid, flags: [...(m.flags ?? [])], subject: m.envelope?.subject });
       return out;
-    } catch {
-      return [];
     } finally {
       lock.release();
     }

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { createRelayMailer } from '../../src/sending/deliver/mail.js';
-import { createImapPoller, ImapAccountConfig } from '../../src/receiving/sources/imap.js';
+import { createImapPoller } from '../../src/receiving/sources/imap.js';
+import { ImapAccountSection as ImapAccountConfig } from '../../src/settings/sections/index.js';
 import { silentLog } from '../../src/common/log.js';
 import type { Ingestor } from '../../src/receiving/pipeline/ingest.js';
 

@@ -51,19 +51,19 @@ describe('values', () => {
 
 describe('naming (RFC 8460 §5.1, §5.3)', () => {
   it('builds the §5.1 file name', () => {
-    assert.equal(reportFileName({ submitter: 'mail.sender.example', policyDomain: 'example.com', beginUnix: 1013662812, endUnix: 1013749130, gzip: true }),
+    assert.equal(reportFileName({ submitter: 'mail.sender.example', reportDomain: 'example.com', beginUnix: 1013662812, endUnix: 1013749130, gzip: true }),
       'mail.sender.example!example.com!1013662812!1013749130.json.gz');
-    assert.equal(reportFileName({ submitter: 'Mail.Sender.Example.', policyDomain: 'example.com', beginUnix: 1, endUnix: 2, uniqueId: 'a-1!/b', gzip: false }),
+    assert.equal(reportFileName({ submitter: 'Mail.Sender.Example.', reportDomain: 'example.com', beginUnix: 1, endUnix: 2, uniqueId: 'a-1!/b', gzip: false }),
       'mail.sender.example!example.com!1!2!a1b.json');
   });
   it('builds the §5.3 subject', () => {
-    assert.equal(reportSubject({ policyDomain: 'example.net', submitter: 'mail.sender.example.com', reportId: '735ff.e317+bf22029@example.net' }),
+    assert.equal(reportSubject({ reportDomain: 'example.net', submitter: 'mail.sender.example.com', reportId: '735ff.e317+bf22029@example.net' }),
       'Report Domain: example.net Submitter: mail.sender.example.com Report-ID: <735ff.e317+bf22029@example.net>');
-    assert.equal(reportSubject({ policyDomain: 'example.net', submitter: 'sender.example', reportId: '<abc>' }),
+    assert.equal(reportSubject({ reportDomain: 'example.net', submitter: 'sender.example', reportId: '<abc>' }),
       'Report Domain: example.net Submitter: sender.example Report-ID: <abc@sender.example>');
   });
   it('keeps header injection out of the subject', () => {
-    assert.doesNotMatch(reportSubject({ policyDomain: 'a.example\r\nBcc: x@evil.example', submitter: 's.example', reportId: '1' }), /[\r\n]/);
+    assert.doesNotMatch(reportSubject({ reportDomain: 'a.example\r\nBcc: x@evil.example', submitter: 's.example', reportId: '1' }), /[\r\n]/);
   });
 });
 

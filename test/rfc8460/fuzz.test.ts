@@ -76,6 +76,10 @@ describe('parser under hostile input', () => {
     assert.throws(() => parseReport(tooWide), (e: unknown) => e instanceof ReportError && e.code === 'too-many-entries');
     const manyDetails = '{"policies":[{"failure-details":[' + '{},'.repeat(100_000) + '{}]}],"report-id":"x"}';
     assert.throws(() => parseReport(manyDetails), (e: unknown) => e instanceof ReportError && e.code === 'too-many-entries');
+    // The limit itself is allowed: exactly maxFailureDetails details parse, one more does not.
+    const details = (n: number) => '{"policies":[{"failure-details":[' + Array(n).fill('{}').join(',') + ']}],"report-id":"x"}';
+    assert.doesNotThrow(() => parseReport(details(3), { maxFailureDetails: 3 }));
+    assert.throws(() => parseReport(details(4), { maxFailureDetails: 3 }), (e: unknown) => e instanceof ReportError && e.code === 'too-many-entries');
     survives(manyDetails, 10_000);
     survives('"' + '\\'.repeat(100_001) + '"', 10_000);
     survives('{"policies":[],"report-id":"' + '\\"'.repeat(100_000) + '"}', 10_000);

@@ -42,6 +42,12 @@ describe('parseTlsrptRecord (RFC 8460 §3)', () => {
     assert.deepEqual(r.rua.map((t) => t.scheme === 'mailto' && t.address), ['tls+reports@example.org', 'a@example.org', 'b@example.net']);
   });
 
+  it('ignores a mailto address with < or > in it (they would end the address in a header)', () => {
+    const r = usable(parseTlsrptRecord('v=TLSRPTv1; rua=mailto:a%3Cb@example.org,mailto:c%3Ed@example.org,mailto:ok@example.org'));
+    assert.deepEqual(r.rua.map((t) => t.scheme === 'mailto' && t.address), ['ok@example.org']);
+    assert.equal(r.ignored.length, 2);
+  });
+
   it('keeps percent escapes of an https URL as they are', () => {
     const r = usable(parseTlsrptRecord('v=TLSRPTv1; rua=https://r.example.org/a%2Cb%3Bc%21'));
     assert.deepEqual(r.rua, [{ scheme: 'https', uri: 'https://r.example.org/a%2Cb%3Bc%21', url: 'https://r.example.org/a%2Cb%3Bc%21' }]);

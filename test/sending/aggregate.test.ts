@@ -98,7 +98,7 @@ forEachStore('aggregation', (open) => {
     assert.equal(r.events, 3);
     assert.equal(agg.pendingEvents, 0);
     const windows = await listOpenWindows(store);
-    assert.deepEqual(windows.map((w) => [w.policyDomain, iso(w.windowStart), iso(w.windowEnd), w.frequency]), [
+    assert.deepEqual(windows.map((w) => [w.reportDomain, iso(w.windowStart), iso(w.windowEnd), w.frequency]), [
       ['example.net', '2026-11-28T00:00:00.000Z', '2026-11-29T00:00:00.000Z', 'daily'],
       ['example.org', '2026-11-28T00:00:00.000Z', '2026-11-29T00:00:00.000Z', 'daily'],
     ]);
@@ -127,7 +127,7 @@ forEachStore('aggregation', (open) => {
     }
     assert.ok(agg.pendingKeys <= 4, `pending keys ${agg.pendingKeys}`);
     await agg.flush();
-    const [w] = await listOpenWindows(store, { policyDomain: 'EXAMPLE.org.' });
+    const [w] = await listOpenWindows(store, { reportDomain: 'EXAMPLE.org.' });
     assert.equal(w.frequency, 'hourly');
     assert.equal(iso(w.windowStart), '2026-11-28T05:00:00.000Z');
     assert.equal(w.policies.length, 1);
@@ -196,7 +196,7 @@ forEachStore('aggregation', (open) => {
     agg.add(REAL1);
     await agg.flush();
     const windows = await listOpenWindows(store);
-    assert.deepEqual(windows.map((w) => [w.policyDomain, iso(w.windowStart), w.policies[0].successful + w.policies[0].failed]), [
+    assert.deepEqual(windows.map((w) => [w.reportDomain, iso(w.windowStart), w.policies[0].successful + w.policies[0].failed]), [
       ['example.net', '2026-11-28T10:00:00.000Z', 1],
       ['example.net', '2026-11-28T11:00:00.000Z', 1],
       ['example.org', '2026-11-28T00:00:00.000Z', 2],

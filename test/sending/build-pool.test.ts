@@ -65,7 +65,7 @@ const window = fc.record({
 /** `n` random jobs with a plain heading (the pool tests compare threads, not settings). */
 function jobsOf(n: number, seed: number): FileJob[] {
   return fc.sample(window, { numRuns: n, seed }).map((s): FileJob => ({
-    policyDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + 3600, policies: stored(s.policies as WindowPolicyCounts[]),
+    reportDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + 3600, policies: stored(s.policies as WindowPolicyCounts[]),
     heading: { reportId: `r_${s.policyDomain}`, uniqueId: 'abc', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' },
   }));
 }
@@ -83,11 +83,11 @@ describe('report build worker', () => {
     const jobs: FileJob[] = [];
     const previews: ReturnType<typeof composeReport>[] = [];
     for (const s of samples) {
-      const w = { policyDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + s.hours * 3600, policies: s.policies as WindowPolicyCounts[] };
+      const w = { reportDomain: s.policyDomain, windowStart: s.windowStart, windowEnd: s.windowStart + s.hours * 3600, policies: s.policies as WindowPolicyCounts[] };
       const settings = plainSettings({ orgName: s.orgName || 'org', maxReportSize: s.maxReportSize });
       const random = () => Buffer.from(s.unique);
       const { refused: _r, ...heading } = reportHeading(w, settings, log, random);
-      jobs.push({ policyDomain: w.policyDomain, windowStart: w.windowStart, windowEnd: w.windowEnd, heading, policies: stored(w.policies) });
+      jobs.push({ reportDomain: w.reportDomain, windowStart: w.windowStart, windowEnd: w.windowEnd, heading, policies: stored(w.policies) });
       previews.push(composeReport(w, settings, log, random));
     }
     assert.deepEqual(unpackJobs(packJobs(jobs)), jobs, 'jobs cross to the worker whole');
@@ -136,7 +136,7 @@ describe('report build worker', () => {
     const dying = dyingWorker('^die\\.example$');
     const pool = createBuildPool({ onWorker: (w) => workers.push(w), idleMs: 50, chunk: 5, workerUrl: dying.workerUrl, workerData: dying.workerData });
     const jobs = jobsOf(20, 2);
-    const poison = { ...jobs[0], policyDomain: 'die.example' };
+    const poison = { ...jobs[0], reportDomain: 'die.example' };
     try {
       assert.deepEqual(await pool.build(jobs), buildFiles(jobs), 'started and ready');
       const lost = pool.build([...jobs.slice(0, 10), poison, ...jobs.slice(10)]);
@@ -216,7 +216,7 @@ forEachStore('scheduler with a build worker', (open) => {
       wait: (p) => real.wait(p),
       close: () => real.close(),
     };
-    await real.build([{ policyDomain: 'warm.example', windowStart: D0, windowEnd: D0 + DAY, policies: [], heading: { reportId: 'r', uniqueId: 'u', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' } }]);
+    await real.build([{ reportDomain: 'warm.example', windowStart: D0, windowEnd: D0 + DAY, policies: [], heading: { reportId: 'r', uniqueId: 'u', orgName: 'o', contactInfo: 'c@example.com', maxReportSize: 5242880, submitter: 'mx.example.com' } }]);
     const now = { t: D0 + DAY + 60 };
     const settings = plainSettings({ orgName: 'Example Sender Org' });
     const scheduler = new ReportScheduler({

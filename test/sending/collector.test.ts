@@ -18,6 +18,9 @@ import { tokenAuth } from '../../src/http/auth.js';
 import { listen } from '../../src/http/server.js';
 import { eventsRoutes } from '../../src/http/routes/events.js';
 import { createCollector } from '../../src/sending/collect/collector.js';
+
+/** A fixed instant mid-day: the wall clock near 00:00 UTC would split one test's events over two windows. */
+const atNoon = () => Date.UTC(2026, 10, 27, 12);
 import { createDatagramSource } from '../../src/sending/collect/sources/datagram.js';
 import { trySendDatagram } from '../../src/sending/collect/sources/datagram-socket.js';
 import { listOpenWindows, windowToJson } from '../../src/analysis/outbound-windows.js';
@@ -44,20 +47,20 @@ const JSON2 = {
 
 const EXPECTED = [
   {
-    'policy-domain': 'example.net', frequency: 'daily', state: 'open',
+    reportDomain: 'example.net', frequency: 'daily', state: 'open',
     policies: [{
       fingerprint: policyFingerprint({ policyType: 'tlsa', policyDomain: 'example.net', policyString: ['3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], mxHost: [] }, 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net'),
-      'tlsrpt-record': 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',
+      tlsrptRecord: 'v=TLSRPTv1; rua=mailto:tlsrpt@example.net',
       policy: { 'policy-type': 'tlsa', 'policy-string': ['3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF'], 'policy-domain': 'example.net', 'mx-host': [] },
       summary: { 'total-successful-session-count': 2, 'total-failure-session-count': 0 },
       'failure-details': [],
     }],
   },
   {
-    'policy-domain': 'example.org', frequency: 'daily', state: 'open',
+    reportDomain: 'example.org', frequency: 'daily', state: 'open',
     policies: [{
       fingerprint: policyFingerprint({ policyType: 'sts', policyDomain: 'example.org', policyString: ['max_age: 604800', 'mode: enforce', 'mx: *.mx.example.org', 'version: STSv1'], mxHost: ['*.mx.example.org'] }, 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1'),
-      'tlsrpt-record': 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1',
+      tlsrptRecord: 'v=TLSRPTv1;rua=mailto:tls@example.org,https://tlsrpt.example.org/v1',
       policy: { 'policy-type': 'sts', 'policy-string': ['version: STSv1', 'mode: enforce', 'mx: *.mx.example.org', 'max_age: 604800'], 'policy-domain': 'example.org', 'mx-host': ['*.mx.example.org'] },
       summary: { 'total-successful-session-count': 0, 'total-failure-session-count': 3 },
       'failure-details': [{ 'result-type': 'certificate-expired', 'sending-mta-ip': '192.0.2.10', 'receiving-mx-hostname': 'mx1.mx.example.org', 'receiving-mx-helo': 'mx1.mx.example.org', 'receiving-ip': '198.51.100.25', 'failed-session-count': 3, 'additional-information': 'cert "expired"\tline2\n', 'failure-reason-code': 'x509: certificate has expired' }],
@@ -67,7 +70,7 @@ const EXPECTED = [
 
 /** Windows as the API shows them, without ids and times (those differ between databases / runs). */
 async function collected(store: Store) {
-  return (await listOpenWindows(store)).map(windowToJson).map(({ id: _i, 'window-start': _s, 'window-end': _e, ...w }) => w);
+  return (await listOpenWindows(store)).map(windowToJson).map(({ id: _i, windowStart: _s, windowEnd: _e, ...w }) => w);
 }
 
 const journalRows = async (store: Store) =>
@@ -110,7 +113,7 @@ const metricValue = async (name: string, labels: Record<string, string>) => {
 forEachStore('collector', (open) => {
   test('the two real datagrams over a real unix socket, hostile ones between them, give exactly the expected counters', async () => {
     const store = await open();
-    const collector = createCollector({ store, flushMs: 50, log: silentLog });
+    const collector = createCollector({ store, flushMs: 50, log: silentLog, clock: atNoon });
     const sock = path.join(dir, `c${++n}.sock`);
     const source = createDatagramSource({ path: sock, log: silentLog, onOutcome: (o) => void collector.record(o, 'datagram') });
     const acceptedBefore = await metricValue('tlsrpt_events_accepted_total', { source: 'datagram' });
@@ -129,7 +132,7 @@ forEachStore('collector', (open) => {
 
   test('the same outcomes as JSON over real HTTP give the same counters', async () => {
     const store = await open();
-    const collector = createCollector({ store, flushMs: 3_600_000, log: silentLog });
+    const collector = createCollector({ store, flushMs: 3_600_000, log: silentLog, clock: atNoon });
     await collector.start();
     const app = createApp({ auth: tokenAuth('test-token-0123456789') });
     app.route('/', eventsRoutes({ collector, store, maxBodyBytes: 1 << 20 }));
@@ -153,7 +156,7 @@ forEachStore('collector', (open) => {
 
   test('stop() stores every outcome recorded without waiting; the library entry does the same', async () => {
     const store = await open();
-    const collector = createCollector({ store, flushMs: 3_600_000, log: silentLog });
+    const collector = createCollector({ store, flushMs: 3_600_000, log: silentLog, clock: atNoon });
     await collector.start();
     const outcome = { recipientDomain: 'lib.example', policies: [{ policy: { policyType: 'no-policy-found', policyDomain: 'lib.example', policyString: [], mxHost: [] }, failed: true, failureDetails: [{ resultType: 'starttls-not-supported', receivingIp: '203.0.113.9' }] }] };
     for (let i = 0; i < 5000; i++) assert.equal(collector.record(outcome), undefined);
@@ -163,7 +166,7 @@ forEachStore('collector', (open) => {
     let [w] = await listOpenWindows(store);
     assert.deepEqual([w.policies[0].failed, w.policies[0].failureDetails[0].failedSessionCount], [5000, 5000]);
 
-    const lib = await openCollector({ store, flushMs: 3_600_000 });
+    const lib = await openCollector({ store, flushMs: 3_600_000, clock: atNoon });
     lib.record(outcome);
     const summary = await lib.recordJson({ events: [{ 'recipient-domain': 'lib.example', policies: [{ 'policy-type': 'no-policy-found', result: 'failure', 'failure-details': [{ 'result-type': 'starttls-not-supported', 'receiving-ip': '203.0.113.9' }] }] }] });
     assert.deepEqual(summary, { accepted: 1, dropped: {} });
@@ -174,7 +177,7 @@ forEachStore('collector', (open) => {
 
   test('flushEvents triggers a flush before the interval', async () => {
     const store = await open();
-    const collector = createCollector({ store, flushMs: 3_600_000, flushEvents: 100, log: silentLog });
+    const collector = createCollector({ store, flushMs: 3_600_000, flushEvents: 100, log: silentLog, clock: atNoon });
     await collector.start();
     try {
       const o = { recipientDomain: 'n.example', policies: [{ policy: { policyType: 'no-policy-found', policyDomain: 'n.example', policyString: [], mxHost: [] }, failed: false, failureDetails: [] }] };

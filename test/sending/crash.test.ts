@@ -7,72 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { forEachStore } from '../support/stores.js';
 import { openStore } from '../../src/store/index.js';
 import { listOpenWindows } from '../../src/analysis/outbound-windows.js';
+import { callServe, freePort, startServe, waitUp } from '../support/serve-child.js';
 
 const TOKEN = 'crash-token-0123456789';
+const call = (port: number, method: string, p: string, body?: unknown) => callServe(port, TOKEN, method, p, body);
 const BATCH = 50;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function call(port: number, method: string, p: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: p, method, headers: { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) });
-        } catch (e) {
-          reject(e);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-function startServe(configFile: string, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [path.resolve('bin/tlsrpt.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (c) => (log += c));
-  child.on('exit', () => writeFileSync(logFile, log));
-  return child;
-}
-
-async function waitUp(port: number, child: ChildProcess): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
-    try {
-      const r = await call(port, 'GET', '/healthz');
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('serve did not come up');
-}
 
 /** One batch: every event carries the batch's own failure-reason-code, so its count is findable. */
 const batch = (id: string, domain: string) => ({
@@ -94,7 +39,7 @@ forEachStore('crash (SIGKILL mid-stream)', (open) => {
       // A long flush interval: only the per-request durable write can store what is acknowledged.
       writeFileSync(cfg, JSON.stringify({ store: storeConfig, http: { listen: `127.0.0.1:${port}`, token: TOKEN }, collector: { flushMs: 60_000 }, SystemSettings: { domain: 'example.com', hostname: 'mx.example.com' } }));
       let child = startServe(cfg, path.join(dir, 'serve1.log'));
-      await waitUp(port, child);
+      await waitUp(port, child, TOKEN);
 
       const acked = new Set<string>();
       const sent = new Set<string>();
@@ -121,7 +66,7 @@ forEachStore('crash (SIGKILL mid-stream)', (open) => {
 
       child = startServe(cfg, path.join(dir, 'serve2.log'));
       try {
-        await waitUp(port, child);
+        await waitUp(port, child, TOKEN);
         const counts = async () => {
           const r = await call(port, 'GET', '/api/v1/outbound/windows');
           const byId = new Map<string, number>();

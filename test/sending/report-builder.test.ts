@@ -44,12 +44,14 @@ forEachStore('report builder', (open) => {
     await agg.flush();
     const windows = await listOpenWindows(store);
     const settings = plainSettings({ orgName: 'Example Sender Org', contactInfo: 'tls-contact@example.com' });
-    const byDomain = Object.fromEntries(windows.map((w) => [w.policyDomain, w]));
+    const byDomain = Object.fromEntries(windows.map((w) => [w.reportDomain, w]));
     const reports = Object.keys(byDomain).sort().map((d) => {
       const composed = composeReport(byDomain[d], settings, captureLog().log, () => Buffer.from('00112233aabbccdd', 'hex'));
       return { fileName: composed.fileName, report: JSON.parse(composed.json) };
     });
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(GOLDEN)) writeFileSync(GOLDEN, `${JSON.stringify(reports, null, 2)}\n`);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, `${JSON.stringify(reports, null, 2)}\n`);
+    // A missing golden is a failure, never a fresh recording: CI would compare a file with itself.
+    else if (!existsSync(GOLDEN)) assert.fail(`golden file ${GOLDEN} is missing: run with UPDATE_GOLDEN=1 to record it`);
     assert.deepEqual(reports, JSON.parse(readFileSync(GOLDEN, 'utf8')));
     // Our own parser reads it back without a single finding.
     for (const r of reports) assert.deepEqual(parseReport(JSON.stringify(r.report)).findings, []);
@@ -107,7 +109,7 @@ describe('maxReportSize', () => {
 
   it('logs and counts the trimming when the scheduler builds (composeReport reports it)', () => {
     const settings = plainSettings({ maxReportSize: 3000 });
-    const c = composeReport({ policyDomain: 'd0.example', windowStart: D0, windowEnd: D0 + 86400, policies }, settings, captureLog().log);
+    const c = composeReport({ reportDomain: 'd0.example', windowStart: D0, windowEnd: D0 + 86400, policies }, settings, captureLog().log);
     assert.ok(c.trimmedDetails > 0);
     assert.ok(Buffer.byteLength(c.json) <= 3000);
   });

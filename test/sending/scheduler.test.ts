@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { forEachStore, reopen } from '../support/stores.js';
 import { startHarness, stsOutcome, D0, DAY } from './delivery/harness.js';
+import { assertDkimPass } from './delivery/dkim-verify.js';
 import { extractReports } from '../../src/receiving/extract/index.js';
 import { parseReport } from '../../src/rfc8460/index.js';
 
@@ -47,6 +48,7 @@ forEachStore('scheduler', (open) => {
       assert.equal(post['date-range']['end-datetime'], '2026-11-27T23:59:59Z');
       assert.equal(post.policies[0].summary['total-successful-session-count'], 30);
       assert.equal(post.policies[0].summary['total-failure-session-count'], 10);
+      await assertDkimPass(h.sink.received[0].raw, h.dkim);
       const { payloads } = await extractReports(h.sink.received[0].raw);
       assert.deepEqual(parseReport(payloads[0].bytes).report.reportId, post['report-id'], 'the mail and the POST carry the same report');
 
@@ -112,7 +114,7 @@ forEachStore('scheduler', (open) => {
       await h.aggregator.flush();
       h.now.t = D0 + DAY;
       const r = await h.scheduler.tick();
-      const byDomain = Object.fromEntries(r.built.map((b) => [b.policyDomain, b]));
+      const byDomain = Object.fromEntries(r.built.map((b) => [b.reportDomain, b]));
       assert.equal(byDomain['example.org'].state, 'pending');
       assert.equal(byDomain['no-record.example'].state, 'dropped');
       assert.match(byDomain['no-record.example'].reason ?? '', /no TXT record/);
@@ -189,6 +191,7 @@ forEachStore('scheduler', (open) => {
       // Whatever was not sent in the first round (a process that closed no window) goes in the next.
       await Promise.all(nodes.map((n) => n.scheduler.tick()));
       assert.equal(h.sink.received.length, 30, 'each report once');
+      for (const m of h.sink.received) await assertDkimPass(m.raw, h.dkim);
       assert.equal(new Set(h.sink.received.map((m) => m.to[0])).size, 30);
       assert.ok((await states(h)).every((t) => t.state === 'sent' && t.attempts === 1));
     } finally {

@@ -58,30 +58,40 @@ describe('tlsrpt settings', () => {
     assert.equal(bad.code, 1);
     const lines = bad.stderr.trim().split('\n');
     assert.equal(lines.length, 3, bad.stderr);
-    assert.match(lines[0], /TlsReportSettings\.sendFrequency\.else: variable monthly is not allowed here \(position 0\)/);
+    assert.match(lines[0], /TlsReportSettings\.sendFrequency\.else: monthly is not a value of sendFrequency \(position 0\); expected hourly, daily, weekly, never/);
     assert.match(lines[1], /TlsReportSettings\.subject\.else: expected a value at position 6/);
     assert.match(lines[2], /ReportSettings\.outboundReportSubmitter\.else: expected a value at position 7/);
   });
-  it('set stores a validated field; show tells default, file and stored apart', async () => {
-    const before = await tlsrpt('settings', 'show', '--json');
-    assert.equal(before.code, 0, before.stderr);
-    const b = JSON.parse(before.stdout);
-    assert.equal(b.TlsReportSettings.fields.sendFrequency.source, 'file');
-    assert.equal(b.TlsReportSettings.fields.subject.source, 'default');
+  it('set stores a validated field; show tells default, file and stored apart; a field the file sets is locked', async () => {
+    writeFileSync(path.join(dir, 'tlsrpt.json'), JSON.stringify({
+      store: { sqlite: './data/t.db' },
+      SystemSettings: { domain: 'example.org', hostname: 'mx.example.org' },
+      TlsReportSettings: { sendFrequency: { else: 'hourly' } },
+    }));
+    // A read command does not create the database.
+    const none = await tlsrpt('settings', 'show', '--json');
+    assert.equal(none.code, 1);
+    assert.deepEqual(JSON.parse(none.stdout).error.code, 'no-database');
+    assert.match(JSON.parse(none.stdout).error.message, /no database at .*t\.db — is --config right\?/);
     const refused = await tlsrpt('settings', 'set', 'TlsReportSettings', 'subject', "'Report ' + (rcpt_domain");
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /TlsReportSettings\.subject\.else: expected '\)' at position 24/);
     const ok = await tlsrpt('settings', 'set', 'TlsReportSettings', 'subject', "'Report for ' + rcpt_domain");
     assert.equal(ok.code, 0, ok.stderr);
+    const locked = await tlsrpt('settings', 'set', 'TlsReportSettings', 'sendFrequency', 'weekly');
+    assert.equal(locked.code, 1);
+    assert.match(locked.stderr, /TlsReportSettings\.sendFrequency: set in the config file/);
     const after = JSON.parse((await tlsrpt('settings', 'show', '--json')).stdout);
     assert.equal(after.TlsReportSettings.origin, 'stored');
-    assert.deepEqual(after.TlsReportSettings.fields.subject, { value: { else: "'Report for ' + rcpt_domain" }, source: 'stored' });
-    // The file's sendFrequency was carried into the stored singleton.
-    assert.deepEqual(after.TlsReportSettings.fields.sendFrequency, { value: { else: 'hourly' }, source: 'stored' });
+    assert.deepEqual(after.TlsReportSettings.fields.subject, { value: { else: "'Report for ' + rcpt_domain" }, source: 'stored', locked: false, inForce: "the operator's expression" });
+    assert.deepEqual(after.TlsReportSettings.fields.sendFrequency, { value: { else: 'hourly' }, source: 'file', locked: true });
     assert.equal(after.ReportSettings.fields.outboundReportSubmitter.source, 'default');
     const usage = await tlsrpt('settings', 'set', 'NoSuchSettings', 'x', '1');
     assert.equal(usage.code, 2);
     const human = await tlsrpt('settings', 'show');
     assert.match(human.stdout, /subject +'Report for ' \+ rcpt_domain +\[stored\]/);
+    assert.match(human.stdout, /sendFrequency +hourly +\[file, locked/);
+    // No warning repeated by every command about the file and the store differing.
+    assert.doesNotMatch(human.stderr, /differs/);
   });
 });

@@ -189,7 +189,8 @@ describe('validation', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0].field, 'TlsReportSettings.sendFrequency.else');
     assert.equal(errors[0].position, 0);
-    assert.match(errors[0].message, /variable monthly is not allowed here/);
+    assert.match(errors[0].message, /monthly is not a value of sendFrequency \(position 0\); expected hourly, daily, weekly, never/);
+    assert.match(validateSingleton('TlsReportSettings', { sendFrequency: { else: 'dayly' } })[0].message, /dayly is not a value of sendFrequency — did you mean daily\?/);
     const quoted = validateSingleton('TlsReportSettings', { sendFrequency: { else: "'monthly'" } });
     assert.equal(quoted[0].field, 'TlsReportSettings.sendFrequency.else');
     assert.match(quoted[0].message, /not a frequency/);

@@ -30,6 +30,8 @@ export interface ZoneEntry {
   drop?: boolean;
   /** Over UDP answer only with the TC bit, so the client must retry over TCP. */
   tcpOnly?: boolean;
+  /** Set the AD bit, as a validating resolver does for a DNSSEC-secure answer (DANE tests). */
+  authenticated?: boolean;
 }
 
 export type Zone = Record<string, ZoneEntry>;
@@ -88,7 +90,7 @@ function answer(zone: Map<string, ZoneEntry>, query: dnsPacket.DecodedPacket, tr
       data: { mname: 'ns.test', rname: 'hostmaster.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: NEGATIVE_TTL },
     }];
   }
-  reply.flags = (reply.flags ?? 0) | rcode;
+  reply.flags = (reply.flags ?? 0) | rcode | (entry?.authenticated ? dnsPacket.AUTHENTIC_DATA : 0);
   let buf = dnsPacket.encode(reply);
   if (transport === 'udp') {
     const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;

@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .action(async (opts: CommonOptions) => {
       const { log } = await import('../../common/log.js');
       const { startService } = await import('../../service.js');
-      const { config, file } = configFrom(opts);
+      const { config, file, source } = configFrom(opts);
       // The handlers go in before anything starts: a signal that arrives while the service is
       // still starting (its "listening" line is already out) must stop it cleanly, not kill it.
       const signalled = new Promise<void>((resolve) => {
@@ -21,7 +21,7 @@ export function register(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
-      log.info({ config: file ?? '(built-in defaults)' }, 'tlsrpt-hub starting');
+      log.info({ config: file ?? '(built-in defaults)', foundBy: source }, 'tlsrpt-hub starting');
       const svc = await startService(config, log);
       await signalled;
       await svc.stop();

@@ -5,9 +5,8 @@
  * change of one field in the store (running services pick it up within seconds).
  * Exit codes: 0 ok, 1 invalid settings, 2 usage or config error.
  */
-import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
-import { configFrom, withConfig, withJson, type CommonOptions } from '../options.js';
+import { configFrom, openConfiguredStore, withConfig, withJson, type CommonOptions } from '../options.js';
 
 interface SetOptions extends CommonOptions {
   default?: boolean;
@@ -33,10 +32,9 @@ function shortValue(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-async function withStore<T>(opts: CommonOptions, fn: (store: import('../../store/index.js').Store, config: import('../../settings/config.js').ServiceConfig) => Promise<T>): Promise<T> {
-  const { openStore } = await import('../../store/index.js');
+async function withStore<T>(opts: CommonOptions, mode: 'read' | 'write', fn: (store: import('../../store/index.js').Store, config: import('../../settings/config.js').ServiceConfig) => Promise<T>): Promise<T> {
   const { config } = configFrom(opts);
-  const store = await openStore(config.store);
+  const store = await openConfiguredStore(opts, mode, config);
   try {
     return await fn(store, config);
   } finally {
@@ -49,10 +47,19 @@ export function register(program: Command): void {
     .description('show, check and change the settings singletons (TlsReportSettings, ReportSettings, SystemSettings)');
 
   usageErrorsExit2(withJson(withConfig(settings.command('show'))))
-    .description('print the settings in force, field by field, with where each value came from (default, file, stored)')
+    .description('print the settings in force, field by field, with where each value came from (default, file, stored); a field the config file sets is locked')
     .action(async (opts: CommonOptions) => {
       const { loadSettingsState, describeSettings } = await import('../../settings/index.js');
-      const shown = await withStore(opts, async (store, config) => describeSettings(await loadSettingsState(store, config)));
+      const shown = await withStore(opts, 'read', async (store, config) => describeSettings(await loadSettingsState(store, config)));
+      // Unset, these two follow RFC 8460 instead of their seed defaults (sending/report/settings-view).
+      const rfcForms: [typeof shown[keyof typeof shown], string, string][] = [
+        [shown.TlsReportSettings, 'subject', 'RFC 8460 §5.3 form "Report Domain: <domain> Submitter: <submitter> Report-ID: <<report-id>>"'],
+        [shown.ReportSettings, 'outboundReportSubmitter', 'the domain of contact-info (RFC 8460 §5.1)'],
+      ];
+      for (const [s, field, form] of rfcForms) {
+        const f = s.fields[field] as { value: unknown; source: string; inForce?: string };
+        f.inForce = f.source === 'default' ? `unset: ${form}` : 'the operator\'s expression';
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(shown)}\n`);
         return;
@@ -60,31 +67,25 @@ export function register(program: Command): void {
       for (const s of Object.values(shown)) {
         process.stdout.write(`${s.name} (${s.origin}${s.version !== undefined ? `, version ${s.version}` : ''})\n`);
         const width = Math.max(...Object.keys(s.fields).map((f) => f.length));
-        for (const [field, { value, source }] of Object.entries(s.fields)) {
-          process.stdout.write(`  ${field.padEnd(width)}  ${shortValue(value)}  [${source}]\n`);
+        for (const [field, { value, source, locked, inForce }] of Object.entries(s.fields) as [string, { value: unknown; source: string; locked?: boolean; inForce?: string }][]) {
+          const shownValue = inForce?.startsWith('unset') ? `(${inForce})` : shortValue(value);
+          process.stdout.write(`  ${field.padEnd(width)}  ${shownValue}  [${source}${locked ? ', locked: change it in the config file' : ''}]\n`);
         }
       }
     });
 
   usageErrorsExit2(withJson(settings.command('validate')))
-    .argument('<file>', 'a config file (tlsrpt.json) or a JSON object with the singletons')
-    .description('check the settings of a file: every error with its field and position; exit 0 valid, 1 invalid')
-    .action(async (file: string, opts: CommonOptions) => {
-      const { validateSettingsDocument, formatSettingError } = await import('../../settings/validate.js');
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        return fail(`cannot read ${file}: ${(e as Error).message}`, 2);
-      }
-      let doc: unknown;
-      let errors;
-      try {
-        doc = JSON.parse(text);
-        errors = validateSettingsDocument(doc);
-      } catch (e) {
-        errors = [{ field: '(file)', message: `not valid JSON: ${(e as Error).message}` }];
-      }
+    .argument('[file]', 'a config file (tlsrpt.json) or a JSON object with the singletons; default: the config `tlsrpt config path` names')
+    .description('check a config file: every key of every section, the settings expressions (field and position), that key and certificate files exist and are readable, and that report mail can be signed; exit 0 valid, 1 invalid')
+    .action(async (given: string | undefined, opts: CommonOptions) => {
+      const { validateConfigFile } = await import('../../settings/validate-file.js');
+      const { formatSettingError } = await import('../../settings/validate.js');
+      const { lookupConfig } = await import('../../settings/config.js');
+      const file = given ?? lookupConfig().file;
+      if (!file) return fail('no config file given or found (see `tlsrpt config path`)', 2);
+      const r = validateConfigFile(file);
+      if (r.unreadable) return fail(r.unreadable, 2);
+      const errors = r.errors;
       if (opts.json) process.stdout.write(`${JSON.stringify({ file, ok: errors.length === 0, errors })}\n`);
       else if (errors.length === 0) process.stdout.write(`${file}: valid\n`);
       else for (const e of errors) process.stderr.write(`${file}: ${formatSettingError(e)}\n`);
@@ -118,7 +119,7 @@ export function register(program: Command): void {
           value = spec.form === 'plain' ? expr : { else: expr };
         }
       }
-      const r = await withStore(opts, (store, config) => setSettingField(store, config, name, field, value));
+      const r = await withStore(opts, 'write', (store, config) => setSettingField(store, config, name, field, value));
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       if (!r.ok) {
         if (!opts.json) for (const e of r.errors) process.stderr.write(`tlsrpt settings: ${formatSettingError(e)}\n`);
@@ -132,7 +133,7 @@ export function register(program: Command): void {
     .description('replace the admin API token with a new one and print it once (running services switch within 10 seconds)')
     .action(async (opts: CommonOptions) => {
       const { rotateAdminToken } = await import('../../settings/admin-token.js');
-      const token = await withStore(opts, (store) => rotateAdminToken(store));
+      const token = await withStore(opts, 'write', (store) => rotateAdminToken(store));
       process.stdout.write(`${token}\n`);
       process.stderr.write('tlsrpt settings: new admin token printed above (only its hash is stored); running services accept it within 10 seconds; http.token in the config, when set, still takes precedence\n');
     });

@@ -7,6 +7,9 @@ import { Hono, type Context } from 'hono';
 import { ingestEventsJson, type Collector } from '../../sending/index.js';
 import { listOpenWindows, windowToJson } from '../../analysis/outbound-windows.js';
 import type { Store } from '../../store/index.js';
+import { z } from 'zod';
+import { EventBatchJson } from '../../sending/collect/event.js';
+import { describeRoute } from '../openapi.js';
 
 export interface EventsRoutesDeps {
   collector: Collector;
@@ -39,12 +42,16 @@ export function eventsRoutes(deps: EventsRoutesDeps): Hono {
     if (!r.ok) return c.json({ error: { code: r.code, ...(r.path !== undefined ? { path: r.path } : {}), message: r.message } }, 400);
     return c.json({ accepted: r.summary.accepted, dropped: r.summary.dropped }, 200);
   });
+  describeRoute('POST', '/api/v1/events', { summary: 'A batch of TLS session outcomes (RFC 8460 names); all or nothing, 200 once durable', tags: ['sending'], body: EventBatchJson,
+    responses: { 200: { description: 'stored', schema: z.object({ accepted: z.number().int(), dropped: z.record(z.string(), z.number().int()) }) }, 400: 'a bad field, with its path', 413: 'over http.maxBodyBytes', 503: 'not stored; retry' } });
 
   app.get('/api/v1/outbound/windows', async (c) => {
     const domain = c.req.query('domain');
-    const windows = await listOpenWindows(deps.store, domain ? { policyDomain: domain } : {});
+    const windows = await listOpenWindows(deps.store, domain ? { reportDomain: domain } : {});
     return c.json({ windows: windows.map(windowToJson) });
   });
+  describeRoute('GET', '/api/v1/outbound/windows', { summary: 'Open reporting windows: what has been collected per policy domain', tags: ['sending'],
+    query: z.object({ domain: z.string().optional().describe('only this policy domain') }) });
   return app;
 }
 

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { requireAdmin, type AdminAuth } from '../auth.js';
 import { registry } from '../../common/metrics.js';
+import { describeRoute } from '../openapi.js';
 
 /** @example app.route('/', metricsRoutes({ auth })); */
 export function metricsRoutes(deps: { auth: AdminAuth | undefined }): Hono {
@@ -15,5 +16,6 @@ export function metricsRoutes(deps: { auth: AdminAuth | undefined }): Hono {
     const text = await registry.metrics();
     return c.body(text, 200, { 'Content-Type': registry.contentType });
   });
+  describeRoute('GET', '/metrics', { summary: 'Prometheus metrics (text format)', tags: ['meta'], auth: 'admin', responses: { 200: { description: 'metrics', contentType: 'text/plain' } } });
   return app;
 }

@@ -8,6 +8,8 @@ import { Hono } from 'hono';
 import type { Store } from '../../store/index.js';
 import { listReports, reportViewToJson } from '../../analysis/outbound-reports.js';
 import type { OutboundReportState } from '../../store/tables/delivery.js';
+import { z } from 'zod';
+import { describeRoute } from '../openapi.js';
 
 const STATES: readonly OutboundReportState[] = ['building', 'pending', 'done', 'failed', 'dropped', 'skipped'];
 
@@ -27,9 +29,15 @@ export function outboundRoutes(deps: { store: Store }): Hono {
     const before = num('before');
     if (Number.isNaN(limit) || Number.isNaN(before)) return c.json({ error: { code: 'bad-request', message: 'limit and before must be positive integers' } }, 400);
     const reports = await listReports(deps.store, {
-      policyDomain: c.req.query('domain') || undefined, states: states as OutboundReportState[], limit, beforeId: before,
+      reportDomain: c.req.query('domain') || undefined, states: states as OutboundReportState[], limit, beforeId: before,
     });
     return c.json({ reports: reports.map(reportViewToJson) });
   });
+  describeRoute('GET', '/api/v1/outbound/reports', { summary: "Built reports, newest first, with each rua target's delivery state", tags: ['sending'],
+    query: z.object({
+      domain: z.string().optional().describe('policy domain'), state: z.string().optional().describe(`comma list of ${STATES.join(', ')}`),
+      limit: z.string().regex(/^\d+$/).optional().describe('at most 1000'), before: z.string().regex(/^\d+$/).optional().describe('an id, for paging'),
+    }),
+    responses: { 200: 'the reports', 400: 'a bad parameter' } });
   return app;
 }

@@ -11,6 +11,8 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../../receiving/index.js';
 import { clientKey, createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
+import { z } from 'zod';
+import { describeRoute } from '../openapi.js';
 
 export interface ReportEndpointDeps {
   ingestor: Ingestor;
@@ -108,6 +110,11 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
   app.all(path, (c) => {
     c.header('Allow', 'POST');
     return problem(c, 405, 'method-not-allowed', `use POST to submit a TLS report to ${path} (RFC 8460 §5.4)`);
+  });
+  describeRoute('POST', path, {
+    summary: 'Public report endpoint (RFC 8460 §5.4): a TLS report, gzip or JSON, no token', tags: ['receiving'], auth: 'none',
+    body: z.string().describe('the report: application/tlsrpt+gzip or application/tlsrpt+json (sniffed)'), bodyContentType: 'application/tlsrpt+gzip',
+    responses: { 201: 'accepted (a duplicate too: do not resend)', 400: 'not a report, with the reason', 413: 'over http.maxBodyBytes', 429: 'too many from this client', 503: 'cannot store now; retry (RFC 8460 §5.5)' },
   });
   return app;
 }

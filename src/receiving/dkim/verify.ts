@@ -138,7 +138,8 @@ export function summarizeDkim(signatures: readonly DkimSignatureResult[], identi
   if (!signatures.length) return { result: 'none', aligned: false, comment: 'the message has no DKIM signature', signatures: [] };
   const candidates = signatures.map((s) => ({ s, alignedWith: s.signingDomain ? alignment(s.signingDomain, identities) : undefined }));
   candidates.sort((a, b) => rank(b.s.result, b.alignedWith) - rank(a.s.result, a.alignedWith));
-  const best = candidates[0];
+  const [best] = candidates;
+  if (!best) return { result: 'none', aligned: false, comment: 'the message has no DKIM signature', signatures: [] };
   return {
     result: best.s.result,
     ...(best.s.signingDomain ? { signingDomain: best.s.signingDomain } : {}),
@@ -185,7 +186,7 @@ export { domainOfContactInfo, organizationalDomain } from '../../identity/org-do
 /** `s=` of a DKIM key record: absent or containing `*` or `tlsrpt` allows reports (RFC 6376 §3.6.1, RFC 8460 §3). */
 function keyAllowsTlsrpt(rr: string): boolean {
   const m = /(?:^|;)\s*s\s*=\s*([^;]*)/i.exec(rr);
-  if (!m) return true;
+  if (m?.[1] === undefined) return true;
   const services = m[1].split(':').map((s) => s.trim().toLowerCase());
   return services.includes('*') || services.includes('tlsrpt');
 }

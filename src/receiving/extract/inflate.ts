@@ -4,7 +4,7 @@
  * remaining decompression budget: zlib stops at `maxOutputLength` instead of allocating on.
  */
 import zlib from 'node:zlib';
-import { Budget, ExtractError, decompressedTooLarge } from './errors.js';
+import { type Budget, ExtractError, decompressedTooLarge } from './errors.js';
 
 const FHCRC = 0x02;
 const FEXTRA = 0x04;
@@ -39,11 +39,11 @@ function gzipHeaderEnd(b: Uint8Array, at: number, what: string): number {
   const bad = (why: string) => new ExtractError('invalid-gzip', `${what}: not a valid gzip stream (${why})`);
   if (b.length < at + 10) throw bad('truncated header');
   if (b[at + 2] !== 8) throw bad(`compression method ${b[at + 2]}, expected 8 (deflate)`);
-  const flags = b[at + 3];
+  const flags = b[at + 3] ?? 0; // in range: the length was checked above
   let p = at + 10;
   if (flags & FEXTRA) {
     if (b.length < p + 2) throw bad('truncated extra field');
-    p += 2 + (b[p] | (b[p + 1] << 8));
+    p += 2 + ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8));
   }
   for (const f of [FNAME, FCOMMENT]) {
     if (flags & f) {
@@ -57,7 +57,8 @@ function gzipHeaderEnd(b: Uint8Array, at: number, what: string): number {
 }
 
 function readU32LE(b: Uint8Array, p: number): number {
-  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+  // Bytes past the end read as 0: callers check the length first.
+  return ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8) | ((b[p + 2] ?? 0) << 16) | ((b[p + 3] ?? 0) << 24)) >>> 0;
 }
 
 /**
@@ -86,5 +87,5 @@ export function gunzipBounded(b: Uint8Array, budget: Budget, what: string): Uint
     at = trailer + 8;
     if (consumed === 0) break;
   }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+  return chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, total);
 }

@@ -95,7 +95,7 @@ export function parseStructured(raw: string): StructuredValue {
     let out = '';
     ordered.forEach(([, p], i) => {
       let text = p.text;
-      if (i === 0 && first.encoded) {
+      if (i === 0 && first?.encoded) {
         const m = splitCharset(text);
         charset = m.charset || charset;
         text = m.rest;
@@ -163,8 +163,8 @@ export function decodeWords(value: string): string {
     const between = value.slice(i, start);
     // Whitespace between two encoded words is not displayed (RFC 2047 §6.2).
     if (!(lastWasWord && /^[ \t]*$/.test(between))) out += between;
-    const charset = value.slice(start + 2, q1).split('*')[0];
-    const enc = value[q1 + 1].toUpperCase();
+    const [charset = ''] = value.slice(start + 2, q1).split('*');
+    const enc = value.charAt(q1 + 1).toUpperCase();
     const text = value.slice(q2 + 1, end);
     let bytes: Uint8Array;
     if (enc === 'B') bytes = Buffer.from(text, 'base64');
@@ -185,7 +185,7 @@ export function decodeQuotedPrintable(b: Uint8Array): Uint8Array {
   const out = Buffer.allocUnsafe(b.length);
   let o = 0;
   for (let i = 0; i < b.length; i++) {
-    const c = b[i];
+    const c = b[i] ?? 0; // i < b.length
     if (c !== 0x3d) { out[o++] = c; continue; }
     // Soft line break: '=' then optional whitespace then CRLF or LF.
     let j = i + 1;
@@ -193,8 +193,8 @@ export function decodeQuotedPrintable(b: Uint8Array): Uint8Array {
     if (j < b.length && b[j] === 0x0a) { i = j; continue; }
     if (j + 1 < b.length && b[j] === 0x0d && b[j + 1] === 0x0a) { i = j + 1; continue; }
     if (j === b.length) { i = j; continue; }
-    const h = i + 2 < b.length ? hexVal(b[i + 1]) : -1;
-    const l = h >= 0 ? hexVal(b[i + 2]) : -1;
+    const h = i + 2 < b.length ? hexVal(b[i + 1] ?? -1) : -1;
+    const l = h >= 0 ? hexVal(b[i + 2] ?? -1) : -1;
     if (h >= 0 && l >= 0) { out[o++] = (h << 4) | l; i += 2; } else out[o++] = c;
   }
   return out.subarray(0, o);

@@ -8,7 +8,7 @@
  * (2 MB) took 20 s and 1.7 GB. This one is linear: boundaries are found with Buffer.indexOf,
  * parts are views into the input, and only transfer decoding copies bytes.
  */
-import { Budget, ExtractError } from './errors.js';
+import { type Budget, ExtractError } from './errors.js';
 import { decodeQuotedPrintable, decodeWords, parseHeaderFields, parseStructured, type HeaderField } from './mime-headers.js';
 import { collectPayloads, type ExtractedPayload } from './payload.js';
 
@@ -153,8 +153,8 @@ async function walkPart(fields: HeaderField[], body: Buffer, ctx: WalkContext, d
   if (type.startsWith('multipart/')) {
     const parts = ct.params.boundary ? splitMultipart(body, ct.params.boundary, budget) : null;
     if (parts) {
-      for (let i = 0; i < parts.length; i++) {
-        const { header, body: partBody } = splitEntity(parts[i]);
+      for (const [i, part] of parts.entries()) {
+        const { header, body: partBody } = splitEntity(part);
         await walkPart(headerFields(header), partBody, ctx, depth + 1, path ? `${path}.${i + 1}` : String(i + 1), prefix, message, type.slice(10));
       }
       return;

@@ -4,7 +4,7 @@
  * `application/octet-stream` and plain JSON as `+gzip` (docs/spec/quirks.md). `1F 8B` is gzip, `PK` is
  * zip, `{` (after a BOM and whitespace) is JSON; base64 text of gzip/zip is decoded too.
  */
-import { Budget, ExtractError } from './errors.js';
+import { type Budget, ExtractError } from './errors.js';
 import { gunzipBounded, isGzip } from './inflate.js';
 import { isZip, readZip } from './zip.js';
 

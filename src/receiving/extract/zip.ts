@@ -4,7 +4,7 @@
  * each declared and actual size and the compression ratio are checked before and while
  * inflating, so a zip bomb costs at most the remaining decompression budget.
  */
-import { Budget, COMPRESSION_RATIO_FLOOR_BYTES, ExtractError, decompressedTooLarge } from './errors.js';
+import { type Budget, COMPRESSION_RATIO_FLOOR_BYTES, ExtractError, decompressedTooLarge } from './errors.js';
 import { inflateRawCapped } from './inflate.js';
 
 const SIG_LOCAL = 0x04034b50;
@@ -25,8 +25,10 @@ class View {
   need(p: number, n: number): void {
     if (p < 0 || p + n > this.b.length) throw new ExtractError('invalid-zip', `${this.what}: the zip archive is truncated or corrupt`);
   }
-  u16(p: number): number { this.need(p, 2); return this.b[p] | (this.b[p + 1] << 8); }
-  u32(p: number): number { this.need(p, 4); return (this.b[p] | (this.b[p + 1] << 8) | (this.b[p + 2] << 16) | (this.b[p + 3] << 24)) >>> 0; }
+  u16(p: number): number { this.need(p, 2); return this.byte(p) | (this.byte(p + 1) << 8); }
+  u32(p: number): number { this.need(p, 4); return (this.byte(p) | (this.byte(p + 1) << 8) | (this.byte(p + 2) << 16) | (this.byte(p + 3) << 24)) >>> 0; }
+  /** One byte; callers checked the range with `need`. */
+  private byte(p: number): number { return this.b[p] ?? 0; }
   u64(p: number): number {
     const lo = this.u32(p), hi = this.u32(p + 4);
     // Beyond 2^53 nothing in a 50 MB input can be addressed anyway.

@@ -4,32 +4,13 @@
  * it was RECEIVED (not after the period it covers: an archive imported today stays for the
  * full term), with its policies, failure details and findings. The clock is injected.
  */
-import { z } from 'zod';
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../../store/index.js';
-import type { ServiceConfig } from '../../settings/config.js';
+import type { RetentionSection } from '../../settings/sections/index.js';
 import { DAY } from '../../common/time.js';
 
-export const DEFAULT_INBOUND_RETENTION_DAYS = 400;
-
-export const RetentionConfig = z
-  .object({
-    inboundDays: z.number().int().positive().max(36500).default(DEFAULT_INBOUND_RETENTION_DAYS),
-    /** How often the purge runs; default once a day. */
-    purgeIntervalSeconds: z.number().int().positive().default(DAY),
-  })
-  .passthrough();
-export type RetentionOptions = z.infer<typeof RetentionConfig>;
-
-/** Reads the optional `retention` section of the service config. */
-export function retentionOptions(config: ServiceConfig): RetentionOptions {
-  const parsed = RetentionConfig.safeParse((config as Record<string, unknown>).retention ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `retention.${i.path.join('.')}: ${i.message}`).join('; ');
-    throw Object.assign(new Error(`invalid configuration: ${issues}`), { name: 'ConfigError' });
-  }
-  return parsed.data;
-}
+/** The `retention` config section (schema: `settings/sections/retention.ts`). */
+export type RetentionOptions = RetentionSection;
 
 /**
  * Deletes reports received before `now - days`. Works in batches so a first

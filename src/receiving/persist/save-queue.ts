@@ -36,8 +36,8 @@ export function createSaveQueue(store: Store, opts: { maxBatch?: number; save?: 
   let flushing = false;
 
   async function writeBatch(batch: Queued[]): Promise<void> {
-    if (batch.length === 1) {
-      const [q] = batch;
+    const [q] = batch;
+    if (batch.length === 1 && q) {
       await saveOne(store, q.input).then(q.resolve, q.reject);
       return;
     }
@@ -72,8 +72,8 @@ export function createSaveQueue(store: Store, opts: { maxBatch?: number; save?: 
     }
     batch.forEach((q, i) => {
       const r = results[i];
-      if (r.ok) q.resolve(r.r);
-      else q.reject(r.e);
+      if (r?.ok) q.resolve(r.r);
+      else q.reject(r ? r.e : new Error('no result for this report in the batch'));
     });
   }
 

@@ -5,11 +5,10 @@
  * bytes plus metadata; what happens to a report, and why, is decided here once, counted
  * (prom-client) and logged with the reason. Bad input never throws: it becomes an outcome.
  */
-import { z } from 'zod';
 import type { Logger } from '../../common/log.js';
 import { counter } from '../../common/metrics.js';
 import type { Store } from '../../store/index.js';
-import type { ServiceConfig } from '../../settings/config.js';
+import type { ReceivingSection } from '../../settings/sections/index.js';
 import { parseReport } from '../../rfc8460/parse.js';
 import type { Finding, TlsReport } from '../../rfc8460/types.js';
 import { extractReports, ExtractError, type ExtractLimits, type ExtractedMessage } from '../extract/index.js';
@@ -54,25 +53,8 @@ export interface Ingestor {
   ingest(bytes: Uint8Array, meta: IngestMeta): Promise<IngestOutcome[]>;
 }
 
-/** The `receiving` config section. */
-export const ReceivingConfig = z.object({
-  /** RFC 8460 §3: `flag` stores unsigned/unaligned e-mailed reports with their DKIM result; `reject` refuses them. */
-  dkim: z.enum(['flag', 'reject']).default('flag'),
-  /** Accept only reports about these policy domains (`*.example.org` for subdomains); empty: all. */
-  policyDomains: z.array(z.string()).default([]),
-  /** MX hosts DANE reports may name (`*.suffix` allowed). */
-  mxHosts: z.array(z.string()).default([]),
-}).passthrough();
-export type ReceivingOptions = z.infer<typeof ReceivingConfig>;
-
-/** Reads the optional `receiving` section of the service config (defaults when absent). */
-export function receivingOptions(config: ServiceConfig): ReceivingOptions {
-  const parsed = ReceivingConfig.safeParse((config as Record<string, unknown>).receiving ?? {});
-  if (!parsed.success) {
-    throw Object.assign(new Error(`invalid configuration: receiving: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`), { name: 'ConfigError' });
-  }
-  return parsed.data;
-}
+/** The `receiving` config section (schema: `settings/sections/receiving.ts`). */
+export type ReceivingOptions = ReceivingSection;
 
 export interface IngestDeps {
   store: Store;
@@ -169,7 +151,7 @@ const LIMIT_CODES = new Set(['too-large', 'decompressed-too-large', 'zip-too-man
 
 /**
  * @example
- * const ingestor = createIngestor({ store, log, options: receivingOptions(config), resolver });
+ * const ingestor = createIngestor({ store, log, options: config.receiving, resolver });
  * const outcomes = await ingestor.ingest(body, { channel: 'http', peer: '192.0.2.1', receivedAt: nowSeconds() });
  */
 export function createIngestor(deps: IngestDeps): Ingestor {

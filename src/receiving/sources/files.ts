@@ -127,7 +127,8 @@ async function* readMbox(file: string, opts: WalkOptions): AsyncGenerator<Import
     const source = `${file} message ${index}`;
     if (over) return { kind: 'problem', source, status: 'rejected', code: 'too-large', reason: `${source} has more than ${opts.maxInputBytes} bytes` };
     // The blank line before the next "From " belongs to the mbox, not to the message.
-    if (lines.length && isBlank(lines[lines.length - 1])) lines.pop();
+    const lastLine = lines.at(-1);
+    if (lastLine && isBlank(lastLine)) lines.pop();
     return { kind: 'input', bytes: Buffer.concat(lines), source };
   };
 

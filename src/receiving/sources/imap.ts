@@ -8,34 +8,15 @@
  * storage failed (store down) stays and is retried on the next poll.
  */
 import { ImapFlow } from 'imapflow';
-import { z } from 'zod';
+import type { ImapAccount } from '../../settings/sections/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../pipeline/ingest.js';
 
 /** Keyword that marks a message this poller has dealt with (kept when it cannot be moved). */
 export const PROCESSED_KEYWORD = '$TLSRPTProcessed';
 
-export const ImapAccountConfig = z.object({
-  host: z.string(),
-  port: z.number().int().default(993),
-  secure: z.boolean().default(true),
-  user: z.string(),
-  password: z.string(),
-  mailbox: z.string().default('INBOX'),
-  processedFolder: z.string().default('TLSRPT/Processed'),
-  failedFolder: z.string().default('TLSRPT/Failed'),
-  deleteProcessed: z.boolean().default(false),
-  pollSeconds: z.number().positive().default(60),
-  /** Messages larger than this are not downloaded; they go to the failed folder. */
-  maxMessageBytes: z.number().int().positive().default(30 * 1024 * 1024),
-  /** Accept a server certificate that does not verify (a local server with a self-signed one). */
-  tlsInsecure: z.boolean().default(false),
-  /** Log in over a connection without TLS (no `secure`, no STARTTLS): only for a server on this host. */
-  allowPlaintextAuth: z.boolean().default(false),
-  /** Attempts before a message whose storage keeps failing is moved to the failed folder. */
-  maxAttempts: z.number().int().positive().default(5),
-}).passthrough();
-export type ImapAccount = z.infer<typeof ImapAccountConfig>;
+/** One `imap` account, defaults filled in (schema: `settings/sections/imap.ts`). */
+export type { ImapAccount } from '../../settings/sections/index.js';
 
 export interface ImapPollResult {
   seen: number;
@@ -60,7 +41,7 @@ export interface ImapPollerOptions {
 
 /**
  * @example
- * const poller = createImapPoller({ account: ImapAccountConfig.parse(config.imap[0]), ingestor, log });
+ * const poller = createImapPoller({ account: config.imap[0], ingestor, log });
  * await poller.start();
  */
 export function createImapPoller(opts: ImapPollerOptions): ImapPoller {

@@ -1,6 +1,6 @@
 /**
  * @module sending/collect/aggregate-store — the collector's store write: one transaction per flush that
- * finds or opens each domain's OPEN window and adds the counters. Rows travel as ONE JSON
+ * finds or opens each report domain's OPEN window and adds the counters. Rows travel as ONE JSON
  * parameter per statement (SQLite `json_each`, PostgreSQL `jsonb_array_elements`): a flush of
  * 10,000 policies is a handful of statements, not thousands, and the SQL text never changes.
  */
@@ -9,10 +9,12 @@ import type { Database, Store } from '../../store/index.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
 import { windowBounds, type WindowFrequency } from '../windows/bounds.js';
 import { writeTransaction } from '../../store/transaction.js';
+import { deleteJournalRows } from './journal.js';
 
-/** The counters of one (hour, policy domain, policy + record) key, ready for the store. */
+/** The counters of one (hour, report domain, policy + record) key, ready for the store. */
 export interface PolicyCounts {
-  policyDomain: string;
+  /** The window key: the domain whose TLSRPT record names the targets (RFC 8460 §4.4). */
+  reportDomain: string;
   /** Epoch seconds of the UTC hour the events arrived in. */
   hour: number;
   fingerprint: string;
@@ -29,7 +31,7 @@ type Db = Kysely<Database>;
 const CHUNK = 1000;
 const POLICY_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['tlsrpt_record', 'text'], ['policy_json', 'text'], ['successful', 'int'], ['failed', 'int']];
 const FAILURE_COLS: BulkColumn[] = [['window_id', 'int'], ['fingerprint', 'text'], ['detail_key', 'text'], ['detail_json', 'text'], ['count', 'int']];
-const WINDOW_COLS: BulkColumn[] = [['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['frequency', 'text'], ['state', 'text'], ['created_at', 'int']];
+const WINDOW_COLS: BulkColumn[] = [['report_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['frequency', 'text'], ['state', 'text'], ['created_at', 'int']];
 
 /** better-sqlite3 runs each statement synchronously: give I/O (the datagram socket) a turn. */
 const breathe = (store: Store) => (store.kind === 'sqlite' ? new Promise<void>((r) => setImmediate(r)) : Promise.resolve());
@@ -43,9 +45,10 @@ export class WindowRaceError extends Error {
 export async function writeCounts(
   store: Store,
   rows: PolicyCounts[],
-  sendFrequency: (policyDomain: string) => WindowFrequency,
+  sendFrequency: (reportDomain: string) => WindowFrequency,
   nowSec: number,
   journalIds: readonly number[] = [],
+  journalOwner?: string,
 ): Promise<{ policyRows: number; detailRows: number; windowsCreated: number }> {
   const frequencies = new Map<string, WindowFrequency>();
   const frequencyOf = (d: string) => {
@@ -59,7 +62,7 @@ export async function writeCounts(
     const policies = new Map<string, [number, string, string | null, string, number, number]>();
     const failures = new Map<string, [number, string, string, string, number]>();
     for (const r of rows) {
-      const windowId = windowIds.get(`${r.policyDomain}\0${r.hour}`)!;
+      const windowId = windowIds.get(`${r.reportDomain}\0${r.hour}`)!;
       const pk = `${windowId}\0${r.fingerprint}`;
       const p = policies.get(pk);
       if (p) {
@@ -90,9 +93,13 @@ export async function writeCounts(
         'on conflict (window_id, fingerprint, detail_key) do update set count = outbound_failure.count + excluded.count'));
       await breathe(store);
     }
-    // The journal rows of these events go in the same transaction: stored exactly once.
-    for (let i = 0; i < journalIds.length; i += CHUNK) {
-      await db.deleteFrom('outbound_journal').where('id', 'in', journalIds.slice(i, i + CHUNK)).execute();
+    // The journal rows of these events go in the same transaction: stored exactly once. With an
+    // owner, only while its lease holds (fencing: rows another node took over roll this back).
+    if (journalOwner !== undefined && journalIds.length) await deleteJournalRows(db, store.kind, journalOwner, journalIds);
+    else {
+      for (let i = 0; i < journalIds.length; i += CHUNK) {
+        await db.deleteFrom('outbound_journal').where('id', 'in', journalIds.slice(i, i + CHUNK)).execute();
+      }
     }
     return { policyRows: policyRows.length, detailRows: failureRows.length, windowsCreated: created };
   });
@@ -101,7 +108,7 @@ export async function writeCounts(
 type OpenWindow = { id: number; start: number; end: number };
 
 /**
- * Finds (locking FOR SHARE on PostgreSQL) or creates the OPEN window of each (policy domain,
+ * Finds (locking FOR SHARE on PostgreSQL) or creates the OPEN window of each (report domain,
  * hour). Only open windows are counted into (docs/ARCHITECTURE.md, "Locking"): once the delivery closer has
  * closed a window, later events open a new one. A new window's frequency is the one in force
  * now for the domain (docs/spec/settings.md: the frequency at a window's first event decides it).
@@ -113,10 +120,10 @@ async function resolveOpenWindows(
   frequencyOf: (d: string) => WindowFrequency,
   nowSec: number,
 ): Promise<{ windowIds: Map<string, number>; created: number }> {
-  const wanted = new Map<string, { policyDomain: string; hour: number }>();
+  const wanted = new Map<string, { reportDomain: string; hour: number }>();
   let minHour = Infinity;
   for (const r of rows) {
-    wanted.set(`${r.policyDomain}\0${r.hour}`, { policyDomain: r.policyDomain, hour: r.hour });
+    wanted.set(`${r.reportDomain}\0${r.hour}`, { reportDomain: r.reportDomain, hour: r.hour });
     minHour = Math.min(minHour, r.hour);
   }
   const open = new Map<string, OpenWindow[]>();
@@ -130,10 +137,10 @@ async function resolveOpenWindows(
       const list = JSON.stringify(domains.slice(i, i + CHUNK));
       const inList = store.kind === 'postgres' ? sql`(select jsonb_array_elements_text(${list}::jsonb))` : sql`(select value from json_each(${list}))`;
       const lock = store.kind === 'postgres' ? sql`for share` : sql``;
-      const found = await sql<{ id: number; policy_domain: string; window_start: number; window_end: number }>`
-        select id, policy_domain, window_start, window_end from outbound_window
-        where state = 'open' and window_end > ${minHour} and policy_domain in ${inList} ${lock}`.execute(db);
-      for (const w of found.rows) remember(w.policy_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });
+      const found = await sql<{ id: number; report_domain: string; window_start: number; window_end: number }>`
+        select id, report_domain, window_start, window_end from outbound_window
+        where state = 'open' and window_end > ${minHour} and report_domain in ${inList} ${lock}`.execute(db);
+      for (const w of found.rows) remember(w.report_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });
       await breathe(store);
     }
   };
@@ -144,18 +151,18 @@ async function resolveOpenWindows(
     return best;
   };
 
-  await load([...new Set([...wanted.values()].map((w) => w.policyDomain))]);
+  await load([...new Set([...wanted.values()].map((w) => w.reportDomain))]);
   const windowIds = new Map<string, number>();
   const toCreate = new Map<string, [string, number, number, WindowFrequency]>();
   for (const [key, w] of wanted) {
-    const found = cover(w.policyDomain, w.hour);
+    const found = cover(w.reportDomain, w.hour);
     if (found) {
       windowIds.set(key, found.id);
       continue;
     }
-    const frequency = frequencyOf(w.policyDomain);
+    const frequency = frequencyOf(w.reportDomain);
     const b = windowBounds(frequency, w.hour);
-    toCreate.set(`${w.policyDomain}\0${b.start}`, [w.policyDomain, b.start, b.end, frequency]);
+    toCreate.set(`${w.reportDomain}\0${b.start}`, [w.reportDomain, b.start, b.end, frequency]);
   }
   if (toCreate.size === 0) return { windowIds, created: 0 };
 
@@ -163,18 +170,18 @@ async function resolveOpenWindows(
   const newRows = [...toCreate.values()];
   for (let i = 0; i < newRows.length; i += CHUNK) {
     // Another node may have created the same window meanwhile: keep its row (partial unique index).
-    const inserted = await db.executeQuery<{ id: number; policy_domain: string; window_start: number; window_end: number }>(
+    const inserted = await db.executeQuery<{ id: number; report_domain: string; window_start: number; window_end: number }>(
       bulkInsert(store.kind, 'outbound_window', WINDOW_COLS, newRows.slice(i, i + CHUNK).map((r) => [...r, 'open', nowSec]),
-        "on conflict (policy_domain, window_start) where state = 'open' do nothing returning id, policy_domain, window_start, window_end"));
+        "on conflict (report_domain, window_start) where state = 'open' do nothing returning id, report_domain, window_start, window_end"));
     created += inserted.rows.length;
-    for (const w of inserted.rows) remember(w.policy_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });
+    for (const w of inserted.rows) remember(w.report_domain, { id: Number(w.id), start: Number(w.window_start), end: Number(w.window_end) });
     await breathe(store);
   }
   if (created < toCreate.size) await load([...new Set(newRows.map((r) => r[0]))]);
   for (const [key, w] of wanted) {
     if (windowIds.has(key)) continue;
-    const found = cover(w.policyDomain, w.hour);
-    if (!found) throw new WindowRaceError(`no open window covers ${w.policyDomain} at ${w.hour} after a concurrent create; the flush is retried`);
+    const found = cover(w.reportDomain, w.hour);
+    if (!found) throw new WindowRaceError(`no open window covers ${w.reportDomain} at ${w.hour} after a concurrent create; the flush is retried`);
     windowIds.set(key, found.id);
   }
   return { windowIds, created };

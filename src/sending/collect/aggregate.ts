@@ -1,6 +1,6 @@
 /**
  * @module sending/collect/aggregate — counts TLS session outcomes in memory (a Map per distinct
- * (hour, policy domain, TLSRPT record, policy)) and flushes the counters to the store in ONE
+ * (hour, report domain, TLSRPT record, policy)) and flushes the counters to the store in ONE
  * transaction. Intake never waits for the store: `flush()` swaps the batch for an empty one
  * first, then writes the old one; a failed write is merged back and retried later.
  */
@@ -11,6 +11,7 @@ import type { TlsSessionOutcome } from './event.js';
 import { failureDetailKey, policyFingerprint } from './fingerprint.js';
 import type { WindowFrequency } from '../windows/bounds.js';
 import { normalizeDomain } from '../../common/domain.js';
+import { greetingName } from './greeting.js';
 
 export { WindowRaceError } from './aggregate-store.js';
 
@@ -22,6 +23,11 @@ type DetailFields = Omit<FailureDetail, 'failedSessionCount'>;
 interface PolicyEntry {
   /** Epoch seconds of the UTC hour the events arrived in (the finest window granularity). */
   hour: number;
+  /**
+   * RFC 8460 §4.4: one report per domain that published the TLSRPT record — the recipient
+   * domain (libtlsrpt `d`), not the policy's: a DANE policy's domain is the MX host.
+   */
+  reportDomain: string;
   policyDomain: string;
   tlsrptRecord: string | undefined;
   policy: Policy;
@@ -49,7 +55,7 @@ const sameStrings = (a: readonly string[], b: readonly string[] | undefined) => 
 };
 
 /**
- * One generation of counts. Entries are found by policy domain, then compared field by field:
+ * One generation of counts. Entries are found by report domain, then compared field by field:
  * far cheaper per event than building and hashing a key string (a domain has one or two).
  */
 class Batch {
@@ -64,27 +70,27 @@ class Batch {
     for (const list of this.byDomain.values()) yield* list;
   }
 
-  find(hour: number, policyDomain: string, p: Policy, tlsrptRecord: string | undefined, extraJson: string | null): PolicyEntry | undefined {
-    const list = this.byDomain.get(policyDomain);
+  find(hour: number, reportDomain: string, policyDomain: string, p: Policy, tlsrptRecord: string | undefined, extraJson: string | null): PolicyEntry | undefined {
+    const list = this.byDomain.get(reportDomain);
     if (!list) return undefined;
     for (const e of list) {
-      if (e.hour === hour && e.tlsrptRecord === tlsrptRecord && e.policy.policyType === p.policyType && e.extraJson === extraJson
+      if (e.hour === hour && e.policyDomain === policyDomain && e.tlsrptRecord === tlsrptRecord && e.policy.policyType === p.policyType && e.extraJson === extraJson
         && sameStrings(e.policy.policyString, p.policyString) && sameStrings(e.policy.mxHost, p.mxHost)) return e;
     }
     return undefined;
   }
 
   insert(e: PolicyEntry): void {
-    const list = this.byDomain.get(e.policyDomain);
+    const list = this.byDomain.get(e.reportDomain);
     if (list) list.push(e);
-    else this.byDomain.set(e.policyDomain, [e]);
+    else this.byDomain.set(e.reportDomain, [e]);
     this.size++;
   }
 
   /** Adds another batch's counts (a failed write going back in line). */
   absorb(other: Batch): void {
     for (const e of other.entries()) {
-      const mine = this.find(e.hour, e.policyDomain, e.policy, e.tlsrptRecord, e.extraJson);
+      const mine = this.find(e.hour, e.reportDomain, e.policyDomain, e.policy, e.tlsrptRecord, e.extraJson);
       if (!mine) {
         this.insert(e);
         continue;
@@ -108,12 +114,14 @@ class Batch {
 
 export interface AggregatorOptions {
   store: Store;
-  /** The send frequency in force for a policy domain (SettingsService.sendFrequency). */
-  sendFrequency: (policyDomain: string) => WindowFrequency;
+  /** The send frequency in force for a report domain (SettingsService.sendFrequency). */
+  sendFrequency: (reportDomain: string) => WindowFrequency;
   /** Epoch milliseconds (injectable for tests). */
   clock?: () => number;
   /** Distinct keys held in memory before `add` refuses with 'buffer-full' (default 500,000). */
   maxBufferedKeys?: number;
+  /** The collector instance whose lease fences the journal rows a flush deletes (journal.ts). */
+  journalOwner?: () => string;
 }
 
 /** What one store write did (for metrics and logs). */
@@ -152,6 +160,8 @@ export class Aggregator {
   private readonly records = new Map<string, string>();
   private readonly clock: () => number;
   private readonly maxKeys: number;
+  /** Bumped by discard(): a flush of an older generation that fails is dropped, not put back. */
+  private generation = 0;
 
   constructor(private readonly opts: AggregatorOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -182,39 +192,42 @@ export class Aggregator {
     // RFC 8460 §5.3: a report's own delivery must not be reported on (no report loops).
     if (o.isReportDelivery) return 'report-delivery';
     if (!o.policies || o.policies.length === 0) return 'no-policies';
-    const recipientDomain = this.domainOf(o.recipientDomain);
+    // The report domain is the recipient domain; a library caller that gives none reports
+    // each policy under the policy's own domain.
+    const recipientDomain = o.recipientDomain ? this.domainOf(o.recipientDomain) : undefined;
     if (recipientDomain === null) return 'invalid-domain';
     const policies = o.policies;
     let domains: string[] | undefined;
-    for (let i = 0; i < policies.length; i++) {
-      const raw = policies[i].policy.policyDomain;
-      const d: string | null = raw ? this.domainOf(raw) : recipientDomain;
-      if (d === null) return 'invalid-domain';
-      if (d !== recipientDomain) (domains ??= policies.map(() => recipientDomain))[i] = d;
+    for (const [i, { policy: { policyDomain: raw } }] of policies.entries()) {
+      const d: string | null | undefined = raw ? this.domainOf(raw) : recipientDomain;
+      if (d === null || d === undefined) return 'invalid-domain';
+      if (d !== recipientDomain) (domains ??= policies.map(() => recipientDomain ?? ''))[i] = d;
     }
     const batch = this.current;
     if (batch.size >= this.maxKeys) return 'buffer-full';
     const hour = Math.floor((atMs ?? this.clock()) / 3_600_000) * 3600;
     const tlsrptRecord = o.tlsrptRecord === undefined ? undefined : this.recordOf(o.tlsrptRecord);
-    for (let i = 0; i < policies.length; i++) {
-      const ap = policies[i];
+    for (const [i, ap] of policies.entries()) {
       const p = ap.policy;
-      const policyDomain = domains ? domains[i] : recipientDomain;
+      const policyDomain = domains?.[i] ?? recipientDomain!;
+      const reportDomain = recipientDomain ?? policyDomain;
       const extraJson = p.extra ? JSON.stringify(p.extra) : null;
-      let e = batch.find(hour, policyDomain, p, tlsrptRecord, extraJson);
+      let e = batch.find(hour, reportDomain, policyDomain, p, tlsrptRecord, extraJson);
       if (!e) {
         const policy: Policy = { policyType: p.policyType, policyString: [...(p.policyString ?? [])], policyDomain, mxHost: [...(p.mxHost ?? [])] };
         if (p.extra) policy.extra = p.extra;
-        e = { hour, policyDomain, tlsrptRecord, policy, extraJson, successful: 0, failed: 0, details: new Map() };
+        e = { hour, reportDomain, policyDomain, tlsrptRecord, policy, extraJson, successful: 0, failed: 0, details: new Map() };
         batch.insert(e);
       }
       if (ap.failed) e.failed++;
       else e.successful++;
       for (const d of ap.failureDetails ?? []) {
-        const dk = JSON.stringify([d.resultType, d.sendingMtaIp, d.receivingMxHostname, d.receivingMxHelo, d.receivingIp, d.additionalInformation, d.failureReasonCode, d.extra ?? null]);
+        // The greeting name only (sending/collect/greeting): the raw EHLO reply never reaches a report.
+        const helo = d.receivingMxHelo === undefined ? undefined : greetingName(d.receivingMxHelo);
+        const dk = JSON.stringify([d.resultType, d.sendingMtaIp, d.receivingMxHostname, helo, d.receivingIp, d.additionalInformation, d.failureReasonCode, d.extra ?? null]);
         const slot = e.details.get(dk);
         if (slot) slot.count++;
-        else e.details.set(dk, { detail: cleanDetail(d), count: 1 });
+        else e.details.set(dk, { detail: cleanDetail(d, helo), count: 1 });
       }
     }
     batch.events++;
@@ -252,6 +265,17 @@ export class Aggregator {
     this.current.journalIds.push(id);
   }
 
+  /**
+   * Drops everything held in memory (a fenced collector: its journaled events are replayed by
+   * the node that took them over); returns what was dropped.
+   */
+  discard(): { events: number; journalRows: number } {
+    const b = this.current;
+    this.current = new Batch();
+    this.generation++;
+    return { events: b.events, journalRows: b.journalIds.length };
+  }
+
   /** A promise resolved when everything added so far has been committed. */
   durable(): Promise<void> {
     return (this.current.durability ??= new Durability()).promise;
@@ -264,7 +288,7 @@ export class Aggregator {
    */
   flush(): Promise<FlushResult> {
     if (this.queued) return this.queued;
-    // eslint-disable-next-line prefer-const
+     
     let queued: Promise<FlushResult> | undefined;
     queued = (async () => {
       await this.running?.catch(() => {});
@@ -289,6 +313,8 @@ export class Aggregator {
       return { events: batch.events, policyRows: 0, detailRows: 0, windowsCreated: 0, ms: 0 };
     }
     this.current = new Batch();
+    const generation = this.generation;
+    const owner = this.opts.journalOwner?.();
     const t0 = performance.now();
     try {
       const rows: PolicyCounts[] = [];
@@ -299,14 +325,15 @@ export class Aggregator {
           details.push({ detailKey, detailJson, count: d.count });
         }
         const [fingerprint, policyJson] = this.fingerprintOf(e);
-        rows.push({ policyDomain: e.policyDomain, hour: e.hour, fingerprint, tlsrptRecord: e.tlsrptRecord ?? null, policyJson, successful: e.successful, failed: e.failed, details });
+        rows.push({ reportDomain: e.reportDomain, hour: e.hour, fingerprint, tlsrptRecord: e.tlsrptRecord ?? null, policyJson, successful: e.successful, failed: e.failed, details });
       }
-      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000), batch.journalIds);
+      const r = await writeCounts(this.opts.store, rows, this.opts.sendFrequency, Math.floor(this.clock() / 1000), batch.journalIds, owner);
       batch.durability?.resolve();
       return { ...r, events: batch.events, ms: performance.now() - t0 };
     } catch (e) {
-      // Nothing of the batch was committed (one transaction): put it back in line.
-      this.current.absorb(batch);
+      // Nothing of the batch was committed (one transaction): put it back in line, unless it
+      // was discarded meanwhile.
+      if (generation === this.generation) this.current.absorb(batch);
       throw e;
     }
   }
@@ -334,11 +361,11 @@ export class Aggregator {
   }
 }
 
-function cleanDetail(d: DetailFields): DetailFields {
+function cleanDetail(d: DetailFields, helo: string | undefined): DetailFields {
   const out: DetailFields = { resultType: d.resultType };
   if (d.sendingMtaIp !== undefined) out.sendingMtaIp = d.sendingMtaIp;
   if (d.receivingMxHostname !== undefined) out.receivingMxHostname = d.receivingMxHostname;
-  if (d.receivingMxHelo !== undefined) out.receivingMxHelo = d.receivingMxHelo;
+  if (helo !== undefined) out.receivingMxHelo = helo;
   if (d.receivingIp !== undefined) out.receivingIp = d.receivingIp;
   if (d.additionalInformation !== undefined) out.additionalInformation = d.additionalInformation;
   if (d.failureReasonCode !== undefined) out.failureReasonCode = d.failureReasonCode;

@@ -11,7 +11,7 @@ import type { Store } from '../../store/index.js';
 import { randomUUID } from 'node:crypto';
 import { Aggregator, type AggregatorOptions, type FlushResult, type RejectReason } from './aggregate.js';
 import { parseEventBatch, type TlsSessionOutcome } from './event.js';
-import { appendJournal, claimOrphans, heartbeat, HEARTBEAT_MS, readJournal, registerInstance, thisInstance, unregisterInstance, type JournalFormat } from './journal.js';
+import { appendJournal, claimOrphans, FencedError, heartbeat, HEARTBEAT_MS, readJournal, registerInstance, thisInstance, unregisterInstance, type JournalFormat } from './journal.js';
 import { countOpenWindows } from '../windows/store.js';
 import { type WindowFrequency } from '../windows/bounds.js';
 
@@ -20,7 +20,7 @@ export type EventSource = 'datagram' | 'http' | 'library';
 export interface CollectorOptions {
   store: Store;
   /** The send frequency in force for a policy domain (SettingsService.sendFrequency); default daily. */
-  sendFrequency?: (policyDomain: string) => WindowFrequency;
+  sendFrequency?: (reportDomain: string) => WindowFrequency;
   /** Flush interval; outcomes from sources without acknowledgement (datagrams) may be lost inside it on a crash. Default 1000. */
   flushMs?: number;
   /** Flush as soon as this many outcomes wait. Default 200,000: memory is bounded by distinct keys, not outcomes, and each flush costs by keys, so at high rates fewer, larger flushes count more per second (ingest-http: 99k → 131k events/s against 50,000). */
@@ -29,6 +29,12 @@ export interface CollectorOptions {
   log?: Logger;
   /** Epoch milliseconds (tests). */
   clock?: () => number;
+  /** This process's name in the node registry (default a random id); also its lease and fencing token. */
+  instanceId?: string;
+  /** The operator's name for this node in `tlsrpt cluster status` (default the host name). */
+  nodeName?: string;
+  /** The name this process claims reports and targets under (the delivery node id), for cluster status. */
+  claimId?: string;
 }
 
 /** What a durable batch did. */
@@ -59,6 +65,7 @@ export interface Collector {
 const metrics = {
   flushSeconds: histogram('tlsrpt_collector_flush_seconds', 'duration of one aggregation flush (one store transaction)', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   flushFailures: counter('tlsrpt_collector_flush_failures_total', 'aggregation flushes that failed (counts kept in memory and retried)'),
+  fenced: counter('tlsrpt_collector_fenced_total', 'times this node found its lease taken over (late heartbeat) and rejoined, dropping what it held in memory'),
   flushedEvents: counter('tlsrpt_collector_flushed_events_total', 'outcomes written to the store'),
 };
 
@@ -99,6 +106,7 @@ export function createCollector(opts: CollectorOptions): Collector {
   const flushEvents = opts.flushEvents ?? 200_000;
   const aggOpts: AggregatorOptions = {
     store: opts.store,
+    journalOwner: () => me.instanceId,
     sendFrequency: opts.sendFrequency ?? (() => 'daily'),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.maxBufferedKeys ? { maxBufferedKeys: opts.maxBufferedKeys } : {}),
@@ -110,10 +118,18 @@ export function createCollector(opts: CollectorOptions): Collector {
   let lastErrorLog = 0;
   let thresholdFlush = false;
   let started = false;
+  let stopping = false;
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let unhook: (() => void) | undefined;
-  const me = thisInstance(randomUUID());
+  const baseId = opts.instanceId ?? randomUUID();
+  const names = { nodeName: opts.nodeName, claimId: opts.claimId ?? baseId };
+  // Replaced when the lease is lost (fenced): journal rows are counted in memory only by the
+  // instance that owns them, and each rejoin is a new instance.
+  let me = thisInstance(baseId, names);
+  let rejoins = 0;
   const clock = opts.clock ?? Date.now;
+  // Leases run on the system clock, not the injected event clock (which places events in windows).
+  const nowSec = () => Math.floor(Date.now() / 1000);
 
   const observe = (r: FlushResult) => {
     failures = 0;
@@ -124,6 +140,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     log.debug({ events: r.events, policyRows: r.policyRows, detailRows: r.detailRows, windowsCreated: r.windowsCreated, ms: Math.round(r.ms) }, 'collector flushed');
   };
   const onError = (e: unknown) => {
+    if (e instanceof FencedError) return void rejoin(e);
     failures++;
     metrics.flushFailures.inc();
     retryAt = Date.now() + Math.min(30_000, 100 * 2 ** Math.min(failures, 9));
@@ -133,6 +150,37 @@ export function createCollector(opts: CollectorOptions): Collector {
     }
   };
   const flushNow = () => aggregator.flush().then(observe, onError);
+  /**
+   * The lease was taken over (this node's heartbeat was late, e.g. a stalled process or a long
+   * network cut): another node replays its journal rows, so the counts in memory must go. Rejoins
+   * under a new instance id, then replays whatever rows of the old one are still unclaimed.
+   * Datagram outcomes since the last flush are lost, as in a crash.
+   */
+  let rejoining: Promise<void> | undefined;
+  const rejoin = (e: Error) => (rejoining ??= (async () => {
+    metrics.fenced.inc();
+    if (stopping) {
+      const dropped = aggregator.discard();
+      log.error({ err: e.message, droppedEvents: dropped.events }, 'lease taken over while stopping: counts in memory dropped (journaled ones are replayed by another node)');
+      return;
+    }
+    const next = thisInstance(`${baseId}~${++rejoins}`, names);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await registerInstance(opts.store, next, nowSec());
+        break;
+      } catch (err) {
+        if (!started || attempt > 600) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    const old = me;
+    me = next;
+    const dropped = aggregator.discard();
+    log.error({ err: e.message, oldInstance: old.instanceId, instance: me.instanceId, droppedEvents: dropped.events, journalRows: dropped.journalRows },
+      'lease taken over by another node: counts in memory dropped (journaled ones are replayed there), rejoined');
+    await recover();
+  })().catch((err) => log.error({ err: (err as Error).message }, 'rejoin failed')).finally(() => (rejoining = undefined)));
   const pending = () => aggregator.pendingEvents > 0 || aggregator.pendingJournalRows > 0;
   const tick = () => {
     if (pending() && Date.now() >= retryAt) void flushNow();
@@ -141,11 +189,15 @@ export function createCollector(opts: CollectorOptions): Collector {
     format === 'events-json' ? parseEventBatch(JSON.parse(body)) : (JSON.parse(body) as TlsSessionOutcome[]);
   /** Replays the journal rows of dead instances (a crash before their flush), page by page. */
   const recover = async () => {
-    const ids = await claimOrphans(opts.store, me);
+    const owner = me;
+    const ids = await claimOrphans(opts.store, owner, nowSec());
     if (ids.length === 0) return;
     let events = 0;
     for (let i = 0; i < ids.length; i += 100) {
-      for (const row of await readJournal(opts.store, ids.slice(i, i + 100))) {
+      const rows = await readJournal(opts.store, ids.slice(i, i + 100), owner.instanceId);
+      // Fenced meanwhile: the rows belong to whoever took them over.
+      if (me !== owner) return;
+      for (const row of rows) {
         let outcomes: TlsSessionOutcome[];
         try {
           outcomes = decodeJournal(row.format, row.body);
@@ -208,7 +260,18 @@ export function createCollector(opts: CollectorOptions): Collector {
       const atMs = clock();
       const entry = journal ?? { format: 'outcomes-json' as const, body: JSON.stringify(outcomes) };
       // Durable from here on: a crash before the flush is repaired by replaying the row.
-      const id = await appendJournal(opts.store, me, entry.format, entry.body, atMs);
+      const owner = me;
+      const id = await appendJournal(opts.store, owner, entry.format, entry.body, atMs);
+      if (me !== owner) {
+        // Fenced while writing: the row has no live owner and is replayed by the next takeover
+        // (ours included); counting it here too would count it twice.
+        for (const o of outcomes) {
+          const r: RejectReason | undefined = o.isReportDelivery ? 'report-delivery' : o.policies?.length ? undefined : 'no-policies';
+          if (r) summary.dropped[r] = (summary.dropped[r] ?? 0) + 1;
+          else summary.accepted++;
+        }
+        return summary;
+      }
       for (const o of outcomes) {
         let r: RejectReason | undefined;
         try {
@@ -231,20 +294,28 @@ export function createCollector(opts: CollectorOptions): Collector {
       return summary;
     },
     async flush() {
-      const r = await aggregator.flush();
+      let r: FlushResult;
+      try {
+        r = await aggregator.flush();
+      } catch (e) {
+        // Not awaited: recover() flushes too, and a rejoin waits for its recover().
+        if (e instanceof FencedError) void rejoin(e);
+        throw e;
+      }
       observe(r);
     },
     async start() {
       if (started) return;
-      await registerInstance(opts.store, me);
+      await registerInstance(opts.store, me, nowSec());
       started = true;
       live.add(collector);
       unhook = beforeEventScrape(foldMetrics);
       await recover();
       heartbeatTimer = setInterval(() => {
         // Liveness for other instances' recovery; also picks up rows of instances that died meanwhile.
-        heartbeat(opts.store, me)
-          .then(() => recover())
+        const owner = me;
+        heartbeat(opts.store, owner, nowSec())
+          .then((held) => (held ? recover() : owner === me ? rejoin(new FencedError('heartbeat found the lease gone')) : undefined))
           .catch((e) => log.warn({ err: (e as Error).message }, 'collector heartbeat failed'));
       }, HEARTBEAT_MS).unref();
       // Checked often so a failed flush is retried on its backoff; the flush period is flushMs.
@@ -258,6 +329,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       }, Math.max(10, Math.min(flushMs, 250))).unref();
     },
     async stop() {
+      stopping = true;
       if (timer) clearInterval(timer);
       if (heartbeatTimer) clearInterval(heartbeatTimer);
       timer = heartbeatTimer = undefined;
@@ -275,6 +347,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       // Gone: the next collector replays whatever journal rows are left at once.
       if (started) await unregisterInstance(opts.store, me).catch(() => {});
       started = false;
+      stopping = false;
       unhook?.();
       live.delete(collector);
     },

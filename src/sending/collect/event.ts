@@ -121,8 +121,8 @@ export function parseEventBatch(input: unknown): TlsSessionOutcome[] {
   const r = EventBatchJson.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const keys = (issue as { keys?: string[] }).keys;
-    throw new EventJsonError(pathOf(issue.path), keys ? `unknown key ${keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message);
+    const keys = issue?.code === 'unrecognized_keys' ? issue.keys : undefined;
+    throw new EventJsonError(pathOf(issue?.path ?? []), keys ? `unknown key ${keys.map((k) => JSON.stringify(k)).join(', ')}` : issue?.message ?? 'invalid event');
   }
   return r.data.events.map(outcomeFromJson);
 }

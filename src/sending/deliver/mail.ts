@@ -19,7 +19,7 @@ export interface ReportMessage {
   fromAddress: string;
   to: string;
   subject: string;
-  policyDomain: string;
+  reportDomain: string;
   submitter: string;
   reportId: string;
   orgName: string;
@@ -52,7 +52,7 @@ export async function buildReportMessage(m: ReportMessage): Promise<Buffer> {
   const fromAddress = headerAddress('fromAddress', m.fromAddress);
   const to = headerAddress('rua mailto', m.to);
   const subject = headerText('subject', m.subject);
-  const policyDomain = headerDomain('TLS-Report-Domain', m.policyDomain);
+  const reportDomain = headerDomain('TLS-Report-Domain', m.reportDomain);
   const submitter = headerDomain('TLS-Report-Submitter', m.submitter);
   const fileName = headerText('file name', m.fileName, 500);
   const messageIdLocal = headerText('Message-ID', m.messageIdLocal, 200);
@@ -69,28 +69,28 @@ export async function buildReportMessage(m: ReportMessage): Promise<Buffer> {
   root.setHeader('Subject', subject);
   root.setHeader('Date', m.date);
   root.setHeader('Message-ID', `<${messageIdLocal}@${submitter}>`);
-  root.setHeader('TLS-Report-Domain', policyDomain);
+  root.setHeader('TLS-Report-Domain', reportDomain);
   root.setHeader('TLS-Report-Submitter', submitter);
   // RFC 8689: the report must reach receivers whose TLS is broken — that is what it reports.
   root.setHeader('TLS-Required', 'No');
   root.setHeader('Auto-Submitted', 'auto-generated');
 
   const text = root.createChild('text/plain; charset=utf-8');
-  text.setContent(humanText(m, policyDomain, submitter));
+  text.setContent(humanText(m, reportDomain, submitter));
   const att = root.createChild('application/tlsrpt+gzip', { filename: fileName });
   att.setHeader('Content-Disposition', 'attachment');
   att.setContent(Buffer.from(m.gz.buffer, m.gz.byteOffset, m.gz.byteLength));
   return root.build();
 }
 
-function humanText(m: ReportMessage, policyDomain: string, submitter: string): string {
+function humanText(m: ReportMessage, reportDomain: string, submitter: string): string {
   const flat = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return [
     'This is an aggregate TLS report (RFC 8460, SMTP TLS Reporting).',
     '',
     `Submitter:     ${submitter}`,
     `Organization:  ${flat(m.orgName)}`,
-    `Report domain: ${policyDomain}`,
+    `Report domain: ${reportDomain}`,
     `Report-ID:     ${flat(m.reportId)}`,
     `Period:        ${m.startDatetime} to ${m.endDatetime}`,
     '',

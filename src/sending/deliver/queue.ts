@@ -39,7 +39,7 @@ export interface DeliveryDeps {
 export interface TargetAttempt {
   reportRowId: number;
   reportId: string;
-  policyDomain: string;
+  reportDomain: string;
   uri: string;
   state: OutboundTargetState;
   attempts: number;
@@ -71,8 +71,7 @@ export class DeliveryQueue {
       const concurrency = Math.max(1, opts.concurrency ?? 4);
       let next = 0;
       await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
-        while (next < rows.length) {
-          const row = rows[next++];
+        for (let row = rows[next++]; row !== undefined; row = rows[next++]) {
           results.push(await this.attempt(row));
         }
       }));
@@ -132,7 +131,7 @@ export class DeliveryQueue {
       .innerJoin('outbound_report as r', 'r.id', 't.outbound_report_id')
       .select([
         't.id', 't.uri', 't.scheme', 't.attempts', 't.first_attempt_at',
-        'r.id as reportRowId', 'r.report_id', 'r.policy_domain', 'r.gz', 'r.file_name', 'r.window_start', 'r.window_end',
+        'r.id as reportRowId', 'r.report_id', 'r.report_domain', 'r.gz', 'r.file_name', 'r.window_start', 'r.window_end',
       ])
       .where('t.id', 'in', ids)
       .where('t.claimed_by', '=', this.deps.nodeId)
@@ -198,23 +197,23 @@ export class DeliveryQueue {
           .where('id', '=', row.reportRowId).where('state', '=', 'pending').execute();
       }
     });
-    const logged = { reportId: row.report_id, policyDomain: row.policy_domain, uri: row.uri, attempts, state, detail, nextAttemptAt: next };
+    const logged = { reportId: row.report_id, reportDomain: row.report_domain, uri: row.uri, attempts, state, detail, nextAttemptAt: next };
     if (state === 'sent') log.info(logged, 'report delivered');
     else if (state === 'failed') log.error(logged, 'report delivery failed for good');
     else log.warn(logged, 'report delivery failed, will retry');
     return {
-      reportRowId: Number(row.reportRowId), reportId: row.report_id ?? '', policyDomain: row.policy_domain, uri: row.uri,
+      reportRowId: Number(row.reportRowId), reportId: row.report_id ?? '', reportDomain: row.report_domain, uri: row.uri,
       state, attempts, detail, ...(next !== undefined ? { nextAttemptAt: next } : {}),
     };
   }
 
-  private async sendMail(row: { id: number; uri: string; report_id: string | null; policy_domain: string; gz: Buffer | null; file_name: string | null; window_start: number; window_end: number }): Promise<AttemptOutcome> {
+  private async sendMail(row: { id: number; uri: string; report_id: string | null; report_domain: string; gz: Buffer | null; file_name: string | null; window_start: number; window_end: number }): Promise<AttemptOutcome> {
     const { mailer, log } = this.deps;
     if (!mailer) return { kind: 'temporary', error: 'no relay configured: set "relay" in the config to send mailto: reports' };
     const to = decodeMailto(row.uri);
     if (!to) return { kind: 'permanent', error: `not a usable mailto URI: ${oneLine(row.uri)}` };
     const v = checkedReportValues(this.deps.settings, {
-      rcptDomain: row.policy_domain, reportId: row.report_id ?? undefined,
+      rcptDomain: row.report_domain, reportId: row.report_id ?? undefined,
       periodStartIso: isoSeconds(Number(row.window_start)), periodEndIso: isoSeconds(Number(row.window_end) - 1),
     }, log);
     for (const r of v.refused) deliveryMetrics.settingsRefused.inc({ field: r.field });
@@ -225,7 +224,7 @@ export class DeliveryQueue {
     }
     const raw = await buildReportMessage({
       fromName: v.fromName, fromAddress: v.fromAddress, to, subject: v.subject,
-      policyDomain: row.policy_domain, submitter: v.submitter, reportId: row.report_id ?? '', orgName: v.orgName,
+      reportDomain: row.report_domain, submitter: v.submitter, reportId: row.report_id ?? '', orgName: v.orgName,
       startDatetime: isoSeconds(Number(row.window_start)), endDatetime: isoSeconds(Number(row.window_end) - 1),
       gz: row.gz ?? new Uint8Array(), fileName: row.file_name ?? 'report.json.gz',
       date: new Date(this.deps.clock() * 1000),
@@ -240,7 +239,7 @@ export class DeliveryQueue {
 /** The address of a `mailto:` rua (RFC 6068: percent-decoded, no query); undefined when unusable. */
 export function decodeMailto(uri: string): string | undefined {
   const m = /^mailto:([^?]*)/i.exec(uri);
-  if (!m) return undefined;
+  if (m?.[1] === undefined) return undefined;
   let addr: string;
   try {
     addr = decodeURIComponent(m[1]);

@@ -209,7 +209,7 @@ export function createBuildPool(opts: BuildPoolOptions = {}): BuildPool {
         // This batch's last chunk not started yet; else the newest batch's: the worker works from the front.
         let taken = false;
         for (const target of [b, ...[...open].reverse().filter((x) => x !== b)]) {
-          for (let i = target.chunks.length - 1; i >= 0 && !taken; i--) taken = takeAndBuild(target.chunks[i]);
+          for (const chunk of [...target.chunks].reverse()) if (!taken) taken = takeAndBuild(chunk);
           if (taken) break;
         }
         if (!taken) break;

@@ -1,5 +1,5 @@
 /**
- * @module sending/report/report-builder — turns one closed window of one policy domain into the RFC
+ * @module sending/report/report-builder — turns one closed window of one report domain into the RFC
  * 8460 report: identity from the settings, the window as date-range, every policy with exact
  * summary totals and its failure details. `maxReportSize` applies to the serialized JSON:
  * when over, the failure-detail rows with the smallest counts are dropped until it fits
@@ -40,12 +40,12 @@ export interface BuiltReport {
 
 
 /**
- * A unique report-id: the window start, the policy domain and 64 random bits, e.g.
+ * A unique report-id: the window start, the report domain and 64 random bits, e.g.
  * `2026-11-27T00:00:00Z_example.net_3f2a9c01b7d4e655`. `random` is injectable for golden tests.
  */
-export function newReportId(policyDomain: string, windowStart: number, random: () => Buffer = random8): { reportId: string; uniqueId: string } {
+export function newReportId(reportDomain: string, windowStart: number, random: () => Buffer = random8): { reportId: string; uniqueId: string } {
   const uniqueId = random().toString('hex');
-  return { reportId: `${isoSeconds(windowStart)}_${policyDomain}_${uniqueId}`, uniqueId };
+  return { reportId: `${isoSeconds(windowStart)}_${reportDomain}_${uniqueId}`, uniqueId };
 }
 
 /** Stable order: policies by type, domain and text; details by count (largest first), then by content. */
@@ -109,7 +109,7 @@ export function buildReport(a: {
     reportId: a.identity.reportId,
     policies: results,
   };
-  let json = serializeReport(report);
+  const json = serializeReport(report);
   const limit = a.maxReportSize;
   if (!(limit > 0) || Buffer.byteLength(json) <= limit) return { report, json, trimmedDetails: 0, overLimit: false };
   return trimToFit(report, json, limit);
@@ -147,10 +147,9 @@ function trimToFit(report: TlsReport, json: string, limit: number): BuiltReport 
   });
   let current = report;
   while (size > limit && i < rows.length) {
-    while (size > limit && i < rows.length) {
-      dropped.add(`${rows[i].p}:${rows[i].d}`);
-      size -= rows[i].bytes;
-      i++;
+    for (let row = rows[i]; size > limit && row !== undefined; row = rows[++i]) {
+      dropped.add(`${row.p}:${row.d}`);
+      size -= row.bytes;
     }
     current = rebuild();
     json = serializeReport(current);
@@ -161,7 +160,8 @@ function trimToFit(report: TlsReport, json: string, limit: number): BuiltReport 
 
 /** A window as the collector reads it (`WindowContents` of sending/windows), reduced to what a report needs. */
 export interface ReportWindow {
-  policyDomain: string;
+  /** The domain whose TLSRPT record names the targets (RFC 8460 §4.4); each policy keeps its own policy-domain. */
+  reportDomain: string;
   windowStart: number;
   windowEnd: number;
   policies: WindowPolicyCounts[];
@@ -171,7 +171,7 @@ export interface ComposedReport extends BuiltReport {
   /** The §5.1 unique-id (also the tail of report-id). */
   uniqueId: string;
   submitter: string;
-  /** `<submitter>!<policy-domain>!<begin>!<end>!<unique-id>.json.gz` (RFC 8460 §5.1). */
+  /** `<submitter>!<report-domain>!<begin>!<end>!<unique-id>.json.gz` (RFC 8460 §5.1). */
   fileName: string;
   /** Settings values refused at the boundary and replaced by their defaults. */
   refused: { field: string; error: string }[];
@@ -193,14 +193,14 @@ export interface ReportHeading {
 
 /** The settings half of `composeReport`: report-id and the checked orgName, contactInfo, maxReportSize, submitter. */
 export function reportHeading(
-  window: Pick<ReportWindow, 'policyDomain' | 'windowStart' | 'windowEnd'>,
+  window: Pick<ReportWindow, 'reportDomain' | 'windowStart' | 'windowEnd'>,
   settings: ReportSettingsSource,
   log: Logger,
   random: () => Buffer = random8,
 ): ReportHeading & { refused: { field: string; error: string }[] } {
-  const { reportId, uniqueId } = newReportId(window.policyDomain, window.windowStart, random);
+  const { reportId, uniqueId } = newReportId(window.reportDomain, window.windowStart, random);
   const values = checkedReportValues(settings, {
-    rcptDomain: window.policyDomain, reportId,
+    rcptDomain: window.reportDomain, reportId,
     periodStartIso: isoSeconds(window.windowStart), periodEndIso: isoSeconds(window.windowEnd - 1),
   }, log);
   return {
@@ -219,14 +219,14 @@ export function finishReport(window: ReportWindow, heading: ReportHeading): Buil
     maxReportSize: heading.maxReportSize,
   });
   const fileName = reportFileName({
-    submitter: heading.submitter, policyDomain: window.policyDomain,
+    submitter: heading.submitter, reportDomain: window.reportDomain,
     beginUnix: window.windowStart, endUnix: window.windowEnd - 1, uniqueId: heading.uniqueId, gzip: true,
   });
   return { ...built, fileName };
 }
 
 /**
- * Composes the report a policy domain gets for a window, from the settings in force now
+ * Composes the report a report domain gets for a window, from the settings in force now
  * (orgName, contactInfo falling back to fromAddress, maxReportSize, submitter). Used by
  * `tlsrpt outbound preview`; the scheduler runs the same two halves (`reportHeading` here,
  * `finishReport` in its build worker), so the preview is exactly what is sent.

@@ -23,7 +23,7 @@ export interface PolicySource {
 
 /** One report to build: its window, the stored counters and the heading evaluated from the settings. */
 export interface FileJob {
-  policyDomain: string;
+  reportDomain: string;
   windowStart: number;
   windowEnd: number;
   heading: ReportHeading;
@@ -60,7 +60,7 @@ export function packJobs(jobs: FileJob[]): PackedJobs {
   const out: PackedJobs = [];
   for (const j of jobs) {
     const h = j.heading;
-    out.push(j.policyDomain, j.windowStart, j.windowEnd, h.reportId, h.uniqueId, h.orgName, h.contactInfo, h.maxReportSize, h.submitter, j.policies.length);
+    out.push(j.reportDomain, j.windowStart, j.windowEnd, h.reportId, h.uniqueId, h.orgName, h.contactInfo, h.maxReportSize, h.submitter, j.policies.length);
     for (const p of j.policies) out.push(p.policyJson, p.successful, p.failed, p.details);
   }
   return out;
@@ -69,15 +69,16 @@ export function packJobs(jobs: FileJob[]): PackedJobs {
 /** The jobs `packJobs` flattened. */
 export function unpackJobs(packed: PackedJobs): FileJob[] {
   const jobs: FileJob[] = [];
-  const v = packed as never[];
-  for (let i = 0; i < v.length;) {
+  // The layout is `packJobs`'s own; one cast at the read keeps the field list below typed by FileJob.
+  const v = (k: number): never => packed[k] as never;
+  for (let i = 0; i < packed.length;) {
     const job: FileJob = {
-      policyDomain: v[i], windowStart: v[i + 1], windowEnd: v[i + 2],
-      heading: { reportId: v[i + 3], uniqueId: v[i + 4], orgName: v[i + 5], contactInfo: v[i + 6], maxReportSize: v[i + 7], submitter: v[i + 8] },
-      policies: new Array(v[i + 9]),
+      reportDomain: v(i), windowStart: v(i + 1), windowEnd: v(i + 2),
+      heading: { reportId: v(i + 3), uniqueId: v(i + 4), orgName: v(i + 5), contactInfo: v(i + 6), maxReportSize: v(i + 7), submitter: v(i + 8) },
+      policies: new Array(v(i + 9)),
     };
     i += 10;
-    for (let k = 0; k < job.policies.length; k++, i += 4) job.policies[k] = { policyJson: v[i], successful: v[i + 1], failed: v[i + 2], details: v[i + 3] };
+    for (let k = 0; k < job.policies.length; k++, i += 4) job.policies[k] = { policyJson: v(i), successful: v(i + 1), failed: v(i + 2), details: v(i + 3) };
     jobs.push(job);
   }
   return jobs;
@@ -113,7 +114,7 @@ export function parsePolicies(policies: PolicySource[]): WindowPolicyCounts[] {
 /** Builds every report of a batch, in job order. Throws if any one cannot be built (the batch is retried). */
 export function buildFiles(jobs: FileJob[]): FileResult[] {
   return jobs.map((j) => {
-    const built = finishReport({ policyDomain: j.policyDomain, windowStart: j.windowStart, windowEnd: j.windowEnd, policies: parsePolicies(j.policies) }, j.heading);
+    const built = finishReport({ reportDomain: j.reportDomain, windowStart: j.windowStart, windowEnd: j.windowEnd, policies: parsePolicies(j.policies) }, j.heading);
     const bytes = Buffer.from(built.json);
     return { jsonBytes: bytes.length, gz: gzipReport(bytes), fileName: built.fileName, trimmedDetails: built.trimmedDetails, overLimit: built.overLimit };
   });

@@ -6,6 +6,7 @@
  * where no safe default exists — fails the attempt with a clear, retried error.
  */
 import type { Logger } from '../../common/log.js';
+import { contactInfoDomain, reportSubject } from '../../rfc8460/naming.js';
 import { HeaderValueError, headerAddress, headerDomain, headerText } from './headers.js';
 
 import type { Frequency as SendFrequency } from '../../settings/fields.js';
@@ -23,10 +24,22 @@ export interface ReportSettingsSource {
   sendFrequency(rcptDomain: string): SendFrequency;
   outboundReportSubmitter(rcptDomain: string): string;
   system(): { domain: string; hostname: string };
+  /**
+   * Where each field's value comes from (SettingsHandle.effective): a field whose source is
+   * 'default' was not set by the operator. Without it every field counts as set.
+   */
+  effective?(): Partial<Record<string, { fields: Record<string, { source: string }> }>>;
+}
+
+/** True when the operator set the field (file or store), false when its default is in force. */
+export function operatorSet(settings: ReportSettingsSource, singleton: 'TlsReportSettings' | 'ReportSettings', field: string): boolean {
+  const source = settings.effective?.()[singleton]?.fields[field]?.source;
+  return source === undefined || source !== 'default';
 }
 
 /** Defaults of docs/spec/settings.md, used when an expression returns something unusable. */
 export const DEFAULT_FROM_NAME = 'Report Subsystem';
+/** Only when there is no report-id to build the RFC 8460 §5.3 subject from. */
 export const DEFAULT_SUBJECT = 'TLS Aggregate Report';
 export const DEFAULT_MAX_REPORT_SIZE = 5242880;
 
@@ -45,9 +58,14 @@ export interface CheckedReportValues {
 }
 
 /**
- * Evaluates the settings for a policy domain and checks each value at the boundary. Throws
+ * Evaluates the settings for a report domain and checks each value at the boundary. Throws
  * HeaderValueError only when neither the value nor its default is usable (fromAddress and
  * submitter without a usable system domain / hostname).
+ *
+ * Where the operator set nothing, RFC 8460 decides (the seed defaults of spec/settings.md are
+ * Stalwart's, which the RFC contradicts): the submitter — `TLS-Report-Submitter`, the file
+ * name's sender, the subject's `Submitter:` — is the domain of contact-info (§5.1, §5.3), and
+ * the subject is `Report Domain: <d> Submitter: <s> Report-ID: <<id>>` (§5.3).
  */
 export function checkedReportValues(
   settings: ReportSettingsSource,
@@ -81,7 +99,6 @@ export function checkedReportValues(
   };
   const fromName = pick('fromName', () => headerText('fromName', raw.fromName, 200), () => DEFAULT_FROM_NAME);
   const fromAddress = pick('fromAddress', () => headerAddress('fromAddress', raw.fromAddress), () => headerAddress('fromAddress (default)', `noreply-tls@${sys.domain}`));
-  const subject = pick('subject', () => headerText('subject', raw.subject), () => DEFAULT_SUBJECT);
   // organization-name and contact-info only go into the JSON (escaped by the serializer), but a
   // control character there is still no organisation's name: refuse it the same way.
   const orgName = pick('orgName', () => headerText('orgName', raw.orgName, 500), () => headerDomain('orgName (default)', sys.domain));
@@ -94,6 +111,13 @@ export function checkedReportValues(
     return Math.floor(n);
   }, () => DEFAULT_MAX_REPORT_SIZE);
   const dkimSignDomain = pick('dkimSignDomain', () => headerDomain('dkimSignDomain', raw.dkimSignDomain), () => headerDomain('dkimSignDomain (default)', sys.domain));
-  const submitter = pick('outboundReportSubmitter', () => headerDomain('outboundReportSubmitter', raw.submitter ?? settings.outboundReportSubmitter(vars.rcptDomain)), () => headerDomain('outboundReportSubmitter (default)', sys.hostname));
+  const hostDefault = () => headerDomain('outboundReportSubmitter (default)', sys.hostname);
+  const submitter = operatorSet(settings, 'ReportSettings', 'outboundReportSubmitter')
+    ? pick('outboundReportSubmitter', () => headerDomain('outboundReportSubmitter', raw.submitter ?? settings.outboundReportSubmitter(vars.rcptDomain)), hostDefault)
+    : pick('outboundReportSubmitter', () => headerDomain('contact-info domain', contactInfoDomain(contactInfo) ?? contactInfo), hostDefault);
+  const rfcSubject = () => (vars.reportId ? headerText('subject', reportSubject({ reportDomain: vars.rcptDomain, submitter, reportId: vars.reportId })) : DEFAULT_SUBJECT);
+  const subject = operatorSet(settings, 'TlsReportSettings', 'subject')
+    ? pick('subject', () => headerText('subject', raw.subject), rfcSubject)
+    : pick('subject', rfcSubject, () => DEFAULT_SUBJECT);
   return { fromName, fromAddress, subject, orgName, contactInfo, maxReportSize, dkimSignDomain, submitter, refused };
 }

@@ -21,6 +21,6 @@ export async function claimBuilding(deps: SchedulerDeps, lease: number, now: num
     // every report still building for each batch).
     .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'building')
       .where((eb) => eb.or([eb('claimed_until', '<', now), eb('claimed_by', '=', nodeId)])))
-    .returning(['id', 'window_id', 'policy_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
+    .returning(['id', 'window_id', 'report_domain', 'window_start', 'window_end', 'due_at', 'created_at'])
     .execute());
 }

@@ -9,7 +9,7 @@ import { CLOSE_BATCH, type SchedulerDeps } from './types.js';
 
 /** The report rows of closed windows (state 'building'), claimed by the closing node: 18,000 SQLite parameters for CLOSE_BATCH. */
 const REPORT_ROW_COLS: BulkColumn[] = [
-  ['window_id', 'int'], ['policy_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['due_at', 'int'], ['created_at', 'int'],
+  ['window_id', 'int'], ['report_domain', 'text'], ['window_start', 'int'], ['window_end', 'int'], ['due_at', 'int'], ['created_at', 'int'],
   ['claimed_by', 'text'], ['claimed_until', 'int'], ['state', 'text'],
 ];
 
@@ -40,12 +40,12 @@ export async function closeDueWindows(deps: SchedulerDeps, lease: number, opts: 
         // same statement, and the check would make it walk the (state, …) index over every
         // open window for each batch instead of looking up the batch's ids.
         .$if(store.kind === 'postgres', (q) => q.where('state', '=', 'open'))
-        .returning(['id', 'policy_domain', 'window_start', 'window_end'])
+        .returning(['id', 'report_domain', 'window_start', 'window_end'])
         .execute();
       if (rows.length === 0) return 0;
       const spread = opts.force ? 0 : deps.spreadSeconds;
       const reportRows = rows.map((w) => [
-        Number(w.id), w.policy_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(deps.random() * (spread + 1)), now, nodeId, now + lease, 'building',
+        Number(w.id), w.report_domain, Number(w.window_start), Number(w.window_end), now + Math.floor(deps.random() * (spread + 1)), now, nodeId, now + lease, 'building',
       ]);
       await trx.executeQuery(bulkInsert(store.kind, 'outbound_report', REPORT_ROW_COLS, reportRows, 'on conflict (window_id) do nothing'));
       return rows.length;

@@ -9,6 +9,7 @@ import { discoverRuaTargets, type Discovery } from '../report/discovery.js';
 import type { FileJob, FileResult } from '../report/report-files.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
 import { BUILD_GIVE_UP_SECONDS, LOOKUP_CONCURRENCY, outcome, type Batch, type Built, type ClaimedReport, type SchedulerDeps } from './types.js';
+import { at } from '../../common/checked.js';
 
 /**
  * Everything of a batch that needs the store, the settings or DNS: the counters, the record
@@ -21,18 +22,18 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
   const toRead: number[] = [];
   rows.forEach((r, i) => {
     // docs/spec/settings.md: `never` switches sending off completely — no DNS lookup, no report.
-    if (settings.sendFrequency(r.policyDomain) === 'never') {
+    if (settings.sendFrequency(r.reportDomain) === 'never') {
       deliveryMetrics.windowsDropped.inc({ reason: 'never' });
       results[i] = { finish: { state: 'skipped', reason: 'sendFrequency is never' }, outcome: outcome(r, 'skipped', 'sendFrequency is never') };
     } else toRead.push(i);
   });
-  const windows = await readWindowPolicies(deps.store, toRead.map((i) => rows[i].windowId));
+  const windows = await readWindowPolicies(deps.store, toRead.map((i) => at(rows, i).windowId));
   const ready: { i: number; found: Extract<Discovery, { kind: 'ok' }> }[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, toRead.length) }, async () => {
-    while (next < toRead.length) {
-      const i = toRead[next++];
-      const r = await discover(deps, rows[i], windows.get(rows[i].windowId));
+    for (let i = toRead[next++]; i !== undefined; i = toRead[next++]) {
+      const row = at(rows, i);
+      const r = await discover(deps, row, windows.get(row.windowId));
       if ('found' in r) ready.push({ i, found: r.found });
       else results[i] = r;
     }
@@ -41,11 +42,11 @@ export async function prepareBatch(deps: SchedulerDeps, batch: Batch): Promise<F
   ready.sort((a, b) => a.i - b.i);
   const jobs: FileJob[] = [];
   for (const { i, found } of ready) {
-    const r = rows[i];
+    const r = at(rows, i);
     const { refused, ...heading } = reportHeading(r, settings, deps.log);
     for (const f of refused) deliveryMetrics.settingsRefused.inc({ field: f.field });
     batch.toBuild.push({ i, found, reportId: heading.reportId });
-    jobs.push({ policyDomain: r.policyDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
+    jobs.push({ reportDomain: r.reportDomain, windowStart: r.windowStart, windowEnd: r.windowEnd, heading, policies: windows.get(r.windowId)! });
   }
   return jobs;
 }
@@ -62,7 +63,7 @@ async function discover(deps: SchedulerDeps, r: ClaimedReport, policies: PolicyR
   for (const p of policies) {
     if (p.tlsrptRecord) mtaRecords.set(p.tlsrptRecord, (mtaRecords.get(p.tlsrptRecord) ?? 0) + p.successful + p.failed);
   }
-  const found = await discoverRuaTargets(r.policyDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
+  const found = await discoverRuaTargets(r.reportDomain, [...mtaRecords].map(([record, n]) => ({ record, sessions: n })), {
     resolver: deps.resolver, cache: deps.tlsrptCache,
   });
   const now = deps.clock();
@@ -70,20 +71,20 @@ async function discover(deps: SchedulerDeps, r: ClaimedReport, policies: PolicyR
     if (now - r.createdAt >= BUILD_GIVE_UP_SECONDS) {
       const reason = `TLSRPT record lookup failed for a day: ${found.reason}`;
       deliveryMetrics.windowsDropped.inc({ reason: 'dns-failure' });
-      log.warn({ policyDomain: r.policyDomain, sessions, reason }, 'window dropped: no report');
+      log.warn({ reportDomain: r.reportDomain, sessions, reason }, 'window dropped: no report');
       return { finish: { state: 'dropped', reason }, outcome: outcome(r, 'dropped', reason) };
     }
-    log.warn({ policyDomain: r.policyDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
+    log.warn({ reportDomain: r.reportDomain, reason: found.reason }, 'TLSRPT record lookup failed, will retry');
     return { defer: found.reason, outcome: outcome(r, 'deferred', found.reason) };
   }
   if (found.kind === 'none') {
     // RFC 8460 §3: without exactly one valid record there is nowhere to send; the window's
     // data is dropped, and counted so an operator can see how much goes unreported.
     deliveryMetrics.windowsDropped.inc({ reason: 'no-record' });
-    log.info({ policyDomain: r.policyDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
+    log.info({ reportDomain: r.reportDomain, sessions, reason: found.reason }, 'window dropped: no usable TLSRPT record');
     return { finish: { state: 'dropped', reason: found.reason, record_source: found.source }, outcome: outcome(r, 'dropped', found.reason) };
   }
-  for (const ig of found.ignored) log.info({ policyDomain: r.policyDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
+  for (const ig of found.ignored) log.info({ reportDomain: r.reportDomain, uri: ig.uri, reason: ig.reason }, 'rua URI ignored');
   return { found };
 }
 
@@ -91,12 +92,12 @@ async function discover(deps: SchedulerDeps, r: ClaimedReport, policies: PolicyR
 export function addFiles(deps: SchedulerDeps, batch: Batch, files: FileResult[]): void {
   const { log } = deps;
   batch.toBuild.forEach(({ i, found, reportId }, k) => {
-    const f = files[k];
-    const r = batch.rows[i];
+    const f = at(files, k);
+    const r = at(batch.rows, i);
     if (f.trimmedDetails) {
       deliveryMetrics.reportsTrimmed.inc();
       deliveryMetrics.detailsTrimmed.inc(f.trimmedDetails);
-      log.warn({ policyDomain: r.policyDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
+      log.warn({ reportDomain: r.reportDomain, reportId, trimmedDetails: f.trimmedDetails, bytes: f.jsonBytes, overLimit: f.overLimit },
         'report trimmed to maxReportSize: smallest failure details dropped, totals kept');
     }
     const targets = found.rua.map((t) => (t.scheme === 'mailto'

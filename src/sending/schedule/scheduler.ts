@@ -80,7 +80,7 @@ export class ReportScheduler {
       const claimed = await claimBuilding(this.deps, this.lease, now, inFlight ? [...deferred, ...inFlight.rows.map((r) => r.id)] : [...deferred]);
       if (claimed.length === 0) break;
       const rows = claimed.map((r) => ({
-        id: Number(r.id), windowId: Number(r.window_id), policyDomain: r.policy_domain, windowStart: Number(r.window_start),
+        id: Number(r.id), windowId: Number(r.window_id), reportDomain: r.report_domain, windowStart: Number(r.window_start),
         windowEnd: Number(r.window_end), dueAt: opts.force ? Math.min(now, Number(r.due_at)) : Number(r.due_at), createdAt: Number(r.created_at),
       }));
       const batch: Batch = { rows, now, results: new Array(rows.length), toBuild: [] };
@@ -128,7 +128,7 @@ export class ReportScheduler {
       await writeTransaction(store, (trx) => trx.updateTable('outbound_report')
         .set({ claimed_by: null, claimed_until: batch.now + DNS_RETRY_SECONDS, reason: String((e as Error).message).slice(0, 500) })
         .where('id', 'in', rows.map((r) => r.id)).where('claimed_by', '=', nodeId).execute());
-      return rows.map((r) => ({ reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state: 'deferred', reason: (e as Error).message }));
+      return rows.map((r) => ({ reportRowId: r.id, reportDomain: r.reportDomain, windowStart: r.windowStart, state: 'deferred', reason: (e as Error).message }));
     }
   }
 

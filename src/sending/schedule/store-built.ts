@@ -9,6 +9,7 @@ import { writeTransaction } from '../../store/transaction.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
 import { BATCH, DNS_RETRY_SECONDS, type Built, type ClaimedReport, type SchedulerDeps } from './types.js';
+import { at } from '../../common/checked.js';
 
 /**
  * Rows per multi-row statement of the store step: 15 parameters a built report, well inside
@@ -38,7 +39,7 @@ const upsertTexts = new Map<StoreKind, string>();
 function upsertBuiltSql(kind: StoreKind, rows: number): string {
   const full = rows === MULTI_ROW ? upsertTexts.get(kind) : undefined;
   if (full) return full;
-  const text = 'insert into outbound_report (id, window_id, policy_domain, window_start, window_end, created_at, '
+  const text = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
     + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
     + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
     + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
@@ -70,23 +71,23 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
   await writeTransaction(deps.store, async (trx) => {
     const mine = <Q extends { where: (...a: any[]) => Q }>(q: Q, id: number) => q.where('id', '=', id).where('claimed_by', '=', nodeId).where('state', '=', 'building');
     const pending: { row: ClaimedReport; b: Built }[] = [];
-    for (let i = 0; i < results.length; i++) {
-      const b = results[i];
-      const id = rows[i].id;
+    for (const [i, b] of results.entries()) {
+      const row = at(rows, i);
+      const id = row.id;
       if (b.finish) {
         const u = await mine(trx.updateTable('outbound_report').set({ ...b.finish, built_at: now, claimed_by: null, claimed_until: 0 }), id).executeTakeFirst();
         if (Number(u.numUpdatedRows) === 1) kept.add(id);
       } else if (b.defer !== undefined) {
         const u = await mine(trx.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: b.defer.slice(0, 500) }), id).executeTakeFirst();
         if (Number(u.numUpdatedRows) === 1) kept.add(id);
-      } else if (b.pending) pending.push({ row: rows[i], b });
+      } else if (b.pending) pending.push({ row, b });
     }
     for (let i = 0; i < pending.length; i += MULTI_ROW) {
       const chunk = pending.slice(i, i + MULTI_ROW);
       const params: unknown[] = [];
       for (const { row, b } of chunk) {
         const p = b.pending!;
-        params.push(row.id, row.windowId, row.policyDomain, row.windowStart, row.windowEnd, row.createdAt,
+        params.push(row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt,
           p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt);
       }
       params.push(nodeId);
@@ -107,7 +108,7 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
     if (!kept.has(b.outcome.reportRowId)) b.outcome = { ...b.outcome, state: 'deferred', reason: 'claim lost to another process' };
     else if (b.pending) {
       deliveryMetrics.reportsBuilt.inc();
-      deps.log.info({ policyDomain: b.outcome.policyDomain, reportId: b.outcome.reportId, targets: b.outcome.targets, dueAt: b.dueAt }, 'report built');
+      deps.log.info({ reportDomain: b.outcome.reportDomain, reportId: b.outcome.reportId, targets: b.outcome.targets, dueAt: b.dueAt }, 'report built');
     }
   }
 }

@@ -38,7 +38,7 @@ export interface SchedulerDeps {
 /** What one build did, for logs and `outbound send` output. */
 export interface BuildOutcome {
   reportRowId: number;
-  policyDomain: string;
+  reportDomain: string;
   windowStart: number;
   state: 'pending' | 'dropped' | 'skipped' | 'deferred';
   reportId?: string;
@@ -58,7 +58,7 @@ export const BATCH = 500;
 export const CLOSE_BATCH = 2000;
 export const LOOKUP_CONCURRENCY = 16;
 
-export interface ClaimedReport { id: number; windowId: number; policyDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }
+export interface ClaimedReport { id: number; windowId: number; reportDomain: string; windowStart: number; windowEnd: number; dueAt: number; createdAt: number }
 
 /** One report's build result, written with its batch. */
 export interface Built {
@@ -89,7 +89,7 @@ export interface Batch {
 }
 
 export const outcome = (r: ClaimedReport, state: BuildOutcome['state'], reason?: string): BuildOutcome =>
-  ({ reportRowId: r.id, policyDomain: r.policyDomain, windowStart: r.windowStart, state, ...(reason ? { reason } : {}) });
+  ({ reportRowId: r.id, reportDomain: r.reportDomain, windowStart: r.windowStart, state, ...(reason ? { reason } : {}) });
 /** A report whose record lookup keeps failing for a day is given up (the data is a day old). */
 export const BUILD_GIVE_UP_SECONDS = 86400;
 export const DNS_RETRY_SECONDS = 300;

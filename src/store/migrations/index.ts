@@ -11,7 +11,11 @@ import * as m0200 from './0200_inbound.js';
 import * as m0400 from './0400_delivery.js';
 import * as m0300 from './0300_outbound.js';
 import * as m0301 from './0301_outbound_journal.js';
-import * as m0500 from './0500_inbound_verified.js';
+import * as m0401 from './0401_cluster_nodes.js';
+import * as m0410 from './0410_report_domain.js';
+import * as m0500 from './0500_alerts.js';
+import * as m0501 from './0501_published_policy.js';
+import * as m0510 from './0510_inbound_verified.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -24,5 +28,9 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0300_outbound', module: m0300 },
   { name: '0301_outbound_journal', module: m0301 },
   { name: '0400_delivery', module: m0400 },
-  { name: '0500_inbound_verified', module: m0500 },
+  { name: '0401_cluster_nodes', module: m0401 },
+  { name: '0410_report_domain', module: m0410 },
+  { name: '0500_alerts', module: m0500 },
+  { name: '0501_published_policy', module: m0501 },
+  { name: '0510_inbound_verified', module: m0510 },
 ];

@@ -20,7 +20,8 @@ export interface OutboundReportTable {
   id: Generated<number>;
   /** outbound_window.id; unique: one report per window, whichever node builds it. */
   window_id: number;
-  policy_domain: string;
+  /** The report domain (TLS-Report-Domain, file name): outbound_window.report_domain. */
+  report_domain: string;
   window_start: number;
   window_end: number;
   /** The RFC `report-id`; null until built. */

@@ -1,6 +1,6 @@
 /**
  * @module store/tables/outbound — the collector's aggregation tables: one row per reporting
- * window of a policy domain, counters per policy (fingerprint) and per identical failure detail.
+ * window of a report domain, counters per policy (fingerprint) and per identical failure detail.
  * The collector writes them; the delivery area closes windows and reads the counters.
  */
 import type { ColumnType, Generated } from 'kysely';
@@ -9,12 +9,13 @@ import type { ColumnType, Generated } from 'kysely';
 export type WindowFrequency = 'hourly' | 'daily' | 'weekly' | 'never';
 
 /**
- * `outbound_window`: at most one OPEN row per (policy_domain, window_start) (partial unique
+ * `outbound_window`: at most one OPEN row per (report_domain, window_start) (partial unique
  * index). Times are epoch seconds; `window_end` is exclusive (the next window's start).
  */
 export interface OutboundWindowTable {
   id: Generated<number>;
-  policy_domain: string;
+  /** The report domain (RFC 8460 §4.4: whose TLSRPT record names the targets); each policy keeps its own policy-domain. */
+  report_domain: string;
   window_start: number;
   window_end: number;
   frequency: WindowFrequency;
@@ -63,13 +64,17 @@ export interface OutboundJournalTable {
   body: string;
 }
 
-/** `outbound_collector`: one row per running collector instance (liveness for journal recovery). */
+/** `outbound_collector`: one row per running collector instance — the cluster's node registry and each node's lease (src/cluster/). */
 export interface OutboundCollectorTable {
   instance_id: string;
   hostname: string;
   pid: number;
   started_at: number;
   heartbeat_at: number;
+  /** The operator's name for the node (`cluster.nodeName`, else SystemSettings.hostname of its config, else the host name). */
+  node_name: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The name it claims reports and targets under (`claimed_by` of outbound_report / outbound_target). */
+  claim_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OutboundTables {

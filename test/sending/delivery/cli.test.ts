@@ -1,8 +1,8 @@
 /**
  * @module test/sending/delivery/cli — `tlsrpt outbound preview` prints only the report JSON;
- * `tlsrpt outbound send --now --json` sends through a real relay (DKIM key from a file) and
- * says what happened per target; a second run sends nothing twice; `GET /api/v1/outbound/reports`
- * shows each target's state.
+ * `tlsrpt outbound send --now --json` sends through a real relay (DKIM key from a file) a mail
+ * whose signature a receiver verifies, and says what happened per target; a second run sends
+ * nothing twice; `GET /api/v1/outbound/reports` shows each target's state. On SQLite and PostgreSQL.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openStore, type Store } from '../../../src/store/index.js';
+import { freshDatabase, STORE_KINDS } from '../../support/stores.js';
+import { assertDkimPass } from './dkim-verify.js';
 import { Aggregator } from '../../../src/sending/collect/aggregate.js';
 import { outboundRoutes } from '../../../src/http/routes/outbound.js';
 import { stsOutcome } from './harness.js';
@@ -21,26 +23,28 @@ import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';
 const run = promisify(execFile);
 const BIN = path.resolve('bin/tlsrpt.js');
 
-describe('tlsrpt outbound preview / send', () => {
+for (const kind of STORE_KINDS) describe(`tlsrpt outbound preview / send [${kind}]`, () => {
   let dir: string;
   let store: Store;
   let sink: SmtpSink;
   let cfg: string;
+  let key: ReturnType<typeof dkimKeyPair>;
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-cli-'));
     sink = await startSmtpSink();
-    const key = dkimKeyPair('example.com', 'tlsrpt');
+    key = dkimKeyPair('example.com', 'tlsrpt');
     writeFileSync(path.join(dir, 'dkim.pem'), key.key.privateKey);
     cfg = path.join(dir, 'cfg.json');
+    const db = await freshDatabase(kind);
     writeFileSync(cfg, JSON.stringify({
-      store: { sqlite: path.join(dir, 'db.sqlite') },
+      store: db.config,
       relay: { host: '127.0.0.1', port: sink.port, secure: false },
       dkim: [{ domain: 'example.com', selector: 'tlsrpt', privateKeyFile: path.join(dir, 'dkim.pem') }],
       delivery: { spreadSeconds: 3600 },
       SystemSettings: { domain: 'example.com', hostname: 'mx.example.com' },
       TlsReportSettings: { orgName: { else: "'CLI Org'" }, subject: { else: "'TLS report for ' + rcpt_domain" } },
     }));
-    store = await openStore({ sqlite: path.join(dir, 'db.sqlite') });
+    store = await openStore(db.config);
     const agg = new Aggregator({ store, sendFrequency: () => 'daily' });
     for (let i = 0; i < 12; i++) agg.add(stsOutcome('example.net', i < 2, 'v=TLSRPTv1; rua=mailto:tls@example.net'));
     await agg.flush();
@@ -73,7 +77,8 @@ describe('tlsrpt outbound preview / send', () => {
     assert.equal(out.closedWindows, 1);
     assert.deepEqual(out.targets.map((t: { uri: string; state: string }) => [t.uri, t.state]), [['mailto:tls@example.net', 'sent']]);
     assert.equal(sink.received.length, 1);
-    assert.match(sink.received[0].raw.toString(), /^Subject: TLS report for example\.net\r$/m);
+    assert.match(sink.received[0].raw.toString(), /^Subject: TLS report for example\.net\r$/m, 'the operator\'s subject wins');
+    await assertDkimPass(sink.received[0].raw, key);
     const again = JSON.parse((await run(process.execPath, [BIN, 'outbound', 'send', '--now', '--json', '--config', cfg])).stdout);
     assert.equal(again.targets.length, 0);
     assert.equal(sink.received.length, 1);
@@ -84,7 +89,7 @@ describe('tlsrpt outbound preview / send', () => {
   it('outbound list shows the built report and each target\'s state', async () => {
     const out = JSON.parse((await run(process.execPath, [BIN, 'outbound', 'list', '--json', '--config', cfg])).stdout);
     assert.equal(out.reports.length, 1);
-    assert.equal(out.reports[0]['policy-domain'], 'example.net');
+    assert.equal(out.reports[0].reportDomain, 'example.net');
     assert.deepEqual(out.reports[0].targets.map((t: { uri: string; state: string }) => [t.uri, t.state]), [['mailto:tls@example.net', 'sent']]);
     const text = (await run(process.execPath, [BIN, 'outbound', 'list', '--config', cfg])).stdout;
     assert.match(text, /sent\s+mailto:tls@example\.net\s+at /);
@@ -94,11 +99,11 @@ describe('tlsrpt outbound preview / send', () => {
     const app = outboundRoutes({ store });
     const res = await app.request('/api/v1/outbound/reports?domain=example.net');
     assert.equal(res.status, 200);
-    const body = await res.json() as { reports: { state: string; 'report-id': string; targets: { uri: string; state: string; attempts: number; 'sent-at': string }[] }[] };
+    const body = await res.json() as { reports: { state: string; reportId: string; targets: { uri: string; state: string; attempts: number; sentAt: string }[] }[] };
     assert.equal(body.reports.length, 1);
     assert.equal(body.reports[0].state, 'done');
     assert.deepEqual(body.reports[0].targets.map((t) => [t.uri, t.state, t.attempts]), [['mailto:tls@example.net', 'sent', 1]]);
-    assert.ok(body.reports[0].targets[0]['sent-at']);
+    assert.ok(body.reports[0].targets[0].sentAt);
     assert.equal((await app.request('/api/v1/outbound/reports?state=bogus')).status, 400);
     assert.equal((await app.request('/api/v1/outbound/reports?limit=0')).status, 400);
   });

@@ -17,6 +17,7 @@ import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';
 import { startHttpsServer, type TestHttpsServer } from '../../support/https-server.js';
 import { dkimKeyPair, txtStrings } from './dkim-key.js';
 import { captureLog } from './log-capture.js';
+import { buildSnapshot, describeSettings, SINGLETONS, type RawSettings, type SettingsOrigin, type SingletonName } from '../../../src/settings/index.js';
 
 export const DAY = 86400;
 /** 2026-11-27T00:00:00Z */
@@ -42,6 +43,19 @@ export function plainSettings(over: SettingsOverrides = {}): ReportSettingsSourc
   };
 }
 
+/**
+ * The real SettingsService over `raw` (as a config file gives it), with `effective()` telling
+ * the fields the operator set from the defaults — what `serve` hands the sending area.
+ */
+export function fileSettings(raw: RawSettings): ReportSettingsSource {
+  const machine = { domain: 'example.com', hostname: 'mta.example.com' };
+  const snapshot = buildSnapshot(raw, { log: captureLog().log, nodeId: 'test', machine });
+  const origin = Object.fromEntries(SINGLETONS.map((n) => [n, raw[n] ? 'file' : 'default'])) as Record<SingletonName, SettingsOrigin>;
+  const locked = Object.fromEntries(SINGLETONS.map((n) => [n, Object.keys(raw[n] ?? {})])) as Record<SingletonName, string[]>;
+  const effective = describeSettings({ raw, stored: {}, locked, origin, versions: {} }, machine);
+  return { ...snapshot, effective: () => effective };
+}
+
 /** One STS session outcome for `domain`; failed ones carry a certificate-expired detail. */
 export function stsOutcome(domain: string, failed: boolean, record?: string, detail: Partial<{ sendingMtaIp: string; receivingIp: string; resultType: string }> = {}): TlsSessionOutcome {
   return {
@@ -61,6 +75,8 @@ export interface Harness {
   sink: SmtpSink;
   https: TestHttpsServer;
   settings: ReturnType<typeof plainSettings>;
+  /** The DKIM key the queue signs with and the DNS serves (verify with dkim-verify.ts). */
+  dkim: { dnsName: string; txt: string };
   log: ReturnType<typeof captureLog>;
   /** Epoch seconds; move it with `now.t = …`. */
   now: { t: number };
@@ -98,7 +114,7 @@ export async function startHarness(store: Store, opts: { zone?: Zone; settings?:
   };
   const main = make('node-a');
   return {
-    store, dns, sink, https, settings, log, now, aggregator, ...main,
+    store, dns, sink, https, settings, dkim: pair, log, now, aggregator, ...main,
     node: make,
     record: (domain, extra = '') => `v=TLSRPTv1; rua=mailto:tls-reports@${domain}${extra}`,
     close: async () => {

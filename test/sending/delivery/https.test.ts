@@ -43,8 +43,8 @@ describe('postReport', () => {
     assert.equal(server.received[0].headers.host, `receiver.test:${server.port}`);
   });
 
-  it('classifies answers: 500 and 429 temporary, 400 permanent, a redirect permanent and not followed', async () => {
-    for (const [status, kind] of [[500, 'temporary'], [429, 'temporary'], [400, 'permanent'], [302, 'permanent'], [200, 'sent']] as const) {
+  it('classifies answers: 500, 429 and 408 temporary, 400 permanent, a redirect permanent and not followed', async () => {
+    for (const [status, kind] of [[500, 'temporary'], [429, 'temporary'], [408, 'temporary'], [400, 'permanent'], [302, 'permanent'], [200, 'sent']] as const) {
       server.setStatuses([status]);
       server.received.length = 0;
       const r = await postReport(server.url(), body, opts());

@@ -33,7 +33,7 @@ const reportJson = JSON.stringify({
 
 const message = (over: Partial<ReportMessage> = {}): ReportMessage => ({
   fromName: 'Report Subsystem', fromAddress: 'noreply-tls@example.com', to: 'tls-reports@example.net',
-  subject: 'TLS report for example.net', policyDomain: 'example.net', submitter: 'mx.example.com',
+  subject: 'TLS report for example.net', reportDomain: 'example.net', submitter: 'mx.example.com',
   reportId: '2026-11-27T00:00:00Z_example.net_00112233', orgName: 'Bar Org',
   startDatetime: '2026-11-27T00:00:00Z', endDatetime: '2026-11-27T23:59:59Z',
   gz: gzipSync(reportJson), fileName: 'mx.example.com!example.net!1764201600!1764287999!00112233.json.gz',
@@ -177,7 +177,7 @@ describe('report e-mail through a real relay', () => {
 
 describe('header values are checked at the boundary', () => {
   const bad = ['x\r\nBcc: victim@example.org', 'x\nX-Injected: 1', 'x\rY', 'x\u0000y'];
-  const fields: (keyof ReportMessage)[] = ['fromName', 'fromAddress', 'to', 'subject', 'policyDomain', 'submitter', 'fileName', 'messageIdLocal'];
+  const fields: (keyof ReportMessage)[] = ['fromName', 'fromAddress', 'to', 'subject', 'reportDomain', 'submitter', 'fileName', 'messageIdLocal'];
   for (const field of fields) {
     it(`${field}: CR, LF and NUL are refused, nothing is built`, async () => {
       for (const value of bad) {
@@ -189,7 +189,7 @@ describe('header values are checked at the boundary', () => {
     await assert.rejects(buildReportMessage(message({ fromAddress: 'Evil <x@example.com>' })), HeaderValueError);
     await assert.rejects(buildReportMessage(message({ to: 'a@b@c' })), HeaderValueError);
     await assert.rejects(buildReportMessage(message({ submitter: 'mx example com' })), HeaderValueError);
-    await assert.rejects(buildReportMessage(message({ policyDomain: 'example.net>' })), HeaderValueError);
+    await assert.rejects(buildReportMessage(message({ reportDomain: 'example.net>' })), HeaderValueError);
   });
   it('non-ASCII text is encoded, not passed raw', async () => {
     const raw = (await buildReportMessage(message({ subject: 'TLS-Bericht für example.net', fromName: 'Prüfstelle' }))).toString();

@@ -1,12 +1,14 @@
 /**
  * @module test/sending/delivery/queue — retries and exactly-once against real peers: an HTTPS
  * receiver answering 500 then 200, a relay that is down for a while, permanent refusals, the
- * 24-hour retry limit, and claims surviving a restart. On SQLite and PostgreSQL.
+ * 24-hour retry limit, and claims surviving a restart; the mail that arrives carries a DKIM
+ * signature a receiver verifies. On SQLite and PostgreSQL.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachStore } from '../../support/stores.js';
 import { startHarness, stsOutcome, D0, DAY, type Harness } from './harness.js';
+import { assertDkimPass } from './dkim-verify.js';
 
 const targets = async (h: Harness) =>
   (await h.store.db.selectFrom('outbound_target').selectAll().orderBy('uri').execute()).map((t) => ({ ...t, attempts: Number(t.attempts), next_attempt_at: Number(t.next_attempt_at) }));
@@ -71,6 +73,7 @@ forEachStore('delivery queue', (open) => {
       assert.equal(r.attempts[0].state, 'sent');
       await h.scheduler.tick({ force: true });
       assert.equal(h.sink.received.length, 1);
+      await assertDkimPass(h.sink.received[0].raw, h.dkim);
       assert.equal((await targets(h))[0].attempts, 5);
     } finally {
       await h.close();
@@ -138,6 +141,7 @@ forEachStore('delivery queue', (open) => {
       assert.equal(r.attempts.length, 1);
       assert.equal(r.attempts[0].state, 'sent');
       assert.equal(h.sink.received.length, 1);
+      await assertDkimPass(h.sink.received[0].raw, h.dkim);
     } finally {
       await h.close();
     }

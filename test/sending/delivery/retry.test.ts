@@ -45,6 +45,8 @@ describe('classification', () => {
     assert.equal(classifyHttpStatus(400).kind, 'permanent');
     assert.equal(classifyHttpStatus(404).kind, 'permanent');
     assert.equal(classifyHttpStatus(429).kind, 'temporary');
+    assert.equal(classifyHttpStatus(408).kind, 'temporary', 'Request Timeout: the receiver was slow, try again');
+    assert.equal(classifyHttpStatus(409).kind, 'permanent');
     assert.equal(classifyHttpStatus(500).kind, 'temporary');
     assert.equal(classifyHttpStatus(503).kind, 'temporary');
   });

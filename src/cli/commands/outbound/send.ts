@@ -33,18 +33,18 @@ export function register(outbound: Command): void {
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({
             closedWindows: r.closed,
-            built: r.built.map((b) => ({ 'policy-domain': b.policyDomain, state: b.state, 'report-id': b.reportId, targets: b.targets, reason: b.reason })),
+            built: r.built.map((b) => ({ reportDomain: b.reportDomain, state: b.state, reportId: b.reportId, targets: b.targets, reason: b.reason })),
             targets: r.attempts.map((a) => ({
-              'policy-domain': a.policyDomain, 'report-id': a.reportId, uri: a.uri, state: a.state, attempts: a.attempts,
-              detail: a.detail, 'next-attempt-at': a.nextAttemptAt === undefined ? undefined : isoSeconds(a.nextAttemptAt),
+              reportDomain: a.reportDomain, reportId: a.reportId, uri: a.uri, state: a.state, attempts: a.attempts,
+              detail: a.detail, nextAttemptAt: a.nextAttemptAt === undefined ? undefined : isoSeconds(a.nextAttemptAt),
             })),
           })}\n`);
         } else {
           const lines: string[] = [`closed ${r.closed} window(s), built ${r.built.filter((b) => b.state === 'pending').length} report(s)`];
-          for (const b of r.built) if (b.state !== 'pending') lines.push(`  ${b.policyDomain}: no report (${b.state}: ${b.reason ?? ''})`);
+          for (const b of r.built) if (b.state !== 'pending') lines.push(`  ${b.reportDomain}: no report (${b.state}: ${b.reason ?? ''})`);
           for (const a of r.attempts) {
             const next = a.nextAttemptAt === undefined ? '' : `, next attempt ${isoSeconds(a.nextAttemptAt)}`;
-            lines.push(`  ${a.policyDomain} → ${a.uri}: ${a.state}${next} — ${JSON.stringify(a.detail).slice(1, -1)}`);
+            lines.push(`  ${a.reportDomain} → ${a.uri}: ${a.state}${next} — ${JSON.stringify(a.detail).slice(1, -1)}`);
           }
           if (r.attempts.length === 0) lines.push('  nothing to send');
           process.stdout.write(`${lines.join('\n')}\n`);

@@ -12,10 +12,12 @@
  *   'not-json' so an operator sees which one their MTA produces.
  * - Invalid UTF-8 is rejected ('invalid-utf8') rather than repaired: a repaired string would put
  *   U+FFFD into a report the receiver can no longer match against its own logs.
- * - `h` (receiving-mx-helo) keeps Postfix's CRLF-joined multi-line EHLO reply: it is data; the
- *   report serializer escapes it in JSON, and header code never uses it.
- * - Empty strings in optional fields count as absent (libtlsrpt writes absent values that way
- *   in some versions); `t` (number of details the MTA added) is informational and not checked.
+ * - `h` (receiving-mx-helo) arrives as Postfix's CRLF-joined multi-line EHLO reply; it is passed
+ *   on as is and the aggregator keeps only the greeting name (sending/collect/greeting).
+ * - Empty strings in optional fields count as absent (libtlsrpt writes an unknown value as "";
+ *   RFC 8460 §4.4 makes these fields optional and gives "" no meaning, and a report carrying
+ *   `"receiving-ip": ""` fails receivers' IP parsers); `t` (number of details the MTA added) is
+ *   informational and not checked.
  */
 import { isUtf8 } from 'node:buffer';
 import { domainToASCII } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * @module store/migrations/0500_inbound_verified — attribution of received reports (issue 10):
+ * @module store/migrations/0510_inbound_verified — attribution of received reports (issue 10):
  * `verified` is 1 when a passing DKIM signature aligns with the contact-info (or
  * TLS-Report-Submitter) domain and that domain is the reporter the report is filed under.
  * The de-duplication indexes gain the column, so an unverified copy (an unauthenticated POST
