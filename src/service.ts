@@ -3,6 +3,7 @@
  * (sending, receiving) for its components, mounts the HTTP routes over them, starts every
  * enabled part in order and stops them in reverse.
  */
+import path from 'node:path';
 import type { Component } from './common/component.js';
 import type { Logger } from './common/log.js';
 import type { ServiceConfig } from './settings/config.js';
@@ -36,6 +37,11 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** Where a generated admin token is written when there is no terminal: next to the SQLite database, else ./data. */
+function adminTokenFile(config: ServiceConfig): string {
+  return 'sqlite' in config.store ? path.join(path.dirname(path.resolve(config.store.sqlite)), 'admin-token') : path.resolve('data', 'admin-token');
+}
+
 export async function startService(config: ServiceConfig, log: Logger): Promise<RunningService> {
   const { host, port } = parseHostPort(config.http.listen);
   // With no config this is ./data/tlsrpt.db (created on first start, schema migrated).
@@ -49,7 +55,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     const settings = await openSettings(store, config, log.child({ component: 'settings' }));
     closeAll.unshift(() => settings.close());
     warnBareDomain(settings.system().domain, log);
-    const prepared = await prepareAdminAuth({ store, configuredToken: config.http.token, log });
+    const prepared = await prepareAdminAuth({ store, configuredToken: config.http.token, log, tokenFile: adminTokenFile(config) });
     const auth = prepared.auth;
     commitToken = prepared.commit;
     app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
@@ -68,7 +74,8 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', eventsRoutes({ collector: sending.collector, store, maxBodyBytes: config.http.maxBodyBytes }));
     app.route('/', metricsRoutes({ auth }));
     app.route('/', reportEndpointRoutes({
-      ingestor: receiving.ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.maxBodyBytes,
+      ingestor: receiving.ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.reportMaxBodyBytes,
+      maxInflatedBytes: config.http.reportMaxInflatedBytes, bytesPerMinute: config.http.reportBytesPerMinute,
       ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
     }));
     app.route('/', inboundRoutes({ store }));
@@ -105,7 +112,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       started.push(c);
       log.info({ component: c.name }, 'started');
     }
-    http = await listen(app, host, port, config.http.tls);
+    http = await listen(app, host, port, config.http.tls, config.http);
     await commitToken();
   } catch (e) {
     // A half-started service must not leave sockets or the database open behind it.

@@ -8,7 +8,7 @@ import type { InboundReportDetail, InboundReportList } from './inbound-reports.j
 import type { InboundSummary } from './inbound-summary.js';
 
 const LIST_COLUMNS = ['id', 'day', 'startDatetime', 'endDatetime', 'reporter', 'organizationName', 'reportId', 'policyDomains', 'successful', 'failed',
-  'findingsCount', 'channel', 'receivedAt', 'dkimResult', 'dkimDomain', 'dkimAligned'];
+  'findingsCount', 'channel', 'receivedAt', 'dkimResult', 'dkimDomain', 'dkimAligned', 'verified'];
 
 export function listCsv(list: InboundReportList): string {
   const rows: Record<string, unknown>[] = list.reports.map((r) => ({
@@ -49,7 +49,7 @@ export function detailCsv(detail: InboundReportDetail): string {
 }
 
 export const SUMMARY_BREAKDOWNS = {
-  rows: ['policyDomain', 'day', 'reporter', 'organizationName', 'policyType', 'successful', 'failed', 'reports'],
+  rows: ['policyDomain', 'day', 'reporter', 'organizationName', 'policyType', 'successful', 'failed', 'reports', 'verifiedReports'],
   totals: ['policyDomain', 'day', 'successful', 'failed', 'reports'],
   'result-type': ['policyDomain', 'day', 'resultType', 'failed'],
   mx: ['policyDomain', 'day', 'receivingMxHostname', 'failed'],

@@ -47,6 +47,8 @@ export interface InboundReportListItem {
   channel: string;
   receivedAt: string;
   dkim: { result: string; domain: string | null; aligned: boolean };
+  /** Attributed to `reporter` by a passing DKIM signature aligned with its contact-info / submitter domain. */
+  verified: boolean;
 }
 
 export interface InboundReportList {
@@ -109,7 +111,7 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
   const byId = new Map((ids.length === 0 ? [] : await store.db.selectFrom('inbound_report as r')
     .select([
       'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
-      'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned',
+      'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned', 'r.verified',
       'r.report_json',
     ])
     .where('r.id', 'in', ids)
@@ -133,6 +135,7 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
         channel: r.channel,
         receivedAt: iso(r.received_at),
         dkim: { result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
+        verified: Boolean(r.verified),
       };
     }),
     total: Number(total.n),
@@ -192,6 +195,7 @@ export async function getInboundReport(store: Store, id: number): Promise<Inboun
     envelope: r.envelope_json ? JSON.parse(r.envelope_json) : null,
     message: r.message_json ? JSON.parse(r.message_json) : null,
     dkim: { ...dkimExtra, result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
+    verified: Boolean(r.verified),
     report,
     raw: (r.raw ? Buffer.from(r.raw) : payload).toString('base64'),
     payload: payload.toString('base64'),

@@ -6,6 +6,7 @@
  * whose counts may legitimately not add up to the summary totals, see docs/spec/quirks.md). Integer day
  * numbers are grouped with plain SQL, so SQLite and PostgreSQL give the same figures.
  */
+import { sql } from 'kysely';
 import type { Store } from '../store/index.js';
 import { dayString } from './filters.js';
 
@@ -26,6 +27,8 @@ export interface SummaryRow {
   successful: number;
   failed: number;
   reports: number;
+  /** Of `reports`, those attributed to the reporter by an aligned DKIM signature; the rest are unverified (HTTPS POSTs, unsigned mail). */
+  verifiedReports: number;
 }
 
 export interface SummaryTotal { policyDomain: string; day: string; successful: number; failed: number; reports: number }
@@ -79,6 +82,7 @@ export async function inboundSummary(store: Store, f: SummaryFilter = {}): Promi
         eb.fn.sum<number>('p.successful').as('successful'),
         eb.fn.sum<number>('p.failed').as('failed'),
         eb.fn.count<number>('p.report_ref').distinct().as('reports'),
+        sql<number>`count(distinct case when r.verified = 1 then p.report_ref end)`.as('verified_reports'),
       ])
       .groupBy(['p.policy_domain', 'p.day', 'p.reporter', 'p.policy_type'])
       .execute(),
@@ -126,6 +130,7 @@ export async function inboundSummary(store: Store, f: SummaryFilter = {}): Promi
       successful: num(r.successful),
       failed: num(r.failed),
       reports: num(r.reports),
+      verifiedReports: num(r.verified_reports),
     })).sort(byKey((r) => r.reporter, (r) => r.policyType)),
     totals: totals.map((r) => ({ policyDomain: r.policy_domain, day: dayString(r.day), successful: num(r.successful), failed: num(r.failed), reports: num(r.reports) })).sort(byKey()),
     byResultType: byResult

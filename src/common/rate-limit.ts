@@ -5,6 +5,9 @@
  * forgotten first once `maxClients` is reached.
  */
 
+import { parseIp } from './ip.js';
+import type { IPv6 } from 'ipaddr.js';
+
 export interface RateLimiterOptions {
   /** Sustained requests per minute per client. */
   ratePerMinute: number;
@@ -23,7 +26,8 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  take(client: string): RateDecision;
+  /** Takes `cost` tokens (default 1: one request; a byte budget passes the byte count). */
+  take(client: string, cost?: number): RateDecision;
   /** Clients currently remembered. */
   size(): number;
 }
@@ -44,7 +48,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const buckets = new Map<string, Bucket>();
 
   return {
-    take(client) {
+    take(client, cost = 1) {
       const t = now();
       let b = buckets.get(client);
       if (b) {
@@ -56,12 +60,29 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         while (buckets.size >= maxClients) buckets.delete(buckets.keys().next().value as string);
       }
       buckets.set(client, b);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
+      // A cost above the burst could never be paid: it is charged when the bucket is full.
+      const need = Math.min(cost, burst);
+      if (b.tokens >= need) {
+        b.tokens -= need;
         return { allowed: true, retryAfterSeconds: 0 };
       }
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000)) };
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((need - b.tokens) / perMs / 1000)) };
     },
     size: () => buckets.size,
   };
+}
+
+/**
+ * The key a client is limited by: its IPv4 address, or the /64 of its IPv6 address (one
+ * customer's network; a single host can use 2^64 addresses of it). IPv4-mapped IPv6
+ * (`::ffff:192.0.2.1`) is the IPv4 address.
+ * @example clientKey('2001:db8:1:2:aaaa::1') // '2001:db8:1:2::/64'
+ */
+export function clientKey(address: string): string {
+  const ip = parseIp(address);
+  if (!ip) return address;
+  if (ip.kind() === 'ipv4') return ip.toString();
+  const v6 = ip as IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  return `${v6.parts.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }

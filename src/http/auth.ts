@@ -1,10 +1,12 @@
 /**
  * @module http/auth — admin authentication for `/api/*`: a bearer token, either configured
- * (`http.token`) or generated on first start, printed once and kept only as its SHA-256 in the
- * store. Presented tokens are hashed and compared in constant time, so neither the comparison
+ * (`http.token`) or generated on first start, shown once (on a terminal, else in a 0600 file
+ * next to the database) and kept only as its SHA-256 in the store. Presented tokens are hashed and compared in constant time, so neither the comparison
  * nor a length difference tells an attacker how close a guess was.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
@@ -71,18 +73,37 @@ export interface SetupAdminAuthOptions {
   /** `http.token` (or TLSRPT_HTTP_TOKEN); when set, nothing is generated or stored. */
   configuredToken?: string;
   log: Logger;
-  /** Shows a newly generated token to the operator, once (default: a few lines on stderr). */
+  /** Shows a newly generated token to the operator, once (default: {@link announceToken}). */
   announce?: (token: string) => void;
+  /** Where a generated token is written when stderr is not a terminal (next to the database). */
+  tokenFile?: string;
+  /** Whether stderr is a terminal (default: process.stderr.isTTY). */
+  isTerminal?: boolean;
   now?: () => number;
   /** How often a stored token is re-read (default 10 s). */
   refreshMs?: number;
 }
 
-function announceOnStderr(token: string): void {
-  process.stderr.write(
-    `\ntlsrpt: generated the admin API token (shown only this once; only its hash is stored):\n\n    ${token}\n\n` +
-      `  Use it as "Authorization: Bearer <token>" for /api/*, or set http.token in tlsrpt.json instead.\n\n`,
-  );
+/**
+ * Shows a generated token once: on the terminal when there is one; otherwise (systemd, a
+ * container) stderr goes to a journal that many can read, so the token goes into a 0600 file
+ * and only that file's path is logged.
+ */
+export function announceToken(token: string, opts: { isTerminal: boolean; tokenFile: string; log: Logger }): void {
+  if (opts.isTerminal) {
+    process.stderr.write(
+      `\ntlsrpt: generated the admin API token (shown only this once; only its hash is stored):\n\n    ${token}\n\n` +
+        `  Use it as "Authorization: Bearer <token>" for /api/*, or set http.token in tlsrpt.json instead.\n\n`,
+    );
+    opts.log.warn('generated an admin API token and printed it once on the terminal; only its hash is stored');
+    return;
+  }
+  const dir = path.dirname(opts.tokenFile);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A fresh file (never an existing one or a link planted in its place), readable by us only.
+  rmSync(opts.tokenFile, { force: true });
+  writeFileSync(opts.tokenFile, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  opts.log.warn({ file: opts.tokenFile }, `generated an admin API token and wrote it to ${opts.tokenFile} (mode 0600; only its hash is stored): read it, then delete the file`);
 }
 
 /**
@@ -127,8 +148,8 @@ export async function prepareAdminAuth(opts: SetupAdminAuthOptions): Promise<{ a
       if (committed) return;
       committed = true;
       if (await createAdminTokenIfNone(opts.store, token, Math.floor(opts.now?.() ?? Date.now() / 1000))) {
-        (opts.announce ?? announceOnStderr)(token);
-        opts.log.warn('generated an admin API token and printed it once on stderr; only its hash is stored');
+        if (opts.announce) opts.announce(token);
+        else announceToken(token, { isTerminal: opts.isTerminal ?? Boolean(process.stderr.isTTY), tokenFile: opts.tokenFile ?? path.resolve('data', 'admin-token'), log: opts.log });
         auth.set(storedVerifier(opts.store, hashToken(token), refreshMs));
         return;
       }

@@ -2,6 +2,8 @@
 import { isUtf8 } from 'node:buffer';
 import { TlsrptError } from '../common/errors.js';
 import { isObject, putExtra, readPolicyResult } from './policies.js';
+import { capReport, DEFAULT_CAPS, type ReportCaps } from './caps.js';
+import { duplicateKeyPaths } from './duplicate-keys.js';
 import type { Finding, PolicyResult, TlsReport } from './types.js';
 import { FindingSink, looksLikeDomain, readDatetime, type DatetimeValue } from './values.js';
 import { isoFromEpochMs } from '../common/time.js';
@@ -24,6 +26,8 @@ export interface ParseOptions {
   maxPolicies?: number;
   /** Most `failure-details` entries accepted over all policies; default 100,000. */
   maxFailureDetails?: number;
+  /** What is kept of an accepted report (strings, policies, details per policy, lists, extras); see caps.ts. */
+  caps?: Partial<ReportCaps>;
 }
 
 export interface ParsedReport {
@@ -255,6 +259,7 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   checkEntryCounts(policiesRaw, options);
 
   const sink = new FindingSink();
+  for (const path of duplicateKeyPaths(text, root)) sink.add('duplicate-key', path, 'this member name is given more than once in its object (RFC 8460 §4: I-JSON forbids it); the last value was read');
   let extra: Record<string, unknown> | undefined;
   let contactRaw: unknown, sawContact = false, orgRaw: unknown;
   for (const k in root) {
@@ -295,13 +300,17 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   else if (contactRaw === '') sink.add('empty-field', 'contact-info', 'empty string');
   else sink.add('wrong-type', 'contact-info', `a ${Array.isArray(contactRaw) ? 'array' : typeof contactRaw} instead of a string; dropped`);
 
+  const caps: ReportCaps = { ...DEFAULT_CAPS, ...options?.caps };
   if (policiesRaw.length === 0) sink.add('empty-policies', 'policies', 'no policies: the report says nothing');
-  for (let i = 0; i < policiesRaw.length; i++) {
+  const policyCount = Math.min(policiesRaw.length, caps.maxPolicies);
+  if (policiesRaw.length > policyCount) sink.add('too-many-policies', 'policies', `${policiesRaw.length} policies; kept the first ${policyCount}`);
+  for (let i = 0; i < policyCount; i++) {
     const p = policiesRaw[i];
     if (!isObject(p)) { sink.add('wrong-type', `policies[${i}]`, 'not an object; dropped'); continue; }
-    report.policies.push(readPolicyResult(p, sink, `policies[${i}]`));
+    report.policies.push(readPolicyResult(p, sink, `policies[${i}]`, caps.maxDetailsPerPolicy));
   }
   fillPolicyDomains(report.policies, reportId, options?.policyDomainHint, sink);
   if (extra !== undefined) report.extra = extra;
+  capReport(report, sink, caps);
   return { report, findings: sink.done() };
 }

@@ -1,7 +1,7 @@
 /** @module rfc8460/policies — lenient reading of `policies[]` (policy, summary, failure-details), RFC 8460 §4.4 */
 import { isRegisteredPolicyType, isRegisteredResultType } from './codes.js';
 import type { FailureDetail, Policy, PolicyResult } from './types.js';
-import { type FindingSink, isIp } from './values.js';
+import { type FindingSink, isIp, MAX_SESSION_COUNT } from './values.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,12 +27,21 @@ function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
-/** A session counter: a non-negative integer; anything else is read as well as it can be and noted. */
+/**
+ * A session counter: a non-negative integer; anything else is read as well as it can be and
+ * noted. Counts above {@link MAX_SESSION_COUNT} are clamped to it (`count-too-large`): no MTA
+ * makes two billion sessions to one policy domain in a day, and a bounded count keeps every
+ * later sum exact in 64-bit SQL integers (a 2^53 count overflowed SQLite's sum()).
+ */
 export function readCount(v: unknown, sink: FindingSink, pbase: string, j: number, key: string, missingCode: string): number {
   if (typeof v === 'number') {
+    if (v > MAX_SESSION_COUNT) {
+      sink.add('count-too-large', pathOf(pbase, j, key), `${v} is more sessions than any reporter makes in a day; read as ${MAX_SESSION_COUNT}`);
+      return MAX_SESSION_COUNT;
+    }
     if (Number.isSafeInteger(v) && v >= 0) return v === 0 ? 0 : v; // JSON "-0" reads as 0
     if (Number.isFinite(v) && v > 0) {
-      const n = Math.min(Math.trunc(v), Number.MAX_SAFE_INTEGER);
+      const n = Math.trunc(v);
       sink.add('non-integer-count', pathOf(pbase, j, key), `${v} is not a non-negative integer; read as ${n}`);
       return n;
     }
@@ -49,6 +58,10 @@ export function readCount(v: unknown, sink: FindingSink, pbase: string, j: numbe
       const c = v.charCodeAt(i) - 48;
       if (c < 0 || c > 9) { n = -1; break; }
       n = n * 10 + c;
+    }
+    if (n > MAX_SESSION_COUNT) {
+      sink.add('count-too-large', pathOf(pbase, j, key), `a string "${v}": more sessions than any reporter makes in a day; read as ${MAX_SESSION_COUNT}`);
+      return MAX_SESSION_COUNT;
     }
     if (n >= 0) {
       sink.add('count-as-string', pathOf(pbase, j, key), `a string "${v}" instead of an integer`);
@@ -265,7 +278,7 @@ function readPolicy(o: Json, sink: FindingSink, base: string): Policy {
 }
 
 /** Reads one `policies[i]` element. The caller fills an empty policyDomain afterwards. */
-export function readPolicyResult(o: Json, sink: FindingSink, base: string): PolicyResult {
+export function readPolicyResult(o: Json, sink: FindingSink, base: string, maxDetails = Infinity): PolicyResult {
   let policyRaw: unknown, summaryRaw: unknown, detailsRaw: unknown;
   let extra: Json | undefined;
   for (const k in o) {
@@ -302,7 +315,9 @@ export function readPolicyResult(o: Json, sink: FindingSink, base: string): Poli
   const failureDetails: FailureDetail[] = [];
   let detailSum = 0;
   if (Array.isArray(detailsRaw)) {
-    for (let j = 0; j < detailsRaw.length; j++) {
+    const kept = Math.min(detailsRaw.length, maxDetails);
+    if (detailsRaw.length > kept) sink.add('too-many-failure-details', base + '.failure-details', `${detailsRaw.length} failure details; kept the first ${kept}`);
+    for (let j = 0; j < kept; j++) {
       const e = detailsRaw[j];
       if (!isObject(e)) { sink.add('wrong-type', `${base}.failure-details[${j}]`, `a ${typeName(e)} instead of a failure detail; dropped`); continue; }
       const d = readFailureDetail(e, sink, base, j);

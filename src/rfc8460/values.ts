@@ -6,6 +6,9 @@ import { isoFromEpochMs } from '../common/time.js';
 export const MAX_FINDINGS = 1000;
 
 /** Collects findings; paths are built only when a finding is recorded. */
+/** Largest session count kept (2^31 − 1): larger counts are clamped with a `count-too-large` finding. */
+export const MAX_SESSION_COUNT = 2147483647;
+
 export class FindingSink {
   readonly findings: Finding[] = [];
   private dropped = 0;

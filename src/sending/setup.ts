@@ -53,7 +53,8 @@ export function createDelivery(a: {
   const d: Partial<DeliverySection> = config.delivery ?? {};
   let dkimKeys;
   try {
-    dkimKeys = loadDkimKeys(config.dkim);
+    dkimKeys = loadDkimKeys(config.dkim, (file, mode) => log.warn({ file, mode },
+      `DKIM private key file ${file} is readable by group or others (mode ${mode}): anyone who can read it can sign mail as its domain; chmod 600 it`));
   } catch (e) {
     throw new DeliveryConfigError(`cannot read a DKIM private key from "dkim": ${(e as Error).message}`);
   }

@@ -3,7 +3,7 @@
  * or PostgreSQL (pg) for several nodes. `openStore` connects, checks the connection and brings
  * the schema up to date. Every query in the project is written once against `store.db`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from './kysely.js';
@@ -86,7 +86,7 @@ async function openSqlite(file: string): Promise<Store> {
   const memory = isMemory(file);
   let sqlite: SqliteDatabase.Database;
   try {
-    if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (!memory) makePrivate(file);
     sqlite = new SqliteDatabase(file);
     // WAL + busy_timeout: CLI commands read and write while `serve` runs on the same file.
     sqlite.pragma('journal_mode = WAL');
@@ -104,6 +104,25 @@ async function openSqlite(file: string): Promise<Store> {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return { db, kind: 'sqlite', close: once(() => db.destroy()) };
+}
+
+/**
+ * The database holds raw reports and mail headers: the folder we create is 0700 and the
+ * database file 0600 (created so before SQLite opens it; SQLite gives its -wal and -shm files
+ * the database file's mode). Files left group/world-readable by an older version are narrowed.
+ */
+function makePrivate(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (file.startsWith('file:')) return;
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      if (statSync(f).mode & 0o077) chmodSync(f, 0o600);
+    } catch {
+      // not there (yet): created later with the database file's mode
+    }
+  }
 }
 
 const STATEMENT_CACHE = 256;

@@ -53,7 +53,7 @@ async function mailbox(user: string) {
   return { client, list, close: () => client.logout() };
 }
 
-const account = (user: string, extra: Record<string, unknown> = {}) => ImapAccountConfig.parse({ host: dovecot.host, port: dovecot.port, secure: false, user, password: 'pw', pollSeconds: 3600, ...extra });
+const account = (user: string, extra: Record<string, unknown> = {}) => ImapAccountConfig.parse({ host: dovecot.host, port: dovecot.port, secure: false, allowPlaintextAuth: true, user, password: 'pw', pollSeconds: 3600, ...extra });
 
 forEachStore('IMAP poller', (open) => {
   it('moves stored and duplicate reports to TLSRPT/Processed and non-reports to TLSRPT/Failed, flagged, deleting nothing', async () => {

@@ -176,7 +176,7 @@ describe('SMTP listener limits and relaying', () => {
     let forwarding = false;
     const seen: string[] = [];
     const ingestor: Ingestor = { ingest: async (_b, m) => { seen.push(m.envelope!.rcptTo!.join(',')); return [{ status: 'imported', id: 1 }]; } };
-    const l = await listener(ingestor, { onward: { host: '127.0.0.1', port: sink.port }, inbound: () => ({ addresses: ['postmaster@*'], forwarding }) });
+    const l = await listener(ingestor, { onward: { host: '127.0.0.1', port: sink.port, domains: ['example.org'] }, inbound: () => ({ addresses: ['postmaster@*'], forwarding }) });
     const c = await rawSmtp(l.port);
     try {
       await c.cmd('EHLO c');
@@ -196,5 +196,35 @@ describe('SMTP listener limits and relaying', () => {
       c.close();
       await l.stop();
     }
+  });
+
+  it('is no open relay: outside recipients get 550 5.7.1, listed domains are relayed with a Received: header, report mail is analysed', async () => {
+    const seen: string[] = [];
+    const ingestor: Ingestor = { ingest: async (_b, m) => { seen.push(m.envelope!.rcptTo!.join(',')); return [{ status: 'imported', id: 1 }]; } };
+    const l = await listener(ingestor, {
+      hostname: 'mx.example.com', onward: { host: '127.0.0.1', port: sink.port, domains: ['local.example', '*.sub.example'] },
+      inbound: () => ({ addresses: ['postmaster@*'], forwarding: false }),
+    });
+    const before = sink.received.length;
+    const c = await rawSmtp(l.port);
+    try {
+      await c.cmd('EHLO outside.example');
+      await c.cmd('MAIL FROM:<spammer@outside.example>');
+      const denied = await c.cmd('RCPT TO:<victim@elsewhere.example>');
+      assert.equal(denied.code, 550);
+      assert.match(denied.text, /5\.7\.1 .*relaying denied/);
+      assert.equal((await c.cmd('RCPT TO:<x@sub.example>')).code, 550, 'only subdomains of *.sub.example');
+      assert.equal((await c.cmd('RCPT TO:<root@Local.Example>')).code, 250);
+      assert.equal((await c.cmd('RCPT TO:<a@deep.sub.example>')).code, 250);
+      assert.equal((await c.cmd('RCPT TO:<postmaster@elsewhere.example>')).code, 250);
+      assert.equal((await c.data(reportMail()))[0].code, 250);
+    } finally {
+      c.close();
+      await l.stop();
+    }
+    assert.deepEqual(seen, ['postmaster@elsewhere.example']);
+    const relayed = sink.received.slice(before);
+    assert.deepEqual(relayed.map((m) => m.to), [['root@local.example', 'a@deep.sub.example']]);
+    assert.match(relayed[0].raw.toString(), /^Received: from outside\.example \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.com \(tlsrpt-hub\) with E?SMTP id \S+;\r\n\t\w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000\r\n/);
   });
 });

@@ -112,6 +112,8 @@ describe('lenient parser: docs/spec/quirks.md deviations become findings', () =>
       }],
     ['counts as strings and fractions', (d) => { d.policies[0].summary['total-successful-session-count'] = '10'; d.policies[0]['failure-details'][0]['failed-session-count'] = 2.0000001; },
       [`count-as-string@${P}.summary.total-successful-session-count`, `non-integer-count@${D}.failed-session-count`], (r) => assert.equal(r.policies[0].summary.totalSuccessfulSessionCount, 10)],
+    ['a count above 2^31 − 1 is clamped', (d) => { d.policies[0].summary['total-successful-session-count'] = 2 ** 53 - 1; d.policies[0]['failure-details'][0]['failed-session-count'] = '99999999999'; },
+      [`count-too-large@${P}.summary.total-successful-session-count`, `count-too-large@${D}.failed-session-count`, `detail-sum-mismatch@${P}.failure-details`], (r) => assert.equal(r.policies[0].summary.totalSuccessfulSessionCount, 2 ** 31 - 1)],
     ['negative count', (d) => { d.policies[0].summary['total-successful-session-count'] = -4; }, [`invalid-count@${P}.summary.total-successful-session-count`]],
     ['report-id formats of every kind are kept', (d) => { d['report-id'] = '1768089600_5665abc'; }, [], (r) => assert.equal(r.reportId, '1768089600_5665abc')],
     ['report-id missing but date-range present', (d) => { delete d['report-id']; }, ['missing-report-id@report-id'], (r) => assert.equal(r.reportId, '')],
@@ -128,6 +130,16 @@ describe('lenient parser: docs/spec/quirks.md deviations become findings', () =>
       check?.(report);
     });
   }
+
+  it('duplicate member names are a finding each, with their path (the last value is read)', () => {
+    const text = JSON.stringify(base()).replace('"total-failure-session-count":', '"total-failure-session-count":999,"total-failure-session-count":')
+      .replace('"report-id":', '"report-id":"first","report-\\u0069d":');
+    const { report, findings } = parseReport(text);
+    const dup = findings.filter((f) => f.code === 'duplicate-key').map((f) => f.path);
+    assert.deepEqual(dup.sort(), ['policies[0].summary.total-failure-session-count', 'report-id']);
+    assert.notEqual(report.policies[0].summary.totalFailureSessionCount, 999);
+    assert.deepEqual(parseReport(JSON.stringify(base())).findings.filter((f) => f.code === 'duplicate-key'), []);
+  });
 
   it('reads bytes with a UTF-8 BOM and text with a U+FEFF', () => {
     const json = JSON.stringify(base());

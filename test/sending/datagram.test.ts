@@ -204,6 +204,31 @@ describe('datagram source (real unix socket)', () => {
     }
   });
 
+  it('a dpv "2" datagram that is stored is logged at info as read, not as rejected; stop reports the suppressed with a real interval', async () => {
+    const lines: { level: number; reason?: string; count?: number; msg: string }[] = [];
+    const sink = new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
+    let clock = 1_000_000;
+    const { source, outcomes, path: p } = await startSource({ log: pino({ level: 'info' }, sink), now: () => clock });
+    try {
+      await send(p, REAL1.replace('"dpv": "1"', '"dpv": "2"'));
+      await until(() => outcomes.length === 1, 'stored');
+      const dpv = lines.filter((l) => l.reason === 'unsupported-dpv');
+      assert.equal(dpv.length, 1);
+      assert.equal(dpv[0].level, 30, 'info, not warn');
+      assert.doesNotMatch(dpv[0].msg, /rejected/);
+      assert.match(dpv[0].msg, /read as dpv 1/);
+      for (let i = 0; i < 3; i++) await send(p, 'not json');
+      await until(() => source.stats().received === 4, 'all');
+      clock += 4_000;
+    } finally {
+      await source.stop();
+    }
+    const last = lines.filter((l) => l.reason === 'not-json').pop()!;
+    assert.equal(last.count, 2);
+    assert.match(last.msg, /in the last 4 s/);
+    assert.doesNotMatch(JSON.stringify(lines), /Infinity/);
+  });
+
   it('writes rejected datagrams to dumpDir, at most maxDumpFiles', async () => {
     const dumpDir = path.join(dir, 'dump');
     const { source, path: p } = await startSource({ dumpDir, maxDumpFiles: 3 });

@@ -30,7 +30,7 @@ const messageOf = (doc: Record<string, unknown>, field: string) => {
 const MINIMAL: Record<string, unknown> = {
   store: { sqlite: 'x.db' }, http: {}, collector: {}, smtp: { listen: '127.0.0.1:25' }, imap: [{ host: 'h', user: 'u', password: 'p' }],
   relay: { host: 'smtp.example.org' }, dkim: [{ domain: 'example.org', selector: 's', privateKeyFile: 'k.pem' }], dns: {}, delivery: {},
-  receiving: {}, retention: {}, log: {}, metrics: { listen: '127.0.0.1:9464' },
+  receiving: {}, retention: {}, cluster: {}, alerts: {}, log: {}, metrics: { listen: '127.0.0.1:9464' },
 };
 
 describe('every section is strict', () => {

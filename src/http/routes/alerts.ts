@@ -7,6 +7,13 @@ import type { Store } from '../../store/index.js';
 import { listAlerts } from '../../analysis/alerts/index.js';
 import { FilterError, parseCount, parseTimeBound } from '../../analysis/filters.js';
 import { normalizeDomain } from '../../common/domain.js';
+import { z } from 'zod';
+import { describeRoute } from '../openapi.js';
+
+const AlertsQuery = z.object({
+  domain: z.string().optional().describe('policy domain'), rule: z.string().optional(), severity: z.string().optional(),
+  since: z.string().optional().describe('YYYY-MM-DD, RFC 3339 date-time or epoch seconds'), limit: z.string().regex(/^\d+$/).optional().describe('1 to 1000'),
+});
 
 export function alertsRoutes(deps: { store: Store }): Hono {
   const app = new Hono();
@@ -25,5 +32,6 @@ export function alertsRoutes(deps: { store: Store }): Hono {
       throw e;
     }
   });
+  describeRoute('GET', '/api/v1/alerts', { summary: 'The alert history, newest first', tags: ['receiving'], query: AlertsQuery, responses: { 200: 'the alerts', 400: 'a bad filter' } });
   return app;
 }

@@ -13,7 +13,7 @@ import { inboundSummary, type SummaryFilter } from '../../analysis/inbound-summa
 import { FilterError } from '../../analysis/filters.js';
 import { listFilterFromQuery, summaryFilterFromQuery } from '../../analysis/inbound-filters.js';
 import { detailCsv, isSummaryBreakdown, listCsv, summaryCsv, SUMMARY_BREAKDOWNS } from '../../analysis/inbound-csv.js';
-import { EXPORT_CONTENT_TYPES, EXPORT_FILE_NAMES, exportInbound, parseExportFormat, type ExportFormat } from '../../analysis/export.js';
+import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, EXPORT_FILE_NAMES, exportInbound, parseExportFormat, type ExportFormat } from '../../analysis/export.js';
 import { z } from 'zod';
 import { describeRoute } from '../openapi.js';
 
@@ -22,6 +22,9 @@ const ListQuery = z.object({
   domain: z.string().optional().describe('policy domain'), reporter: z.string().optional().describe("reporter's organisational domain or organization-name"),
   from: z.string().optional().describe('YYYY-MM-DD, RFC 3339 date-time or epoch seconds'), to: z.string().optional().describe('inclusive day, date-time or epoch seconds'),
   hasFailures: z.enum(['true', 'false']).optional(), limit: z.string().regex(/^\d+$/).optional(), offset: z.string().regex(/^\d+$/).optional(), format,
+});
+const ExportQuery = ListQuery.omit({ limit: true, offset: true, format: true }).extend({
+  format: z.enum(EXPORT_FORMATS).optional().describe('parsedmarc-json (default), parsedmarc-csv or ndjson'),
 });
 const SummaryQuery = z.object({
   domain: z.string().optional(), from: z.string().optional().describe('first day, YYYY-MM-DD'), to: z.string().optional().describe('last day, YYYY-MM-DD'),
@@ -92,6 +95,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
     if (!wantsCsv(c)) return c.json(summary);
     return csv(c, summaryCsv(summary, breakdown), `inbound-summary-${breakdown}`);
   });
+  describeRoute('GET', '/api/v1/inbound/summary', { summary: 'Sessions per policy domain, day, reporter and policy type, with breakdowns', tags: ['receiving'], query: SummaryQuery, responses: { 200: 'the summary (JSON or CSV)', 400: 'a bad filter' } });
 
   // Streamed: the body is produced report by report as the client reads it, whatever the store holds.
   app.get('/api/v1/inbound/export', async (c) => {
@@ -120,7 +124,7 @@ export function inboundRoutes(deps: InboundRoutesDeps): Hono {
       'content-disposition': `attachment; filename="${EXPORT_FILE_NAMES[format]}"`,
     });
   });
-  describeRoute('GET', '/api/v1/inbound/summary', { summary: 'Sessions per policy domain, day, reporter and policy type, with breakdowns', tags: ['receiving'], query: SummaryQuery, responses: { 200: 'the summary (JSON or CSV)', 400: 'a bad filter' } });
+  describeRoute('GET', '/api/v1/inbound/export', { summary: "Every matching report, streamed in parsedmarc's SMTP TLS shapes or as NDJSON", tags: ['receiving'], query: ExportQuery, responses: { 200: 'the reports (parsedmarc JSON or CSV, or NDJSON)', 400: 'a bad filter or format' } });
 
   return app;
 }

@@ -3,13 +3,14 @@
  * POST a report (gzip or JSON, sniffed — Content-Type is often wrong) without authentication.
  * Answers 201 on acceptance (a duplicate is accepted too: the sender must not retry it),
  * 400 with a reason for something that is not a report, 413 when the body is too large (by
- * Content-Length AND by counting streamed bytes), 429 when one client sends too fast, and
- * 503 when the store cannot take it now (the sender retries, RFC 8460 §5.5).
+ * Content-Length AND by counting streamed bytes, and after decompression), 429 when one client
+ * sends too many requests or too many bytes (an IPv6 client is its /64), and 503 when the store
+ * cannot take it now (the sender retries, RFC 8460 §5.5).
  */
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../../receiving/index.js';
-import { createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
+import { clientKey, createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
 import { z } from 'zod';
 import { describeRoute } from '../openapi.js';
 
@@ -18,8 +19,13 @@ export interface ReportEndpointDeps {
   log: Logger;
   /** `http.reportPath`, default `/tlsrpt`. */
   path?: string;
-  /** `http.maxBodyBytes`. */
+  /** `http.reportMaxBodyBytes` (default 1 MiB): the body as sent. */
   maxBodyBytes: number;
+  /** `http.reportMaxInflatedBytes` (default 10 MiB): the report after decompression. */
+  maxInflatedBytes?: number;
+  /** `http.reportBytesPerMinute`: body bytes per client and minute (default: no byte budget). */
+  bytesPerMinute?: number;
+  byteLimiter?: RateLimiter;
   /** `http.reportRatePerMinute`: sustained requests per client and minute. */
   ratePerMinute: number;
   /** `http.trustProxy`: key clients by X-Forwarded-For (set by our own proxy) instead of the peer address. */
@@ -31,6 +37,19 @@ export interface ReportEndpointDeps {
 
 class BodyTooLarge extends Error {}
 
+/** Bodies declared up to this many times the limit are read (and dropped) before the 413. */
+const DRAIN_FACTOR = 4;
+
+async function discard(stream: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (!stream) return;
+  const reader = stream.getReader();
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch {
+    // the client went away: nothing to answer
+  }
+}
+
 /**
  * @example
  * app.route('/', reportEndpointRoutes({ ingestor, log, path: '/tlsrpt', maxBodyBytes: 26214400, ratePerMinute: 60 }));
@@ -39,18 +58,35 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
   const app = new Hono();
   const path = deps.path ?? '/tlsrpt';
   const limiter = deps.limiter ?? createRateLimiter({ ratePerMinute: deps.ratePerMinute });
+  // The byte budget lets one full-size body through at once, then the configured bytes per minute.
+  const bytes = deps.byteLimiter ?? (deps.bytesPerMinute
+    ? createRateLimiter({ ratePerMinute: deps.bytesPerMinute, burst: Math.max(deps.maxBodyBytes, Math.ceil(deps.bytesPerMinute / 6)) })
+    : undefined);
+  const overBudget = (c: Context, peer: string, n: number): Response | undefined => {
+    const d = bytes?.take(clientKey(peer), n);
+    if (!d || d.allowed) return undefined;
+    c.header('Retry-After', String(d.retryAfterSeconds));
+    return problem(c, 429, 'rate-limited', `too many bytes from ${clientKey(peer)} (http.reportBytesPerMinute); retry in ${d.retryAfterSeconds} s`);
+  };
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
 
   app.post(path, async (c) => {
     const peer = clientAddress(c, deps.trustProxy ?? false);
-    const rate = limiter.take(peer);
+    const rate = limiter.take(clientKey(peer));
     if (!rate.allowed) {
       c.header('Retry-After', String(rate.retryAfterSeconds));
       return problem(c, 429, 'rate-limited', `too many reports from ${peer}; retry in ${rate.retryAfterSeconds} s`);
     }
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > deps.maxBodyBytes) {
-      return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes`);
+      // A client still sending when we close gets EPIPE instead of our 413: a body up to a few
+      // times the limit is read and dropped first (the request timeout bounds a slow one).
+      if (Number(declared) <= DRAIN_FACTOR * deps.maxBodyBytes) await discard(c.req.raw.body);
+      return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes (http.reportMaxBodyBytes)`);
+    }
+    if (declared !== undefined) {
+      const refused = overBudget(c, peer, Number(declared) || 0);
+      if (refused) return refused;
     }
     let body: Uint8Array;
     try {
@@ -60,8 +96,15 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
       deps.log.info({ peer, err: (e as Error).message }, 'report endpoint: body not readable');
       return problem(c, 400, 'unreadable-body', `the request body could not be read: ${(e as Error).message}`);
     }
+    if (declared === undefined) {
+      const refused = overBudget(c, peer, body.byteLength);
+      if (refused) return refused;
+    }
     if (!body.byteLength) return problem(c, 400, 'empty-body', 'the request has no body; POST the report (application/tlsrpt+gzip or application/tlsrpt+json)');
-    const outcomes = await deps.ingestor.ingest(body, { channel: 'http', peer, receivedAt: now() });
+    const outcomes = await deps.ingestor.ingest(body, {
+      channel: 'http', peer, receivedAt: now(),
+      ...(deps.maxInflatedBytes ? { maxDecompressedBytes: deps.maxInflatedBytes } : {}),
+    });
     return answer(c, outcomes);
   });
   app.all(path, (c) => {

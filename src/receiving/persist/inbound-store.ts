@@ -7,11 +7,12 @@
  * channels or two nodes storing the same report at once still store it once.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Store } from '../../store/index.js';
 import type { Database } from '../../store/schema.js';
 import type { Finding, TlsReport } from '../../rfc8460/types.js';
 import { serializeReport } from '../../rfc8460/serialize.js';
+import { MAX_SESSION_COUNT } from '../../rfc8460/values.js';
 import { reporterOf } from '../../identity/org-domain.js';
 import { normalizeDomain } from '../../common/domain.js';
 import { DAY } from '../../common/time.js';
@@ -61,6 +62,11 @@ export interface InboundReportInput {
   envelope?: { mailFrom?: string; rcptTo?: string[] };
   /** Absent → stored as result 'none', not aligned. */
   dkim?: InboundDkim;
+  /**
+   * Attributed: a passing DKIM signature aligns with the contact-info (or submitter) domain,
+   * which is the reporter the report is filed under. Unverified copies never suppress verified ones.
+   */
+  verified?: boolean;
   message?: InboundMessageMeta;
 }
 
@@ -76,9 +82,13 @@ function epochSeconds(iso: string, fallback: number): number {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : fallback;
 }
 
-/** A session count as stored: a whole number within int8 and exact in JS (hostile reports send 1e300). */
+/**
+ * A session count as stored: a whole number of at most 2^31 − 1 (the parser clamps with a
+ * finding; this guards callers that build reports themselves), so sums over many rows stay
+ * exact in 64-bit SQL integers on SQLite and PostgreSQL alike.
+ */
 function count(n: number): number {
-  return Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER) : 0;
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), MAX_SESSION_COUNT) : 0;
 }
 
 /** Text as stored: PostgreSQL text cannot hold NUL, so a sender's NUL becomes U+FFFD (on both databases alike). */
@@ -155,9 +165,16 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
     report_json: JSON.stringify(report),
     payload: bytes(payload),
     raw: rawDiffers ? bytes(input.raw) : null,
+    verified: input.verified ? 1 : 0,
   };
 
   return store.db.transaction().execute(async (trx) => {
+    // Writes come first in this transaction: a read first would have to upgrade its SQLite lock
+    // later, which fails at once ("database is locked") when another process writes meanwhile.
+    if (input.verified) {
+      // The signed copy replaces whatever unauthenticated copy claimed its place (issue 10).
+      await trx.deleteFrom('inbound_report').where('verified', '=', 0).where((eb) => duplicateOf(eb, keys)).execute();
+    }
     const inserted = await trx
       .insertInto('inbound_report')
       .values(row)
@@ -165,32 +182,44 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
       .returning('id')
       .executeTakeFirst();
     if (!inserted) {
-      const existing = await findDuplicate(trx, keys);
+      const existing = await findDuplicate(trx, keys, row.verified);
       if (!existing) throw new Error(`report ${keys.reportId} of ${keys.reporter} conflicts with a stored report that cannot be found`);
       return { status: 'duplicate', id: existing, duplicate: true } as const;
     }
     const reportRef = Number(inserted.id);
+    if (!input.verified) {
+      // An unverified copy never stands beside (or in for) the verified one.
+      const signed = await findDuplicate(trx, keys, 1);
+      if (signed !== undefined) {
+        await trx.deleteFrom('inbound_report').where('id', '=', reportRef).execute();
+        return { status: 'duplicate', id: signed, duplicate: true } as const;
+      }
+    }
     await insertChildren(trx, reportRef, input, keys.reporter, day);
     return { status: 'stored', id: reportRef, duplicate: false } as const;
   });
 }
 
-async function findDuplicate(trx: Transaction<Database> | Kysely<Database>, keys: ReturnType<typeof dedupKeys>): Promise<number | undefined> {
+/** Rows that are this report again: same (reporter, report-id), or same content under a new report-id. */
+function duplicateOf(eb: ExpressionBuilder<Database, 'inbound_report'>, keys: ReturnType<typeof dedupKeys>) {
+  return eb.or([
+    eb.and([eb('reporter', '=', keys.reporter), eb('report_id', '=', keys.reportId)]),
+    eb.and([
+      eb('reporter', '=', keys.reporter),
+      eb('policy_domains', '=', keys.policyDomains),
+      eb('date_start', '=', keys.dateStart),
+      eb('date_end', '=', keys.dateEnd),
+      eb('content_hash', '=', keys.contentHash),
+    ]),
+  ]);
+}
+
+async function findDuplicate(trx: Transaction<Database> | Kysely<Database>, keys: ReturnType<typeof dedupKeys>, verified: number): Promise<number | undefined> {
   const r = await trx
     .selectFrom('inbound_report')
     .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('reporter', '=', keys.reporter), eb('report_id', '=', keys.reportId)]),
-        eb.and([
-          eb('reporter', '=', keys.reporter),
-          eb('policy_domains', '=', keys.policyDomains),
-          eb('date_start', '=', keys.dateStart),
-          eb('date_end', '=', keys.dateEnd),
-          eb('content_hash', '=', keys.contentHash),
-        ]),
-      ]),
-    )
+    .where('verified', '=', verified)
+    .where((eb) => duplicateOf(eb, keys))
     .orderBy('id')
     .executeTakeFirst();
   return r ? Number(r.id) : undefined;

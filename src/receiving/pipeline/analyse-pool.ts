@@ -11,7 +11,8 @@ import type { ExtractLimits } from '../extract/index.js';
 import { workerScript } from '../../common/worker-script.js';
 
 export interface AnalysePool {
-  analyse(bytes: Uint8Array): Promise<Analysis>;
+  /** `limits` (else the pool's own `limits()`) bound this input's extraction. */
+  analyse(bytes: Uint8Array, limits?: Partial<ExtractLimits>): Promise<Analysis>;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export function createAnalysePool(opts: AnalysePoolOptions): AnalysePool {
   for (let i = 0; i < Math.max(1, opts.threads); i++) spawn(i);
 
   return {
-    analyse(bytes) {
+    analyse(bytes, limits) {
       if (closed) return Promise.reject(new Error('the analysis pool is closed'));
       // The least busy worker takes the job: inputs differ a lot in size.
       const slot = slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
@@ -67,7 +68,7 @@ export function createAnalysePool(opts: AnalysePoolOptions): AnalysePool {
         const done = () => { if (!slot.jobs.size) slot.worker.unref(); };
         const p = slot.jobs.get(id)!;
         slot.jobs.set(id, { resolve: (a) => { p.resolve(a); done(); }, reject: (e) => { p.reject(e); done(); } });
-        slot.worker.postMessage({ id, bytes, limits: opts.limits?.() });
+        slot.worker.postMessage({ id, bytes, limits: limits ?? opts.limits?.() });
       });
     },
     async close() {

@@ -15,6 +15,7 @@ import { extractReports, ExtractError, type ExtractLimits, type ExtractedMessage
 import { saveInboundReport, type InboundChannel, type InboundMessageMeta, type InboundReportInput } from '../persist/inbound-store.js';
 import { dkimVerdict, summarizeDkim, verifyDkimSignatures, type DkimResolver, type DkimResult, type DkimSignatureResult } from '../dkim/verify.js';
 import { authorizeReport } from './authorize.js';
+import { organizationalDomain, reporterOf } from '../../identity/org-domain.js';
 
 /** The channel a report arrived by: one list, kept with the stored report (persist/inbound-store). */
 export type IngestChannel = InboundChannel;
@@ -29,6 +30,8 @@ export interface IngestMeta {
   envelope?: { mailFrom?: string; rcptTo?: string[] };
   /** Where the input came from, for logs and the stored record: a file path, `INBOX uid 42`, … */
   source?: string;
+  /** A tighter cap on the decompressed report for this input (the public HTTP endpoint's `http.reportMaxInflatedBytes`). */
+  maxDecompressedBytes?: number;
 }
 
 export type IngestStatus = 'imported' | 'duplicate' | 'not-a-report' | 'rejected' | 'failed';
@@ -64,7 +67,7 @@ export interface IngestDeps {
   /** Clock for DKIM expiry checks. */
   now?: () => Date;
   /** The CPU-heavy phase; default `analyseInput` in this thread (see `sources/analyse-pool.ts` for worker threads). */
-  analyse?: (bytes: Uint8Array) => Promise<Analysis>;
+  analyse?: (bytes: Uint8Array, limits?: Partial<ExtractLimits>) => Promise<Analysis>;
   /** The store writer (tests may count calls); default `saveInboundReport`. */
   save?: typeof saveInboundReport;
 }
@@ -182,10 +185,12 @@ export function createIngestor(deps: IngestDeps): Ingestor {
     return outcome;
   };
 
-  const analyse = deps.analyse ?? ((bytes: Uint8Array) => analyseInput(bytes, { limits: deps.limits?.(), resolver: deps.resolver, now: deps.now?.() }));
+  const analyse = deps.analyse ?? ((bytes: Uint8Array, limits?: Partial<ExtractLimits>) => analyseInput(bytes, { limits, resolver: deps.resolver, now: deps.now?.() }));
 
   async function ingestOne(bytes: Uint8Array, meta: IngestMeta): Promise<IngestOutcome[]> {
-    const analysis = await analyse(bytes);
+    const limits = { ...deps.limits?.() };
+    if (meta.maxDecompressedBytes) limits.maxDecompressedBytes = Math.min(limits.maxDecompressedBytes ?? Infinity, meta.maxDecompressedBytes);
+    const analysis = await analyse(bytes, limits);
     if (!analysis.ok) return [finish(meta, { status: analysis.status, code: analysis.code, reason: analysis.reason })];
     const outcomes: IngestOutcome[] = [];
     for (const payload of analysis.payloads) {
@@ -221,6 +226,7 @@ export function createIngestor(deps: IngestDeps): Ingestor {
         ...(meta.peer ? { peer: meta.peer } : {}),
         ...(meta.envelope ? { envelope: meta.envelope } : {}),
         ...(dkim ? { dkim: storedDkim(dkim) } : {}),
+        verified: isAttributed(dkim, report),
         message: messageMeta(carrier, payload, meta),
       };
       const saved = await save(deps.store, input);
@@ -248,6 +254,18 @@ export function createIngestor(deps: IngestDeps): Ingestor {
       }
     },
   };
+}
+
+/**
+ * A report is attributed to its reporter only when a passing DKIM signature aligns with the
+ * contact-info or TLS-Report-Submitter domain (never From alone) and the signer is the reporter
+ * the report is filed under (issue 10: an HTTPS POST is unauthenticated, and a mail signed by
+ * evil.test naming google.com must not count as google.com's).
+ */
+export function isAttributed(dkim: DkimResult | undefined, report: TlsReport): boolean {
+  if (!dkim || dkim.result !== 'pass' || !dkim.signingDomain) return false;
+  if (dkim.alignedWith !== 'contact-info' && dkim.alignedWith !== 'tls-report-submitter') return false;
+  return organizationalDomain(dkim.signingDomain) === reporterOf(report);
 }
 
 function storedDkim(d: DkimResult): NonNullable<InboundReportInput['dkim']> {

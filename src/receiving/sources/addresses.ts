@@ -23,6 +23,22 @@ export function compileAddressPatterns(patterns: readonly string[]): AddressMatc
   };
 }
 
+/**
+ * Matches an address's domain against a list of domains (`example.org` exactly,
+ * `*.example.org` for its subdomains) — the domains `smtp.onward` relays for.
+ * @example compileDomainList(['local.example'])('root@local.example') // true
+ */
+export function compileDomainList(domains: readonly string[]): AddressMatcher {
+  const list = domains.map((d) => d.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean);
+  return (address) => {
+    const a = normaliseAddress(address);
+    const at = a.lastIndexOf('@');
+    if (at < 0) return false;
+    const domain = a.slice(at + 1);
+    return list.some((d) => (d.startsWith('*.') ? domain.endsWith(d.slice(1)) && domain.length > d.length - 1 : domain === d));
+  };
+}
+
 /** Lower-cases and strips angle brackets and a trailing dot of the domain. */
 export function normaliseAddress(address: string): string {
   return address.trim().replace(/^<|>$/g, '').replace(/\.$/, '').toLowerCase();

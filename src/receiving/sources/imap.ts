@@ -62,6 +62,8 @@ export function createImapPoller(opts: ImapPollerOptions): ImapPoller {
     folders = undefined;
     const c = new ImapFlow({
       host: account.host, port: account.port, secure: account.secure,
+      // Without implicit TLS, STARTTLS is required before LOGIN unless allowPlaintextAuth (issue 10).
+      ...(!account.secure && !account.allowPlaintextAuth ? { doSTARTTLS: true } : {}),
       auth: { user: account.user, pass: account.password },
       logger: false,
       tls: { rejectUnauthorized: !account.tlsInsecure },

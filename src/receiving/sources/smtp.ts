@@ -1,8 +1,11 @@
 /**
  * @module receiving/sources/smtp — tlsrpt-hub's own SMTP or LMTP listener (smtp-server). Mail
  * to an address matching `inboundReportAddresses` is handed to the ingestion pipeline; other
- * recipients are refused (550) unless an onward route (`smtp.onward`) is configured, in which
- * case that mail is relayed there (and report mail too when `inboundReportForwarding`).
+ * recipients are refused (550) unless an onward route (`smtp.onward`) is configured and the
+ * recipient's domain is one of `smtp.onward.domains`, in which case that mail is relayed there
+ * with our `Received:` header (and report mail too when `inboundReportForwarding`). Any other
+ * recipient gets `550 5.7.1 relaying denied`: the onward host is usually the local MTA, which
+ * trusts localhost, so relaying for anyone would make this listener an open relay.
  * Limits: SIZE advertised and enforced while streaming, clients in total and per address,
  * recipients per message, idle timeouts. LMTP answers once per recipient.
  */
@@ -10,7 +13,7 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import nodemailer from 'nodemailer';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../pipeline/ingest.js';
-import { compileAddressPatterns, normaliseAddress } from './addresses.js';
+import { compileAddressPatterns, compileDomainList, normaliseAddress } from './addresses.js';
 
 export interface SmtpOnwardRoute {
   host: string;
@@ -18,6 +21,8 @@ export interface SmtpOnwardRoute {
   secure?: boolean;
   /** Accept the onward server's certificate without verification (a local MTA with a self-signed one). */
   tlsInsecure?: boolean;
+  /** Recipient domains relayed onward (`example.org`, `*.example.org` for subdomains); others are refused. */
+  domains: string[];
 }
 
 export interface SmtpListenerOptions {
@@ -73,6 +78,7 @@ export function createSmtpListener(opts: SmtpListenerOptions): SmtpListener {
       tls: { rejectUnauthorized: !opts.onward.tlsInsecure }, connectionTimeout: 30_000,
     })
     : undefined;
+  const relayedDomain = compileDomainList(opts.onward?.domains ?? []);
 
   let patternsKey = '';
   let isReportAddress = compileAddressPatterns([]);
@@ -119,7 +125,12 @@ export function createSmtpListener(opts: SmtpListenerOptions): SmtpListener {
       if (session.envelope.rcptTo.length >= maxRecipients) {
         return cb(Object.assign(new Error(`4.5.3 too many recipients (at most ${maxRecipients} per message)`), { responseCode: 452 }));
       }
-      if (reportAddress(address.address) || onward) return cb();
+      if (reportAddress(address.address)) return cb();
+      if (onward) {
+        if (relayedDomain(address.address)) return cb();
+        opts.log.info({ channel: protocol, peer: session.remoteAddress, rcpt: normaliseAddress(address.address).slice(0, 320) }, 'smtp: relaying denied (recipient domain not in smtp.onward.domains)');
+        return cb(Object.assign(new Error(`5.7.1 <${address.address}>: relaying denied`), { responseCode: 550 }));
+      }
       cb(Object.assign(new Error(`5.1.1 <${address.address}>: this server accepts only TLS report mail (inboundReportAddresses)`), { responseCode: 550 }));
     },
     onData(stream, session, cb) {
@@ -162,7 +173,7 @@ export function createSmtpListener(opts: SmtpListenerOptions): SmtpListener {
     let onwardReply: Reply | undefined;
     if (onwardRcpts.length && onward) {
       try {
-        await onward.sendMail({ envelope: { from: mailFrom, to: onwardRcpts }, raw });
+        await onward.sendMail({ envelope: { from: mailFrom, to: onwardRcpts }, raw: Buffer.concat([Buffer.from(receivedHeader(session, opts.hostname, protocol, new Date(now() * 1000))), raw]) });
         onwardReply = { ok: true, message: 'OK: relayed' };
       } catch (e) {
         const code = Number((e as { responseCode?: number }).responseCode);
@@ -215,6 +226,17 @@ function replyFor(outcomes: IngestOutcome[], forwardedAnyway: boolean): Reply {
   const first = outcomes[0];
   const reason = (first?.reason ?? 'not a TLS report').replace(/[\r\n]+/g, ' ').slice(0, 300);
   return { ok: false, code: first?.code === 'too-large' || first?.code === 'decompressed-too-large' ? 552 : 550, message: `5.6.0 ${first?.status ?? 'not-a-report'}: ${reason}` };
+}
+
+/**
+ * The trace header we add to mail we pass on (RFC 5321 §4.4): the onward MTA and the
+ * recipient see where the mail entered. Client-supplied names are reduced to safe characters.
+ */
+export function receivedHeader(session: Pick<SMTPServerSession, 'id' | 'remoteAddress' | 'hostNameAppearsAs' | 'transmissionType'>, hostname: string | undefined, protocol: string, at: Date): string {
+  const helo = String(session.hostNameAppearsAs ?? 'unknown').replace(/[^A-Za-z0-9.:\-\[\]_]/g, '').slice(0, 255) || 'unknown';
+  const by = (hostname ?? 'localhost').replace(/[^A-Za-z0-9.\-]/g, '') || 'localhost';
+  const withProto = session.transmissionType || protocol.toUpperCase();
+  return `Received: from ${helo} ([${session.remoteAddress}])\r\n\tby ${by} (tlsrpt-hub) with ${withProto} id ${session.id};\r\n\t${at.toUTCString().replace('GMT', '+0000')}\r\n`;
 }
 
 function smtpError(r: { code: number; message: string }): Error {

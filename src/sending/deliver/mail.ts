@@ -5,7 +5,7 @@
  * through the configured relay. Built with nodemailer's MimeNode because its composer cannot
  * make multipart/report.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { createTransport as CreateTransport } from 'nodemailer';
 import { headerAddress, headerDomain, headerText } from '../report/headers.js';
 import { classifySmtpError, type AttemptOutcome } from './retry.js';
@@ -102,8 +102,16 @@ function humanText(m: ReportMessage, reportDomain: string, submitter: string): s
 
 export interface DkimKey { domain: string; selector: string; privateKey: string }
 
-/** Reads the `dkim` config entries (privateKeyFile → PEM) once at start. */
-export function loadDkimKeys(entries: { domain: string; selector: string; privateKeyFile?: string; privateKey?: string }[] | undefined): DkimKey[] {
+/**
+ * Reads the `dkim` config entries (privateKeyFile → PEM) once at start. A key file other
+ * users can read lets them sign mail as the domain: `onExposedKey` hears of it (the service warns).
+ */
+export function loadDkimKeys(entries: { domain: string; selector: string; privateKeyFile?: string; privateKey?: string }[] | undefined, onExposedKey?: (file: string, mode: string) => void): DkimKey[] {
+  for (const e of entries ?? []) {
+    if (!e.privateKeyFile || !onExposedKey) continue;
+    const mode = statSync(e.privateKeyFile).mode & 0o777;
+    if (mode & 0o044) onExposedKey(e.privateKeyFile, mode.toString(8).padStart(4, '0'));
+  }
   return (entries ?? []).map((e) => ({
     domain: normalizeDomain(e.domain),
     selector: e.selector,
@@ -146,7 +154,10 @@ export interface RelayConfig {
   port: number;
   /** Implicit TLS (port 465). Otherwise STARTTLS is used when offered, or always with requireTLS. */
   secure: boolean;
+  /** STARTTLS is required (default: whenever credentials are set and `secure` is off). */
   requireTLS?: boolean;
+  /** Send `user`/`password` over a connection without TLS (a relay on the same host only). */
+  allowPlaintextAuth?: boolean;
   user?: string;
   password?: string;
   /** Accept the relay's certificate without validation (self-signed relay on a private network). */
@@ -166,6 +177,16 @@ export interface ReportMailer {
   close(): void;
 }
 
+/**
+ * Credentials never cross the network in clear: with a user set and no implicit TLS, STARTTLS
+ * is required (a relay that does not offer it fails the attempt before AUTH) unless the config
+ * says `allowPlaintextAuth: true`.
+ */
+export function relayRequiresTls(relay: Pick<RelayConfig, 'secure' | 'requireTLS' | 'allowPlaintextAuth' | 'user'>): boolean {
+  if (relay.requireTLS !== undefined) return relay.requireTLS || (Boolean(relay.user) && !relay.secure && !relay.allowPlaintextAuth);
+  return Boolean(relay.user) && !relay.secure && !relay.allowPlaintextAuth;
+}
+
 export function createRelayMailer(relay: RelayConfig): ReportMailer {
   const pooled = (relay.maxConnections ?? 0) > 1;
   const ca = relay.ca ?? (relay.caFile ? readFileSync(relay.caFile, 'utf8') : undefined);
@@ -173,7 +194,7 @@ export function createRelayMailer(relay: RelayConfig): ReportMailer {
     host: relay.host,
     port: relay.port,
     secure: relay.secure,
-    requireTLS: relay.requireTLS,
+    requireTLS: relayRequiresTls(relay),
     auth: relay.user ? { user: relay.user, pass: relay.password ?? '' } : undefined,
     tls: { rejectUnauthorized: !relay.tlsInsecure, ...(ca ? { ca } : {}) },
     connectionTimeout: relay.connectionTimeoutMs ?? 15_000,

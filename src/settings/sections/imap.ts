@@ -19,6 +19,8 @@ export const ImapAccountSection = z.strictObject({
   maxMessageBytes: positiveInt.default(30 * 1024 * 1024),
   /** Accept a server certificate that does not verify (a local server with a self-signed one). */
   tlsInsecure: z.boolean().default(false),
+  /** Issue 10: log in without TLS only when this is set. */
+  allowPlaintextAuth: z.boolean().default(false),
   /** Attempts before a message whose storage keeps failing is moved to the failed folder. */
   maxAttempts: positiveInt.default(5),
 });

@@ -15,6 +15,8 @@ export const RelaySection = z.strictObject({
   requireTLS: z.boolean().optional().describe('refuse to send without STARTTLS'),
   user: z.string().optional().describe('login at the relay'),
   password: z.string().optional(),
+  /** Issue 10: with credentials, TLS is required unless allowPlaintextAuth. */
+  allowPlaintextAuth: z.boolean().default(false).describe('send the login over an unencrypted connection'),
   /** Accept the relay's certificate without validation (self-signed relay on a private network). */
   tlsInsecure: z.boolean().optional(),
   caFile: filePath("the relay's CA certificate (PEM)").optional(),

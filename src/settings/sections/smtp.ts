@@ -10,6 +10,8 @@ export const SmtpOnwardSection = z.strictObject({
   port: z.number().int().min(1).max(65535).default(25),
   secure: z.boolean().default(false).describe('implicit TLS'),
   tlsInsecure: z.boolean().default(false).describe("accept the onward MTA's certificate unverified"),
+  /** Issue 10: required, without it the listener would relay for anyone (an open relay into the local MTA). */
+  domains: z.array(z.string().min(1)).min(1, 'list the recipient domains mail may be relayed to (e.g. ["example.org"]); every other recipient gets 550 5.7.1 relaying denied').describe('recipient domains mail may be relayed to; others get 550 5.7.1 relaying denied'),
 });
 
 export const SmtpSection = z.strictObject({

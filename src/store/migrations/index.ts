@@ -16,6 +16,7 @@ import * as m0401 from './0401_cluster_nodes.js';
 import * as m0410 from './0410_report_domain.js';
 import * as m0500 from './0500_alerts.js';
 import * as m0501 from './0501_published_policy.js';
+import * as m0510 from './0510_inbound_verified.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -33,4 +34,5 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0410_report_domain', module: m0410 },
   { name: '0500_alerts', module: m0500 },
   { name: '0501_published_policy', module: m0501 },
+  { name: '0510_inbound_verified', module: m0510 },
 ];

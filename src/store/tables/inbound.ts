@@ -35,6 +35,8 @@ export interface InboundReportTable {
   /** 0 / 1 (portable boolean). */
   dkim_aligned: number;
   dkim_json: string | null;
+  /** 1: attributed to `reporter` by an aligned, passing DKIM signature (migration 0510). */
+  verified: Generated<number>;
   /** RFC-form JSON of the normalised report, non-RFC keys kept. */
   report_json: string;
   /** The report payload as extracted (decompressed JSON bytes). */

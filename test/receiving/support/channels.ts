@@ -111,7 +111,7 @@ export async function openChannel(name: ChannelName, ingestor: Ingestor, opts: {
       const dovecot = opts.dovecot;
       if (!dovecot) throw new Error('the imap channel needs a Dovecot');
       const user = opts.imapUser ?? Object.keys(dovecot.users)[0];
-      const account = ImapAccountConfig.parse({ host: dovecot.host, port: dovecot.port, secure: false, user, password: dovecot.users[user], pollSeconds: 3600 });
+      const account = ImapAccountConfig.parse({ host: dovecot.host, port: dovecot.port, secure: false, allowPlaintextAuth: true, user, password: dovecot.users[user], pollSeconds: 3600 });
       const poller = createImapPoller({ account, ingestor, log: silentLog });
       const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass: dovecot.users[user] }, logger: false });
       await client.connect();

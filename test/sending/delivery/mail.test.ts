@@ -160,11 +160,11 @@ describe('report e-mail through a real relay', () => {
     const authSink = await startSmtpSink({ auth: { user: 'u', password: 'p' } });
     const signed = await signReportMessage(await buildReportMessage(message()), pair.key);
     try {
-      const ok = createRelayMailer({ host: '127.0.0.1', port: authSink.port, secure: false, user: 'u', password: 'p' });
+      const ok = createRelayMailer({ host: '127.0.0.1', port: authSink.port, secure: false, user: 'u', password: 'p', allowPlaintextAuth: true });
       assert.equal((await ok.send({ from: 'noreply-tls@example.com', to: 'x@example.net' }, signed)).kind, 'sent');
       ok.close();
       assert.equal(authSink.received[0].authUser, 'u');
-      const bad = createRelayMailer({ host: '127.0.0.1', port: authSink.port, secure: false, user: 'u', password: 'wrong' });
+      const bad = createRelayMailer({ host: '127.0.0.1', port: authSink.port, secure: false, user: 'u', password: 'wrong', allowPlaintextAuth: true });
       const r = await bad.send({ from: 'noreply-tls@example.com', to: 'x@example.net' }, signed);
       bad.close();
       assert.equal(r.kind, 'temporary', 'our own credentials are ours to fix; the report waits');

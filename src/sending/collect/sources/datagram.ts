@@ -101,13 +101,17 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
   const rejected = Object.fromEntries(DPV1_REJECT_REASONS.map((r) => [r, 0])) as Record<Dpv1RejectReason, number>;
   const stats = { received: 0, accepted: 0, receiveErrors: 0, handlerErrors: 0, dumped: 0 };
   // Rate-limited logging: one line per reason per 10 s, carrying how many were suppressed.
-  const lastLog = new Map<string, { at: number; pending: number; detail: string }>();
+  const lastLog = new Map<string, { at: number; pending: number; detail: string; outcome: string; level: 'warn' | 'info' }>();
   let dumpCount = 0;
   let dumpsInFlight = 0;
   let receiver: UnixDatagramReceiver | undefined;
   let summaryTimer: NodeJS.Timeout | undefined;
 
-  function logLimited(kind: string, detail: string, fields: object = {}): void {
+  /**
+   * `outcome` says what happened to the datagrams (`rejected`, or `read as dpv 1` for a newer
+   * protocol version that was stored anyway — logged at info, as nothing was lost).
+   */
+  function logLimited(kind: string, detail: string, outcome = 'rejected', level: 'warn' | 'info' = 'warn'): void {
     const t = now();
     const entry = lastLog.get(kind);
     if (entry && t - entry.at < LOG_EVERY_MS) {
@@ -116,18 +120,19 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
       return;
     }
     const suppressed = entry?.pending ?? 0;
-    lastLog.set(kind, { at: t, pending: 0, detail });
-    log.warn({ reason: kind, detail, count: suppressed + 1, ...fields }, suppressed
-      ? `${suppressed + 1} datagrams rejected (${kind}) in the last ${LOG_EVERY_MS / 1000} s; latest: ${detail}`
-      : `datagram rejected (${kind}): ${detail}`);
+    lastLog.set(kind, { at: t, pending: 0, detail, outcome, level });
+    log[level]({ reason: kind, detail, count: suppressed + 1 }, suppressed
+      ? `${suppressed + 1} datagrams ${outcome} (${kind}) in the last ${LOG_EVERY_MS / 1000} s; latest: ${detail}`
+      : `datagram ${outcome} (${kind}): ${detail}`);
   }
 
-  function flushSuppressed(): void {
+  /** Logs what was suppressed: every `LOG_EVERY_MS`, and all of it (`force`) on stop. */
+  function flushSuppressed(force = false): void {
     const t = now();
     for (const [kind, e] of lastLog) {
-      if (e.pending > 0 && t - e.at >= LOG_EVERY_MS) {
-        log.warn({ reason: kind, detail: e.detail, count: e.pending }, `${e.pending} datagrams rejected (${kind}) in the last ${Math.round((t - e.at) / 1000)} s; latest: ${e.detail}`);
-        lastLog.set(kind, { at: t, pending: 0, detail: e.detail });
+      if (e.pending > 0 && (force || t - e.at >= LOG_EVERY_MS)) {
+        log[e.level]({ reason: kind, detail: e.detail, count: e.pending }, `${e.pending} datagrams ${e.outcome} (${kind}) in the last ${Math.max(1, Math.round((t - e.at) / 1000))} s; latest: ${e.detail}`);
+        lastLog.set(kind, { ...e, at: t, pending: 0 });
       }
     }
   }
@@ -161,7 +166,8 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
   function handle(r: Dpv1Result, bytes: Buffer | undefined): void {
     if (r.unsupportedDpv !== undefined) {
       rejected['unsupported-dpv']++;
-      logLimited('unsupported-dpv', `dpv ${r.unsupportedDpv}; read as dpv 1${r.ok ? '' : ` and rejected (${r.reason})`}`);
+      if (r.ok) logLimited('unsupported-dpv', `dpv ${r.unsupportedDpv}; read as dpv 1 and stored`, 'read as dpv 1', 'info');
+      else logLimited('unsupported-dpv', `dpv ${r.unsupportedDpv}; read as dpv 1 and rejected (${r.reason})`);
     }
     if (!r.ok) return reject(r, bytes);
     try {
@@ -235,8 +241,7 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
       summaryTimer = undefined;
       receiver?.close();
       receiver = undefined;
-      for (const e of lastLog.values()) e.at = -Infinity;
-      flushSuppressed();
+      flushSuppressed(true);
     },
     failNextReceive(errno) {
       receiver?.failNextReceive(errno);
