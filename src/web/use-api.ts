@@ -1,7 +1,7 @@
 // Loads one API document for a page: data, error and a reload, re-fetched when the path changes;
 // an answer that arrives after the path changed again is dropped.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from './api';
+import { api, type ApiError } from './api';
 
 export interface Loaded<T> {
   data?: T;

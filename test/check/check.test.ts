@@ -237,6 +237,6 @@ test('tlsrpt check CLI: --json document and exit 0 for a good domain, exit 1 wit
   const bad = await run(process.execPath, ['bin/tlsrpt.js', 'check', 'nostarttls.test', ...args]).then(() => assert.fail('expected exit 1'), (e) => e);
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /^✘ mx\.nostarttls\.test: STARTTLS on port \d+: EHLO does not offer STARTTLS/m);
-  assert.match(bad.stdout, /^    hint: enable STARTTLS/m);
+  assert.match(bad.stdout, /^ {4}hint: enable STARTTLS/m);
   assert.match(bad.stdout, /^FAILED: 1 failure\(s\)/m);
 });

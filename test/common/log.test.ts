@@ -43,5 +43,5 @@ test('auto is JSON when stderr is not a terminal; TLSRPT_LOG_FORMAT=pretty force
   const auto = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, TLSRPT_LOG_FORMAT: '' } });
   assert.equal(JSON.parse(auto.stderr).msg, 'hello');
   const pretty = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, TLSRPT_LOG_FORMAT: 'pretty' } });
-  assert.match(pretty.stderr, /Z INFO  hello a=1\n$/);
+  assert.match(pretty.stderr, /Z INFO {2}hello a=1\n$/);
 });

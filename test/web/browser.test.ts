@@ -15,7 +15,6 @@ let h: Harness;
 let page: Page;
 let hostileId: number;
 let rfcId: number;
-const today = new Date().toISOString().slice(0, 10);
 const daysAgo = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);
 /** Text of the page with thousands separators dropped, for finding figures. */
 const text = async (p: Page) => (await p.innerText('main')).replace(/(\d),(?=\d{3})/g, '$1');

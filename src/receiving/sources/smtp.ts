@@ -233,8 +233,8 @@ function replyFor(outcomes: IngestOutcome[], forwardedAnyway: boolean): Reply {
  * recipient see where the mail entered. Client-supplied names are reduced to safe characters.
  */
 export function receivedHeader(session: Pick<SMTPServerSession, 'id' | 'remoteAddress' | 'hostNameAppearsAs' | 'transmissionType'>, hostname: string | undefined, protocol: string, at: Date): string {
-  const helo = String(session.hostNameAppearsAs ?? 'unknown').replace(/[^A-Za-z0-9.:\-\[\]_]/g, '').slice(0, 255) || 'unknown';
-  const by = (hostname ?? 'localhost').replace(/[^A-Za-z0-9.\-]/g, '') || 'localhost';
+  const helo = String(session.hostNameAppearsAs ?? 'unknown').replace(/[^A-Za-z0-9.:[\]_-]/g, '').slice(0, 255) || 'unknown';
+  const by = (hostname ?? 'localhost').replace(/[^A-Za-z0-9.-]/g, '') || 'localhost';
   const withProto = session.transmissionType || protocol.toUpperCase();
   return `Received: from ${helo} ([${session.remoteAddress}])\r\n\tby ${by} (tlsrpt-hub) with ${withProto} id ${session.id};\r\n\t${at.toUTCString().replace('GMT', '+0000')}\r\n`;
 }

@@ -289,8 +289,8 @@ export class Aggregator {
   flush(): Promise<FlushResult> {
     if (this.queued) return this.queued;
     // Declared before it is assigned: the flush below compares itself with `this.queued`.
-    // eslint-disable-next-line prefer-const
-    let queued: Promise<FlushResult> | undefined;
+    let queued: Promise<FlushResult> | undefined = undefined;
+    // eslint-disable-next-line prefer-const -- assigned after declaration on purpose (see above)
     queued = (async () => {
       await this.running?.catch(() => {});
       if (this.queued === queued) this.queued = undefined;
