@@ -14,6 +14,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AdminAuth } from './auth.js';
+import { describeRoute } from './openapi.js';
 
 export const SESSION_COOKIE = 'tlsrpt_session';
 /** Readable by the page's script (not HttpOnly): the UI copies it into `X-CSRF-Token`. */
@@ -141,6 +142,7 @@ export function sessionRoutes(deps: { auth: AdminAuth | undefined; sessions: Ses
   // deployment still works and a TLS one never leaks the cookie to plain HTTP.
   const secure = (c: Context) => new URL(c.req.url).protocol === 'https:';
 
+  describeRoute('POST', '/api/v1/session', { summary: 'Sign in to the web UI with the admin token: sets the HttpOnly tlsrpt_session cookie and the tlsrpt_csrf cookie', auth: 'none', tags: ['ui'], responses: { 204: { description: 'signed in' } } });
   app.post('/api/v1/session', async (c) => {
     let body: unknown;
     try {
@@ -160,6 +162,7 @@ export function sessionRoutes(deps: { auth: AdminAuth | undefined; sessions: Ses
   });
 
   // Reached only past the guard: a valid cookie or bearer token.
+  describeRoute('GET', '/api/v1/session', { summary: 'Whether the session cookie is signed in', auth: 'none', tags: ['ui'] });
   app.get('/api/v1/session', (c) => {
     const id = getCookie(c, SESSION_COOKIE);
     const s = id ? sessions.get(id) : undefined;
@@ -167,6 +170,7 @@ export function sessionRoutes(deps: { auth: AdminAuth | undefined; sessions: Ses
     return c.json(s ? { signedIn: true, via: 'cookie', csrf: s.csrf, expiresAt: new Date(s.expiresAt * 1000).toISOString() } : { signedIn: true, via: 'bearer' });
   });
 
+  describeRoute('DELETE', '/api/v1/session', { summary: 'Sign out of the web UI', auth: 'none', tags: ['ui'], responses: { 204: { description: 'signed out' } } });
   app.delete('/api/v1/session', (c) => {
     const id = getCookie(c, SESSION_COOKIE);
     if (id) sessions.delete(id);

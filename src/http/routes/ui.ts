@@ -26,6 +26,7 @@ import { listReports, reportViewToJson } from '../../analysis/outbound-reports.j
 import { previewReportSettings, reportSettingsForm } from '../../settings/preview.js';
 import { registry } from '../../common/metrics.js';
 import { defaultWebRoot } from './web-ui.js';
+import { describeRoute } from '../openapi.js';
 
 export interface UiRoutesDeps {
   store: Store;
@@ -82,14 +83,17 @@ export function uiRoutes(deps: UiRoutesDeps): Hono {
     return fn(range);
   };
 
+  describeRoute('GET', '/api/v1/ui/overview', { summary: 'The overview page: per policy domain sessions, failure rate, trend, reporters, top failing MX and result type, warnings; the sending side', tags: ['ui'] });
   app.get('/api/v1/ui/overview', (c) => withRange(c, async (range) => c.json(await overview(store, range, today()))));
 
+  describeRoute('GET', '/api/v1/ui/domains/:domain', { summary: 'One policy domain: daily sessions by result type, by reporter, by receiving MX and IP, by sending IP, policies seen', tags: ['ui'] });
   app.get('/api/v1/ui/domains/:domain', (c) => withRange(c, async (range) => {
     const domain = normalizeDomain(c.req.param('domain'));
     if (!domain || domain.length > 253) return bad(c, 'domain: expected a domain name');
     return c.json(await domainDetail(store, domain, range));
   }));
 
+  describeRoute('GET', '/api/v1/ui/outbound', { summary: 'Open windows with live counts and built reports with each target state', tags: ['ui'] });
   app.get('/api/v1/ui/outbound', async (c) => {
     const domain = c.req.query('domain') || undefined;
     const [windows, reports] = await Promise.all([openWindows(store), listReports(store, { reportDomain: domain, limit: 100 })]);
@@ -101,6 +105,7 @@ export function uiRoutes(deps: UiRoutesDeps): Hono {
     return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
   };
 
+  describeRoute('GET', '/api/v1/outbound/reports/:id/json', { summary: 'The RFC 8460 JSON of a built report (what was or will be sent)', tags: ['outbound'] });
   app.get('/api/v1/outbound/reports/:id/json', async (c) => {
     const id = idParam(c);
     const r = id === undefined ? { missing: 'no-report' as const } : await outboundReportJson(store, id);
@@ -110,6 +115,7 @@ export function uiRoutes(deps: UiRoutesDeps): Hono {
     return c.body(r.json, 200, { 'content-type': 'application/tlsrpt+json', 'content-disposition': `attachment; filename="outbound-report-${id}.json"` });
   });
 
+  describeRoute('POST', '/api/v1/outbound/reports/:id/send', { summary: 'Make a built report due now (sent once by the scheduler)', tags: ['outbound'] });
   app.post('/api/v1/outbound/reports/:id/send', async (c) => {
     const id = idParam(c);
     const r = id === undefined ? { ok: false as const, reason: 'no-report' as const } : await expediteOutboundReport(store, id, now());
@@ -121,6 +127,7 @@ export function uiRoutes(deps: UiRoutesDeps): Hono {
     return c.json({ id, targetsDue: r.targets, message: 'due now: the scheduler sends it on its next pass (within 30 s)' }, 202);
   });
 
+  describeRoute('GET', '/api/v1/ui/settings', { summary: 'The TLS report settings page: fields, defaults, values, locks', tags: ['ui'] });
   app.get('/api/v1/ui/settings', (c) => {
     const eff = deps.settings.effective();
     const fields = reportSettingsForm().map((f) => {
@@ -137,6 +144,7 @@ export function uiRoutes(deps: UiRoutesDeps): Hono {
     });
   });
 
+  describeRoute('POST', '/api/v1/settings/preview', { summary: 'Evaluate settings expressions for a recipient domain (errors with position)', tags: ['settings'] });
   app.post('/api/v1/settings/preview', async (c) => {
     let body: { rcptDomain?: unknown; TlsReportSettings?: unknown; ReportSettings?: unknown };
     try {
@@ -153,6 +161,7 @@ export function uiRoutes(deps: UiRoutesDeps): Hono {
     ));
   });
 
+  describeRoute('GET', '/api/v1/ui/system', { summary: 'Version, uptime, enabled parts, database, queues and counters', tags: ['ui'] });
   app.get('/api/v1/ui/system', async (c) => {
     const cfg = deps.config;
     const status = await systemStatus(store);

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
+import { describeRoute } from '../openapi.js';
 
 /** The pages of the UI (DESIGN.md); anything else outside /api and /assets is not ours. */
 export const UI_PAGES = ['/', '/domains/:domain', '/reports', '/reports/:id', '/outbound', '/settings/tls', '/system'] as const;
@@ -85,8 +86,10 @@ export function webUiRoutes(opts: WebUiOptions = {}): Hono {
     }
     return c.html(cached.html, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
   };
+  for (const p of UI_PAGES) describeRoute('GET', p, { summary: `The web UI page ${p} (HTML; the page signs in with POST /api/v1/session)`, auth: 'none', tags: ['ui'] });
   for (const p of UI_PAGES) app.get(p, page);
 
+  describeRoute('GET', '/assets/:file', { summary: 'The web UI build assets (scripts, styles), immutable', auth: 'none', tags: ['ui'] });
   app.get('/assets/:file', async (c) => {
     const name = c.req.param('file');
     // One flat folder of hashed names: anything with a separator or a leading dot is refused.

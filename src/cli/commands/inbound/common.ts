@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Store } from '../../../store/index.js';
-import { configFrom, type CommonOptions } from '../../options.js';
+import { openConfiguredStore, type CommonOptions } from '../../options.js';
 
 export interface FilterOptions extends CommonOptions {
   csv?: boolean;
@@ -53,11 +53,9 @@ export function withCsv(cmd: Command): Command {
   return cmd.option('--csv', 'CSV (RFC 4180, spreadsheet-safe cells) instead of a table');
 }
 
-export async function withStore<T>(opts: CommonOptions, fn: (store: Store) => Promise<T>): Promise<T> {
-  const { config } = configFrom(opts);
-  const { log } = await import('../../../common/log.js');
-  const { openStore } = await import('../../../store/index.js');
-  const store = await openStore(config.store, { log: log.child({}, { level: 'warn' }) });
+/** The config's store; `read` (the default) never creates a database: "no database at X — is --config right?". */
+export async function withStore<T>(opts: CommonOptions, fn: (store: Store) => Promise<T>, mode: 'read' | 'write' = 'read'): Promise<T> {
+  const store = await openConfiguredStore(opts, mode);
   try {
     return await fn(store);
   } finally {

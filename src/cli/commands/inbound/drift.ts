@@ -59,7 +59,7 @@ export function register(inbound: Command): void {
           now = rows.filter((r) => Number(r.last_seen) === last.get(r.policy_type)).map((r) => ({ policyType: r.policy_type as 'sts' | 'tlsa', policyStrings: JSON.parse(r.policy_string_json), ...(r.sts_id ? { stsId: r.sts_id } : {}) }));
         }
         return policyDrift(store, domain, now);
-      });
+      }, 'write');
       if (report.unknown.length) process.exitCode = 1;
       if (opts.json) {
         process.stdout.write(JSON.stringify(report) + '\n');
