@@ -54,6 +54,9 @@ test('inbound summary: last 30 days by default; --all prints totals row, failure
   const recent = await tl('inbound', 'summary');
   assert.equal(recent.code, 0, recent.stderr);
   assert.match(recent.stdout, /^no reports from \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}/, 'the fixtures are years old');
+  // Machine output sums every stored day unless a range is asked for (scripts compare totals).
+  const all = JSON.parse((await tl('inbound', 'summary', '--json')).stdout) as { rows: unknown[] };
+  assert.ok(all.rows.length > 0, 'summary --json covers every stored day by default');
   const r = await tl('inbound', 'summary', '--all');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Sessions per policy domain \(all days\)\nPOLICY DOMAIN\s+REPORTS\s+SUCCESSFUL\s+FAILED\s+FAILED %/);

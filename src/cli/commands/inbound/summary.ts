@@ -42,7 +42,7 @@ export function renderSummary(summary: InboundSummary, period: string): string {
 
 export function register(inbound: Command): void {
   withFilters(withCsv(withJson(withConfig(inbound.command('summary')))), 'summary')
-    .description(`sessions per policy domain (totals, failure %), per day and reporter, failures by MX × result type; last ${DEFAULT_SUMMARY_DAYS} days by default`)
+    .description(`sessions per policy domain (totals, failure %), per day and reporter, failures by MX × result type; last ${DEFAULT_SUMMARY_DAYS} days by default in the table (--json/--csv: every day unless --from/--to)`)
     .option('--all', 'every stored day, not only the last 30')
     .option('--breakdown <name>', 'with --csv: rows, totals, result-type, mx, ip or mx-result-type', 'rows')
     .action((opts: FilterOptions & { all?: boolean; breakdown: string }) =>
@@ -54,7 +54,9 @@ export function register(inbound: Command): void {
         const { isSummaryBreakdown, summaryCsv, SUMMARY_BREAKDOWNS } = await import('../../../analysis/inbound-csv.js');
         if (!isSummaryBreakdown(opts.breakdown)) throw new FilterError('breakdown', `expected one of ${Object.keys(SUMMARY_BREAKDOWNS).join(', ')}`);
         const filter = summaryFilterFromQuery(query(opts));
-        if (!opts.all && filter.fromDay === undefined && filter.toDay === undefined) {
+        // The 30-day default is for a person reading the table; --json and --csv feed scripts and
+        // dashboards that sum totals, which must see every stored day unless they ask for a range.
+        if (!opts.all && !opts.json && !opts.csv && filter.fromDay === undefined && filter.toDay === undefined) {
           const today = Math.floor(Date.now() / 86_400_000);
           filter.fromDay = today - (DEFAULT_SUMMARY_DAYS - 1);
           filter.toDay = today;
