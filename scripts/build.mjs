@@ -13,6 +13,16 @@ const STEPS = ['build:ts', 'build:web', 'build:man'];
 const { scripts = {} } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 const dist = path.join(root, 'dist');
+// `npm pack` of a tree whose dev tools are not installed (a copied checkout without node_modules)
+// ships the dist/ that is there, built by `npm ci`, rather than failing: there is no compiler to run.
+if (!existsSync(path.join(root, 'node_modules/.bin/tsc'))) {
+  if (existsSync(path.join(dist, 'cli/main.js')) && existsSync(path.join(dist, '.built'))) {
+    console.error('build: no TypeScript compiler installed (node_modules/.bin/tsc); packing the existing dist/');
+    process.exit(0);
+  }
+  console.error('build: no TypeScript compiler installed and no dist/ to pack: run `npm ci` first');
+  process.exit(1);
+}
 // tsc's incremental state says nothing about the files on disk: a deleted dist/ would stay empty.
 if (!existsSync(path.join(dist, 'cli/main.js'))) rmSync(path.join(root, 'node_modules/.cache/tlsrpt-hub'), { recursive: true, force: true });
 // Outputs of the other build steps, at the top of dist/.

@@ -6,7 +6,7 @@
  * whose counts may legitimately not add up to the summary totals, see docs/spec/quirks.md). Integer day
  * numbers are grouped with plain SQL, so SQLite and PostgreSQL give the same figures.
  */
-import { sql } from 'kysely';
+import { sql } from '../store/kysely.js';
 import type { Store } from '../store/index.js';
 import { dayString } from './filters.js';
 

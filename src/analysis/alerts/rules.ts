@@ -7,7 +7,7 @@
  * for long enough ("ready to enforce"). Each returns candidates; the engine applies the
  * per-domain settings and the cooldown.
  */
-import { sql } from 'kysely';
+import { sql } from '../../store/kysely.js';
 import type { Store } from '../../store/index.js';
 import { dayString } from '../filters.js';
 

@@ -15,7 +15,7 @@
  * the events are counted once, by the node that took them over.
  */
 import { hostname } from 'node:os';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../../store/kysely.js';
 import type { Database, Store, StoreKind } from '../../store/index.js';
 import { writeTransaction } from '../../store/transaction.js';
 

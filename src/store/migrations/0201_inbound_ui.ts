@@ -6,7 +6,7 @@
  * (reporter or organisation name, channel, has-failures) and the system page's per-channel counts
  * without reading the wide report rows (raw bytes, JSON) of the whole table.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 import type { StoreKind } from '../schema.js';
 
 export async function up(db: Kysely<any>, _kind: StoreKind): Promise<void> {

@@ -9,7 +9,7 @@
  * A rename keeps every row (for all but DANE the two domains are the same); the partial unique
  * index and the report index follow the column on both SQLite (3.25+) and PostgreSQL.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 import type { StoreKind } from '../schema.js';
 
 export async function up(db: Kysely<any>, _kind: StoreKind): Promise<void> {

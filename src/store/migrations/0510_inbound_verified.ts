@@ -6,7 +6,7 @@
  * naming google.com) can never be the stored copy that makes the real, signed one a duplicate;
  * the store replaces an unverified copy when the verified one arrives.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 import type { StoreKind } from '../schema.js';
 
 export async function up(db: Kysely<any>, _kind: StoreKind): Promise<void> {
