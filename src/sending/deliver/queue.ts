@@ -66,8 +66,12 @@ export class DeliveryQueue {
   async runDue(opts: { force?: boolean; limit?: number; concurrency?: number } = {}): Promise<TargetAttempt[]> {
     const results: TargetAttempt[] = [];
     const limit = opts.limit ?? 200;
+    // A forced run tries each target once: a target that failed for now is 'retrying' and
+    // unclaimed again at once, so without this cut-off a relay that is down (or none set) made
+    // `outbound send --now` with more than `limit` targets retry them forever.
+    const runStarted = this.deps.clock();
     for (;;) {
-      const ids = await this.claim(limit, Boolean(opts.force));
+      const ids = await this.claim(limit, Boolean(opts.force), runStarted);
       if (ids.length === 0) break;
       const rows = await this.load(ids);
       const concurrency = Math.max(1, opts.concurrency ?? 4);
@@ -96,7 +100,7 @@ export class DeliveryQueue {
     return at === null || at === undefined ? undefined : Number(at);
   }
 
-  private async claim(limit: number, force: boolean): Promise<number[]> {
+  private async claim(limit: number, force: boolean, runStarted: number): Promise<number[]> {
     const { store, nodeId } = this.deps;
     const now = this.deps.clock();
     const candidates = store.db
@@ -107,6 +111,7 @@ export class DeliveryQueue {
       .where('r.state', '=', 'pending')
       .where('t.claimed_until', '<', now)
       .$if(!force, (q) => q.where('t.next_attempt_at', '<=', now).where('r.due_at', '<=', now))
+      .$if(force, (q) => q.where((eb) => eb.or([eb('t.last_attempt_at', 'is', null), eb('t.last_attempt_at', '<', runStarted)])))
       .orderBy('t.next_attempt_at')
       .orderBy('t.id')
       .limit(limit)

@@ -54,6 +54,31 @@ forEachStore('delivery queue', (open) => {
     }
   });
 
+  it('a forced run with the relay down tries each target once and ends (more targets than one claim)', async () => {
+    const store = await open();
+    const h = await startHarness(store);
+    try {
+      await h.sink.stop();
+      for (const d of ['a.example', 'b.example', 'c.example', 'd.example', 'e.example']) {
+        for (let i = 0; i < 3; i++) h.aggregator.add(stsOutcome(d, false, `v=TLSRPTv1; rua=mailto:tls@${d}`));
+      }
+      await h.aggregator.flush();
+      h.now.t = D0 + DAY;
+      await h.scheduler.closeDueWindows();
+      await h.scheduler.buildClaimedReports();
+      // limit 2: three claims; before the fix each retried target was claimed again at once, for ever
+      const attempts = await Promise.race([
+        h.queue.runDue({ force: true, limit: 2 }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('runDue did not end')), 20_000)),
+      ]);
+      assert.equal(attempts.length, 5);
+      assert.deepEqual(attempts.map((a) => a.state), Array(5).fill('retrying'));
+      assert.deepEqual((await targets(h)).map((t) => t.attempts), [1, 1, 1, 1, 1]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a relay that is down for a while, then up: the mail arrives once', async () => {
     const store = await open();
     const h = await startHarness(store);
