@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 // The `tlsrpt` command: runs the compiled JavaScript in dist/ (built by `npm ci` / `npm run build`).
 // No compiler runs here, and nothing is cached or loaded from a temporary folder.
-// `serve` is a daemon measured in MiB (issue 12): its young generation stays at the initial 1 MiB
-// semi-space instead of growing to 16 MiB while modules load and keeping it (~10 MiB of RSS).
-// Set here, before anything is loaded; V8 reads the flag at each young-generation resize.
-if (process.argv[2] === 'serve') (await import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
+// `serve` runs with the V8 flags of serve-v8-flags.js (a footprint budget, issue 12).
+if (process.argv[2] === 'serve') (await import('node:v8')).setFlagsFromString((await import('./serve-v8-flags.js')).SERVE_V8_FLAGS);
 try {
   await import('../dist/cli/main.js');
 } catch (e) {

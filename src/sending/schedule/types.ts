@@ -46,7 +46,15 @@ export interface BuildOutcome {
   reason?: string;
 }
 
-export interface TickResult { closed: number; built: BuildOutcome[]; attempts: TargetAttempt[] }
+/** `builtCount`: reports built (state pending); `built`: the outcomes kept (see BuildOptions.keepBuilt). */
+export interface TickResult { closed: number; built: BuildOutcome[]; builtCount: number; attempts: TargetAttempt[] }
+
+export interface BuildOptions {
+  /** Close every open window and build at once, not only what is due. */
+  force?: boolean;
+  /** Default true. false: the outcomes of built reports are counted, not kept (the others always are). */
+  keepBuilt?: boolean;
+}
 
 /** A claim name unique to this process. */
 export function newNodeId(): string {

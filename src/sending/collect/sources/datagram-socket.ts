@@ -78,7 +78,7 @@ export interface BindOptions {
    * false: the loop thread drains on readability (uv_poll), at most `batch` per wake-up.
    */
   threaded?: boolean;
-  /** Threaded mode: the receive thread stops reading when this much waits for JS (default 64 MiB). */
+  /** Threaded mode: the receive thread stops reading when this much waits for JS (default 64 MiB; the datagram source passes 4 MiB). */
   maxBufferedBytes?: number;
   /**
    * Threaded mode: run the receive thread SCHED_FIFO (needs root or CAP_SYS_NICE; silently

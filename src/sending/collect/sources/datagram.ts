@@ -46,7 +46,7 @@ export interface DatagramSourceOptions {
   batch?: number;
   /** Default true: a receive thread drains the socket while JS works (see datagram-socket.ts). */
   threaded?: boolean;
-  /** Threaded mode: received bytes waiting for JS at most before the thread stops reading (default 64 MiB). */
+  /** Threaded mode: received bytes waiting for JS at most before the thread stops reading (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
    * Threaded mode, default true: run the receive thread SCHED_FIFO when the process may (root or
@@ -80,6 +80,13 @@ export interface DatagramSource extends Component {
 }
 
 const LOG_EVERY_MS = 10_000;
+/**
+ * What the receive thread may hold for JS: 4 MiB, ~16,000 libtlsrpt datagrams (mean ~260 B).
+ * The addon's 64 MiB filled under sustained load and stayed resident (issue 12's peak budget);
+ * a 20,000-datagram burst at libtlsrpt's pace kept the same share with 4, 8 or 64 MiB
+ * (bench/ingest-datagram burst): what limits a burst is the kernel queue, not this buffer.
+ */
+const DEFAULT_BUFFERED_BYTES = 4 << 20;
 
 function parseMode(mode: number | string | undefined): number {
   if (mode === undefined) return 0o660;
@@ -220,7 +227,7 @@ export function createDatagramSource(opts: DatagramSourceOptions): DatagramSourc
       try {
         receiver = bindUnixDatagram(opts.path, {
           mode, owner: opts.owner, group: opts.group, batch: opts.batch, maxSize: DPV1_MAX_BYTES, fd: opts.fd,
-          threaded: opts.threaded, maxBufferedBytes: opts.maxBufferedBytes, realtime: opts.realtime ?? true,
+          threaded: opts.threaded, maxBufferedBytes: opts.maxBufferedBytes ?? DEFAULT_BUFFERED_BYTES, realtime: opts.realtime ?? true,
         }, onBatch, (e) => {
           stats.receiveErrors++;
           logLimited('receive-error', e.message);
