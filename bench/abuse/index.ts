@@ -1,0 +1,211 @@
+/**
+ * @module bench/abuse — what one stranger costs the public report endpoint (issue 10 item 5):
+ * a real compiled `tlsrpt serve` with the default `http` limits, one client address, and the
+ * CPU the serve process spends (utime + stime from /proc) as a share of one core, while a
+ * separate prober asks `/healthz` every 50 ms and times each answer.
+ *
+ * 1. at the limits — the client sends `http.reportRatePerMinute` (60) POSTs a minute, one a
+ *    second, each the costliest body we know within the limits, in turn: a gzip bomb that
+ *    inflates past 10 MiB, a valid report with 2,000 policies x 20 failure details (the policy
+ *    cap; ~9 MiB inflated, each with a new report-id so it is parsed and stored, not a
+ *    duplicate), 1 MiB of empty policy objects, a 1 MiB organization-name, 1 MiB of random
+ *    bytes. Those over the byte budget (4 MiB a minute) are answered 429. Target: <= 10 % of one
+ *    core over the minute, every /healthz under 50 ms.
+ * 2. flood — the same client ignores 429 and keeps `http.maxConnectionsPerClient` (50)
+ *    connections busy with the bomb for 20 s. No application limit makes a flood free (the
+ *    answer still has to be parsed and written); reported: requests/s answered, CPU share, and
+ *    /healthz latency, which must stay under 50 ms.
+ *
+ *   npm run bench -- abuse [--seconds 60] [--flood-seconds 20]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SECONDS = arg('--seconds', 60);
+const FLOOD_SECONDS = arg('--flood-seconds', 20);
+const CPU_TARGET = 0.10;
+const HEALTHZ_TARGET_MS = 50;
+const TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+const BIN = path.resolve('bin/tlsrpt.js');
+spawnSync(process.execPath, ['scripts/ensure-built.mjs'], { stdio: 'inherit' });
+
+const freePort = () => new Promise<number>((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address() as { port: number };
+    s.close(() => resolve(port));
+  });
+});
+
+/** CPU seconds the process has used (user + system). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime (fields 14 and 15)
+}
+
+// ---- the bodies -------------------------------------------------------------------------------
+
+const day = '2026-11-20';
+const header = (reportId: string) => ({
+  'organization-name': 'Stranger Inc.', 'date-range': { 'start-datetime': `${day}T00:00:00Z`, 'end-datetime': `${day}T23:59:59Z` },
+  'contact-info': 'tlsrpt@stranger.example', 'report-id': reportId,
+});
+
+/** 2,000 policies (the cap) x 20 failure details, ~9 MiB of JSON: as much valid work as fits. */
+function bigReport(): Buffer {
+  const policies = Array.from({ length: 2000 }, (_, p) => ({
+    policy: { 'policy-type': 'sts', 'policy-string': ['version: STSv1', 'mode: enforce', `mx: mx.d${p}.example`, 'max_age: 86400'], 'policy-domain': `d${p}.example`, 'mx-host': [`mx.d${p}.example`] },
+    summary: { 'total-successful-session-count': 1000 + p, 'total-failure-session-count': 20 },
+    'failure-details': Array.from({ length: 20 }, (_, k) => ({
+      'result-type': 'certificate-expired', 'sending-mta-ip': `192.0.2.${k + 1}`, 'receiving-mx-hostname': `mx.d${p}.example`,
+      'receiving-ip': `198.51.100.${(p + k) % 250 + 1}`, 'failed-session-count': 1, 'additional-information': `https://stranger.example/why/${p}/${k}`,
+    })),
+  }));
+  return Buffer.from(JSON.stringify({ ...header(`abuse-${randomUUID()}`), policies }));
+}
+const BIG_TEMPLATE = gzipSync(bigReport());
+
+type Kind = 'bomb' | 'big-report' | 'empty-policies' | 'long-string' | 'random-bytes';
+const fixed: Record<Exclude<Kind, 'big-report'>, { body: Buffer; encoding?: string }> = {
+  bomb: { body: gzipSync(Buffer.from(JSON.stringify({ ...header('bomb'), policies: [], pad: ' '.repeat(11 * 1024 * 1024) }))), encoding: 'gzip' },
+  'empty-policies': { body: Buffer.from(`{"report-id":"empty","policies":[${'{},'.repeat(349_000)}{}]}`) },
+  'long-string': { body: Buffer.from(JSON.stringify({ ...header('long'), 'organization-name': 'x'.repeat(1_040_000), policies: [] })) },
+  'random-bytes': { body: randomBytes(1_040_000) },
+};
+/** A fresh big report each time (new report-id: parsed and stored, not skipped as a duplicate). */
+function body(kind: Kind): { body: Buffer; encoding?: string } {
+  if (kind !== 'big-report') return fixed[kind];
+  return { body: gzipSync(bigReport(), { level: 1 }), encoding: 'gzip' };
+}
+const KINDS: Kind[] = ['bomb', 'big-report', 'empty-policies', 'long-string', 'random-bytes'];
+
+// ---- HTTP -------------------------------------------------------------------------------------
+
+function post(port: number, agent: Agent, b: { body: Buffer; encoding?: string }): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({
+      host: '127.0.0.1', port, method: 'POST', path: '/tlsrpt', agent,
+      headers: { 'content-type': b.encoding ? 'application/tlsrpt+gzip' : 'application/tlsrpt+json', 'content-length': b.body.byteLength, ...(b.encoding ? { 'content-encoding': 'gzip' } : {}) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(-1)); // the server may close a connection it refused
+    req.end(b.body);
+  });
+}
+
+/** Asks /healthz every 50 ms until stopped; returns each answer's milliseconds (Infinity: none). */
+function probe(port: number): { stop(): Promise<number[]> } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const t0 = performance.now();
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/healthz', agent, timeout: 5000 }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        });
+        req.on('timeout', () => req.destroy());
+        req.on('error', () => resolve(false));
+        req.end();
+      });
+      times.push(ok ? performance.now() - t0 : Infinity);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; agent.destroy(); return times; } };
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))] ?? NaN;
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'no answer');
+const tally = (codes: number[]) => Object.entries(codes.reduce<Record<string, number>>((a, c) => ({ ...a, [c]: (a[c] ?? 0) + 1 }), {}))
+  .map(([c, n]) => `${c === '-1' ? 'closed' : c} x${n}`).join(', ');
+
+// ---- run --------------------------------------------------------------------------------------
+
+const results: string[] = [];
+const dir = mkdtempSync(path.join(tmpdir(), 'tlsrpt-abuse-'));
+const port = await freePort();
+const cfg = path.join(dir, 'tlsrpt.json');
+// Nothing but what serve needs to listen: every http limit is the default.
+writeFileSync(cfg, JSON.stringify({
+  store: { sqlite: path.join(dir, 'db.sqlite') }, http: { listen: `127.0.0.1:${port}`, token: 'abuse-bench-token-0123456789' },
+  SystemSettings: { domain: 'example.com', hostname: 'mx.example.com' },
+}));
+const child = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+try {
+  const end = Date.now() + 60_000;
+  while (!(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) {
+    if (Date.now() > end) throw new Error('serve did not answer /healthz within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  console.log(`bodies: ${KINDS.map((k) => `${k} ${(k === 'big-report' ? BIG_TEMPLATE : fixed[k].body).byteLength} B`).join(', ')} (big-report inflates to ${(bigReport().byteLength / 1048576).toFixed(1)} MiB)`);
+
+  // 0. idle, for reference
+  let c0 = cpuSeconds(child.pid!);
+  let t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleShare = (cpuSeconds(child.pid!) - c0) / ((performance.now() - t0) / 1000);
+
+  // 1. at the limits: one POST a second, the costliest bodies in turn
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let prober = probe(port);
+  const codes: number[] = [];
+  const byKind = new Map<Kind, number[]>();
+  c0 = cpuSeconds(child.pid!);
+  t0 = performance.now();
+  for (let i = 0; i < SECONDS; i++) {
+    const kind = KINDS[i % KINDS.length]!;
+    const b = body(kind);
+    const code = await post(port, agent, b);
+    codes.push(code);
+    byKind.set(kind, [...(byKind.get(kind) ?? []), code]);
+    const wait = t0 + (i + 1) * 1000 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const limitWall = (performance.now() - t0) / 1000;
+  const limitShare = (cpuSeconds(child.pid!) - c0) / limitWall;
+  let probes = await prober.stop();
+  agent.destroy();
+  console.log(`at the limits: ${codes.length} POSTs in ${limitWall.toFixed(0)} s (${tally(codes)}); ${[...byKind].map(([k, cs]) => `${k}: ${tally(cs)}`).join('; ')}`);
+  console.log(`  serve CPU ${(100 * limitShare).toFixed(1)} % of one core (idle ${(100 * idleShare).toFixed(1)} %); target <= ${100 * CPU_TARGET} %`);
+  console.log(`  /healthz: ${probes.length} probes, median ${ms(pct(probes, 0.5))}, p99 ${ms(pct(probes, 0.99))}, max ${ms(Math.max(...probes))}; target every one < ${HEALTHZ_TARGET_MS} ms`);
+  results.push(`RESULT abuse_limits_cpu_share ${(100 * limitShare).toFixed(1)} %`, `RESULT abuse_limits_healthz_max ${Math.max(...probes).toFixed(1)} ms`);
+
+  // 2. flood: 50 connections, no pause, 429s ignored
+  prober = probe(port);
+  const floodAgent = new Agent({ keepAlive: true, maxSockets: 50 });
+  const floodCodes: number[] = [];
+  c0 = cpuSeconds(child.pid!);
+  t0 = performance.now();
+  const until = t0 + FLOOD_SECONDS * 1000;
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (performance.now() < until) floodCodes.push(await post(port, floodAgent, fixed.bomb));
+  }));
+  const floodWall = (performance.now() - t0) / 1000;
+  const floodShare = (cpuSeconds(child.pid!) - c0) / floodWall;
+  probes = await prober.stop();
+  floodAgent.destroy();
+  console.log(`flood: ${floodCodes.length} POSTs in ${floodWall.toFixed(0)} s = ${Math.round(floodCodes.length / floodWall)}/s (${tally(floodCodes)})`);
+  console.log(`  serve CPU ${(100 * floodShare).toFixed(1)} % of one core; /healthz: ${probes.length} probes, median ${ms(pct(probes, 0.5))}, p99 ${ms(pct(probes, 0.99))}, max ${ms(Math.max(...probes))}; target every one < ${HEALTHZ_TARGET_MS} ms`);
+  results.push(`RESULT abuse_flood_cpu_share ${(100 * floodShare).toFixed(1)} %`, `RESULT abuse_flood_requests_per_s ${Math.round(floodCodes.length / floodWall)} 1/s`, `RESULT abuse_flood_healthz_max ${Math.max(...probes).toFixed(1)} ms`);
+  if (child.exitCode !== null) throw new Error(`serve exited (${child.exitCode}) under abuse`);
+} finally {
+  child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const l of results) console.log(l);
