@@ -61,11 +61,16 @@ const header = (reportId: string) => ({
   'contact-info': 'tlsrpt@stranger.example', 'report-id': reportId,
 });
 
-/** 2,000 policies (the cap) x 20 failure details, ~9 MiB of JSON: as much valid work as fits. */
+let bigReports = 0;
+/**
+ * 2,000 policies (the cap) x 20 failure details, ~9 MiB of JSON: as much valid work as fits.
+ * Each one new (report-id and counts): stored, not recognised as a re-sent duplicate.
+ */
 function bigReport(): Buffer {
+  const n = bigReports++;
   const policies = Array.from({ length: 2000 }, (_, p) => ({
     policy: { 'policy-type': 'sts', 'policy-string': ['version: STSv1', 'mode: enforce', `mx: mx.d${p}.example`, 'max_age: 86400'], 'policy-domain': `d${p}.example`, 'mx-host': [`mx.d${p}.example`] },
-    summary: { 'total-successful-session-count': 1000 + p, 'total-failure-session-count': 20 },
+    summary: { 'total-successful-session-count': 1000 + p + n, 'total-failure-session-count': 20 },
     'failure-details': Array.from({ length: 20 }, (_, k) => ({
       'result-type': 'certificate-expired', 'sending-mta-ip': `192.0.2.${k + 1}`, 'receiving-mx-hostname': `mx.d${p}.example`,
       'receiving-ip': `198.51.100.${(p + k) % 250 + 1}`, 'failed-session-count': 1, 'additional-information': `https://stranger.example/why/${p}/${k}`,
@@ -87,7 +92,8 @@ function body(kind: Kind): { body: Buffer; encoding?: string } {
   if (kind !== 'big-report') return fixed[kind];
   return { body: gzipSync(bigReport(), { level: 1 }), encoding: 'gzip' };
 }
-const KINDS: Kind[] = ['bomb', 'big-report', 'empty-policies', 'long-string', 'random-bytes'];
+// The costliest first: a fresh client's budget goes to the big report, which is parsed and stored.
+const KINDS: Kind[] = ['big-report', 'bomb', 'empty-policies', 'long-string', 'random-bytes'];
 
 // ---- HTTP -------------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ export interface RateLimiterOptions {
   maxClients?: number;
   /** Clock in milliseconds (injectable for tests). */
   now?: () => number;
+  /** `charge` may take a client this many minutes of its rate into debt (default 60). */
+  maxDebtMinutes?: number;
 }
 
 export interface RateDecision {
@@ -28,6 +30,12 @@ export interface RateDecision {
 export interface RateLimiter {
   /** Takes `cost` tokens (default 1: one request; a byte budget passes the byte count). */
   take(client: string, cost?: number): RateDecision;
+  /**
+   * Charges `cost` tokens for work already done, into debt if need be (at most `maxDebtMinutes`
+   * of the rate): what a request turned out to cost (a body's inflated size) is paid for by the
+   * client's next requests.
+   */
+  charge(client: string, cost: number): void;
   /** Clients currently remembered. */
   size(): number;
 }
@@ -47,19 +55,29 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   // A Map keeps insertion order: re-inserting on every take makes the first key the least recently seen.
   const buckets = new Map<string, Bucket>();
 
+  const maxDebt = (opts.maxDebtMinutes ?? 60) * opts.ratePerMinute;
+  const bucket = (client: string): Bucket => {
+    const t = now();
+    let b = buckets.get(client);
+    if (b) {
+      buckets.delete(client);
+      b.tokens = Math.min(burst, b.tokens + (t - b.updatedMs) * perMs);
+      b.updatedMs = t;
+    } else {
+      b = { tokens: burst, updatedMs: t };
+      while (buckets.size >= maxClients) buckets.delete(buckets.keys().next().value as string);
+    }
+    buckets.set(client, b);
+    return b;
+  };
+
   return {
+    charge(client, cost) {
+      const b = bucket(client);
+      b.tokens = Math.max(-maxDebt, b.tokens - cost);
+    },
     take(client, cost = 1) {
-      const t = now();
-      let b = buckets.get(client);
-      if (b) {
-        buckets.delete(client);
-        b.tokens = Math.min(burst, b.tokens + (t - b.updatedMs) * perMs);
-        b.updatedMs = t;
-      } else {
-        b = { tokens: burst, updatedMs: t };
-        while (buckets.size >= maxClients) buckets.delete(buckets.keys().next().value as string);
-      }
-      buckets.set(client, b);
+      const b = bucket(client);
       // A cost above the burst could never be paid: it is charged when the bucket is full.
       const need = Math.min(cost, burst);
       if (b.tokens >= need) {

@@ -304,10 +304,13 @@ export function parseReport(input: string | Uint8Array, options?: ParseOptions):
   if (policiesRaw.length === 0) sink.add('empty-policies', 'policies', 'no policies: the report says nothing');
   const policyCount = Math.min(policiesRaw.length, caps.maxPolicies);
   if (policiesRaw.length > policyCount) sink.add('too-many-policies', 'policies', `${policiesRaw.length} policies; kept the first ${policyCount}`);
+  let detailsLeft = caps.maxDetails;
   for (let i = 0; i < policyCount; i++) {
     const p = policiesRaw[i];
     if (!isObject(p)) { sink.add('wrong-type', `policies[${i}]`, 'not an object; dropped'); continue; }
-    report.policies.push(readPolicyResult(p, sink, `policies[${i}]`, caps.maxDetailsPerPolicy));
+    const policy = readPolicyResult(p, sink, `policies[${i}]`, Math.min(caps.maxDetailsPerPolicy, detailsLeft));
+    detailsLeft -= policy.failureDetails.length;
+    report.policies.push(policy);
   }
   fillPolicyDomains(report.policies, reportId, options?.policyDomainHint, sink);
   if (extra !== undefined) report.extra = extra;

@@ -79,6 +79,19 @@ describe('report endpoint defaults and budgets', () => {
 });
 
 describe('report caps', () => {
+  it('keeps at most 5,000 failure details in the whole report, with a finding', () => {
+    const d = doc();
+    const detail = { 'result-type': 'certificate-expired', 'failed-session-count': 1 };
+    d.policies = [0, 1, 2].map((i) => ({ ...d.policies[0], policy: { ...d.policies[0].policy, 'policy-domain': `p${i}.example.org` }, 'failure-details': Array.from({ length: 2000 }, () => detail) }));
+    const { report, findings } = parseReport(JSON.stringify(d));
+    assert.deepEqual(report.policies.map((p) => p.failureDetails.length), [1000, 1000, 1000]);
+    d.policies = Array.from({ length: 8 }, (_, i) => ({ ...d.policies[0], policy: { ...d.policies[0].policy, 'policy-domain': `p${i}.example.org` }, 'failure-details': Array.from({ length: 900 }, () => detail) }));
+    const capped = parseReport(JSON.stringify(d));
+    assert.deepEqual(capped.report.policies.map((p) => p.failureDetails.length), [900, 900, 900, 900, 900, 500, 0, 0]);
+    assert.equal(capped.findings.filter((f) => f.code === 'too-many-failure-details').length, 3);
+    assert.equal(findings.filter((f) => f.code === 'too-many-failure-details').length, 3, 'per-policy cap still applies');
+  });
+
   it('cuts long strings, extra policies, details per policy, long lists and big extras, with a finding each', () => {
     const d = doc({ 'organization-name': 'o'.repeat(5000), 'x-big': 'x'.repeat(10_000) });
     const p = d.policies[0];
@@ -98,6 +111,35 @@ describe('report caps', () => {
     assert.equal(report.policies[0].failureDetails[0].additionalInformation!.length, 1024);
     assert.equal(report.extra?.['x-big'], undefined);
     assert.ok(codes.has('extra-too-large@x-big'));
+  });
+});
+
+forEachStore('byte budget counts inflated bytes', (open) => {
+  it('a small gzip body of a large report is charged its inflated size: the next POST waits', async () => {
+    const store = await open();
+    const post = endpoint(createIngestor({ store, log: silentLog }), { bytesPerMinute: 1_000_000, byteLimiter: undefined });
+    const d = doc({ 'x-note': 'n'.repeat(3000) });
+    d.policies = Array.from({ length: 2000 }, (_, i) => ({ ...d.policies[0], policy: { ...d.policies[0].policy, 'policy-domain': `p${i}.example.org` } }));
+    const inflated = Buffer.from(JSON.stringify(d));
+    const gz = gzipSync(inflated);
+    assert.ok(inflated.byteLength > 1_100_000 && gz.byteLength < 200_000, `${inflated.byteLength} inflated, ${gz.byteLength} sent`);
+    const first = await post(gz);
+    // on PostgreSQL this also proves the de-duplication key fits a B-tree row with 2,000 policy domains
+    assert.equal(first.status, 201, await first.clone().text());
+    const next = await post(Buffer.from(JSON.stringify(doc())));
+    assert.equal(next.status, 429, 'the inflated megabytes used up the minute');
+    assert.ok(Number(next.headers.get('retry-after')) >= 10, `Retry-After ${next.headers.get('retry-after')}`);
+    assert.equal((await post(Buffer.from(JSON.stringify(doc())), '192.0.2.9')).status, 201, 'another client is not charged');
+  });
+
+  it('a gzip bomb is charged the whole inflation limit', async () => {
+    const store = await open();
+    const post = endpoint(createIngestor({ store, log: silentLog }), { bytesPerMinute: 4_000_000, maxInflatedBytes: 2_000_000, byteLimiter: undefined });
+    const bomb = gzipSync(Buffer.from(JSON.stringify(doc({ 'x-pad': 'a'.repeat(3_000_000) }))));
+    assert.ok(bomb.byteLength < 20_000);
+    assert.equal((await post(bomb)).status, 413);
+    // the budget's burst is 1 MiB (the body limit): 2 MB of inflation leaves the client in debt
+    assert.equal((await post(Buffer.from(JSON.stringify(doc())))).status, 429, 'the bomb cost 2 MB of the budget, not 20 KB');
   });
 });
 

@@ -4,7 +4,7 @@
  * Answers 201 on acceptance (a duplicate is accepted too: the sender must not retry it),
  * 400 with a reason for something that is not a report, 413 when the body is too large (by
  * Content-Length AND by counting streamed bytes, and after decompression), 429 when one client
- * sends too many requests or too many bytes (an IPv6 client is its /64), and 503 when the store
+ * sends too many requests or too many bytes — counted inflated (an IPv6 client is its /64), and 503 when the store
  * cannot take it now (the sender retries, RFC 8460 §5.5).
  */
 import { Hono, type Context } from 'hono';
@@ -23,7 +23,7 @@ export interface ReportEndpointDeps {
   maxBodyBytes: number;
   /** `http.reportMaxInflatedBytes` (default 10 MiB): the report after decompression. */
   maxInflatedBytes?: number;
-  /** `http.reportBytesPerMinute`: body bytes per client and minute (default: no byte budget). */
+  /** `http.reportBytesPerMinute`: report bytes (as sent, or inflated when more) per client and minute (default: no byte budget). */
   bytesPerMinute?: number;
   byteLimiter?: RateLimiter;
   /** `http.reportRatePerMinute`: sustained requests per client and minute. */
@@ -105,6 +105,13 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
       channel: 'http', peer, receivedAt: now(),
       ...(deps.maxInflatedBytes ? { maxDecompressedBytes: deps.maxInflatedBytes } : {}),
     });
+    // The work a body causes grows with its inflated size, not its size as sent (gzip of JSON
+    // is 30:1): what was inflated beyond the body is charged to the budget afterwards, so a
+    // client that sent 9 MiB of report in 300 KB waits for the next minutes' budget (bench/abuse).
+    const inflated = outcomes.some((o) => o.code === 'decompressed-too-large')
+      ? deps.maxInflatedBytes ?? 0
+      : outcomes.reduce((n, o) => Math.max(n, o.payloadBytes ?? 0), 0);
+    if (bytes && inflated > body.byteLength) bytes.charge(clientKey(peer), inflated - body.byteLength);
     return answer(c, outcomes);
   });
   app.all(path, (c) => {

@@ -68,6 +68,8 @@ export interface InboundReportInput {
    */
   verified?: boolean;
   message?: InboundMessageMeta;
+  /** Precomputed by the analysis (storedForms); computed here when absent. */
+  forms?: StoredForms;
 }
 
 export type SaveInboundResult =
@@ -109,12 +111,22 @@ export function reportContentHash(report: TlsReport): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * The report's serialised forms the store keeps: its content hash and its JSON. Megabytes of
+ * work for a large report, so the analysis computes them where it parsed (a worker thread for
+ * large inputs) and hands them in with the report; `saveInboundReport` computes what is missing.
+ */
+export interface StoredForms { contentHash: string; reportJson: string }
+export function storedForms(report: TlsReport): StoredForms {
+  return { contentHash: reportContentHash(report), reportJson: JSON.stringify(report) };
+}
+
 /** The de-duplication keys of a report (exported for tests and diagnostics). */
-export function dedupKeys(report: TlsReport, receivedAt: number) {
+export function dedupKeys(report: TlsReport, receivedAt: number, contentHash = reportContentHash(report)) {
   const dateStart = epochSeconds(report.dateRange.startDatetime, receivedAt);
   const dateEnd = epochSeconds(report.dateRange.endDatetime, dateStart);
   const policyDomains = [...new Set(report.policies.map((p) => (p.policy.policyDomain ?? '').toLowerCase()))].sort().join(',');
-  return { reporter: text(reporterOf(report)), reportId: text(report.reportId ?? ''), policyDomains: text(policyDomains), dateStart, dateEnd, contentHash: reportContentHash(report) };
+  return { reporter: text(reporterOf(report)), reportId: text(report.reportId ?? ''), policyDomains: text(policyDomains), dateStart, dateEnd, contentHash };
 }
 
 /**
@@ -125,7 +137,8 @@ export function dedupKeys(report: TlsReport, receivedAt: number) {
  */
 export async function saveInboundReport(store: Store, input: InboundReportInput): Promise<SaveInboundResult> {
   const { report } = input;
-  const keys = dedupKeys(report, input.receivedAt);
+  const forms = input.forms ?? storedForms(report);
+  const keys = dedupKeys(report, input.receivedAt, forms.contentHash);
   const day = Math.floor(keys.dateStart / DAY);
   let totalSuccessful = 0;
   let totalFailed = 0;
@@ -162,7 +175,7 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
     dkim_domain: dkimDomain ? text(dkimDomain.toLowerCase()) : null,
     dkim_aligned: dkim?.aligned ? 1 : 0,
     dkim_json: dkim ? JSON.stringify(dkim) : null,
-    report_json: JSON.stringify(report),
+    report_json: forms.reportJson,
     payload: bytes(payload),
     raw: rawDiffers ? bytes(input.raw) : null,
     verified: input.verified ? 1 : 0,
@@ -225,7 +238,23 @@ async function findDuplicate(trx: Transaction<Database> | Kysely<Database>, keys
   return r ? Number(r.id) : undefined;
 }
 
+/**
+ * Rows written between two turns of the event loop. SQLite's driver runs each statement
+ * synchronously: 2,000 policies x 20 details in one go held the loop for ~1 s (bench/abuse),
+ * so /healthz and every other request waited. Yielding inside the transaction is safe: other
+ * store users wait for the connection (Kysely's per-connection mutex), not for the loop.
+ */
+const ROWS_PER_TURN = 500;
+
 async function insertChildren(trx: Transaction<Database>, reportRef: number, input: InboundReportInput, reporter: string, day: number): Promise<void> {
+  let rows = 0;
+  const written = async (n: number) => {
+    rows += n;
+    if (rows >= ROWS_PER_TURN) {
+      rows = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
   for (const [idx, p] of input.report.policies.entries()) {
     const policyDomain = text((p.policy.policyDomain ?? '').toLowerCase());
     const policy = await trx
@@ -244,8 +273,9 @@ async function insertChildren(trx: Transaction<Database>, reportRef: number, inp
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    // Chunks keep each statement under PostgreSQL's 65535 bind parameters.
-    for (const details of chunks(p.failureDetails, 1000)) {
+    await written(1);
+    // Chunks keep each statement under PostgreSQL's 65535 bind parameters (and the loop turning).
+    for (const details of chunks(p.failureDetails, ROWS_PER_TURN)) {
       await trx
         .insertInto('inbound_failure')
         .values(
@@ -267,6 +297,7 @@ async function insertChildren(trx: Transaction<Database>, reportRef: number, inp
           })),
         )
         .execute();
+      await written(details.length);
     }
   }
   for (const findings of chunks(input.findings, 1000)) {
