@@ -31,5 +31,5 @@ if (notBuilt.length) process.stderr.write(`${notBuilt.length} reports not built,
 const seconds = (performance.now() - t0) / 1000;
 process.stdout.write(`${JSON.stringify({ closed, built, seconds, hwmBeforeMiB: before, hwmMiB: hwm() })}\n`);
 await delivery.close();
-settings.close();
+await settings.close();
 await store.close();

@@ -78,7 +78,8 @@ export interface SettingsHandle extends SettingsService {
   effective(): Record<SingletonName, EffectiveSingleton>;
   /** Called after every reload that changed something. Returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
-  close(): void;
+  /** Stops polling; resolves once a poll under way has finished (close the store after it). */
+  close(): Promise<void>;
 }
 
 export interface OpenSettingsOptions {
@@ -189,7 +190,7 @@ export async function setSettingField(store: Store, config: ServiceConfig, name:
  * @example
  * const settings = await openSettings(store, config, log);
  * settings.sendFrequency('example.com'); // 'daily'
- * settings.close();
+ * await settings.close();
  */
 export async function openSettings(store: Store, config: ServiceConfig, log: Logger, opts: OpenSettingsOptions = {}): Promise<SettingsHandle> {
   const machineName = opts.hostname ?? osHostname();
@@ -270,6 +271,11 @@ export async function openSettings(store: Store, config: ServiceConfig, log: Log
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    close: () => clearInterval(timer),
+    // A poll under way must finish before the store it reads is closed (it logged "driver has
+    // already been destroyed" at every shutdown that met one).
+    close: () => {
+      clearInterval(timer);
+      return chain.then(() => {});
+    },
   };
 }

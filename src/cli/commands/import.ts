@@ -76,7 +76,7 @@ export function register(program: Command): void {
         });
         bar?.stop();
         await ingestor.close();
-        settings.close();
+        await settings.close();
         const c = summary.counts;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...c, inputs: summary.inputs, seconds: Number(summary.seconds.toFixed(3)), problems: summary.problems })}\n`);

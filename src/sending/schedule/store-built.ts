@@ -4,7 +4,6 @@
  * builds it.
  */
 import { CompiledQuery } from '../../store/kysely.js';
-import type { StoreKind } from '../../store/index.js';
 import { writeTransaction } from '../../store/transaction.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
 import { deliveryMetrics } from '../deliver/metrics.js';
@@ -17,38 +16,52 @@ import { at } from '../../common/checked.js';
  */
 const MULTI_ROW = BATCH;
 
-/** `(?, ?, …), (…)` (PostgreSQL: `($1, $2, …)`): `rows` tuples of `cols` parameters, each followed by `tail`. */
-function tuples(kind: StoreKind, rows: number, cols: number, tail = ''): string {
-  const out: string[] = new Array(rows);
-  let n = 0;
-  for (let r = 0; r < rows; r++) {
-    const ps: string[] = new Array(cols);
-    for (let c = 0; c < cols; c++) ps[c] = kind === 'postgres' ? `$${++n}` : '?';
-    out[r] = `(${ps.join(', ')}${tail})`;
-  }
-  return out.join(', ');
+/** `(?, ?, …), (…)`: `rows` tuples of `cols` parameters, each followed by `tail`. */
+function tuples(rows: number, cols: number, tail = ''): string {
+  const tuple = `(${new Array(cols).fill('?').join(', ')}${tail})`;
+  return new Array(rows).fill(tuple).join(', ');
 }
 
 /**
- * Upsert of built reports onto their rows while this node's claim holds: 15 parameters a row,
- * then the node id. (Not `bulkInsert`: `gz` is bytes, which PostgreSQL's JSON path cannot carry,
- * and the claim check takes a parameter.) The text of a full batch is kept per dialect, so
- * SQLite reuses its prepared statement; a short batch (the last of a run) builds its own.
+ * SQLite: upsert of built reports onto their rows while this node's claim holds, 15 parameters
+ * a row, then the node id. (Not `bulkInsert`: the claim check takes a parameter.) The text of a
+ * full batch is kept, so SQLite reuses its prepared statement; a short batch builds its own.
  */
-const upsertTexts = new Map<StoreKind, string>();
-function upsertBuiltSql(kind: StoreKind, rows: number): string {
-  const full = rows === MULTI_ROW ? upsertTexts.get(kind) : undefined;
-  if (full) return full;
+let fullUpsertText: string | undefined;
+function upsertBuiltSql(rows: number): string {
+  if (rows === MULTI_ROW && fullUpsertText) return fullUpsertText;
   const text = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
     + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
-    + `values ${tuples(kind, rows, 15, ", 'pending', null, null, 0")} `
+    + `values ${tuples(rows, 15, ", 'pending', null, null, 0")} `
     + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
     + 'file_name = excluded.file_name, record_source = excluded.record_source, tlsrpt_record = excluded.tlsrpt_record, '
     + 'trimmed_details = excluded.trimmed_details, built_at = excluded.built_at, due_at = excluded.due_at, reason = excluded.reason, '
     + 'claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until '
-    + `where outbound_report.claimed_by = ${kind === 'postgres' ? `$${rows * 15 + 1}` : '?'} and outbound_report.state = 'building' returning id`;
-  if (rows === MULTI_ROW) upsertTexts.set(kind, text);
+    + "where outbound_report.claimed_by = ? and outbound_report.state = 'building' returning id";
+  if (rows === MULTI_ROW) fullUpsertText = text;
   return text;
+}
+
+/**
+ * PostgreSQL: the same upsert with one array parameter per column expanded by `unnest`. The
+ * text is the same for every batch size (PostgreSQL parses and plans a short statement instead
+ * of 7,500 placeholders each time), and it takes one array per column, not a parameter per value.
+ */
+const UPSERT_BUILT_PG = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
+  + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
+  + "select t.*, 'pending', null, null, 0 from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], "
+  + '$7::text[], $8::bigint[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[]) as t '
+  + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
+  + 'file_name = excluded.file_name, record_source = excluded.record_source, tlsrpt_record = excluded.tlsrpt_record, '
+  + 'trimmed_details = excluded.trimmed_details, built_at = excluded.built_at, due_at = excluded.due_at, reason = excluded.reason, '
+  + 'claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until '
+  + "where outbound_report.claimed_by = $16 and outbound_report.state = 'building' returning id";
+
+/** The 15 values of each row as one array per column, then the node id: UPSERT_BUILT_PG's parameters. */
+function columnParams(rowsOfValues: unknown[][], nodeId: string): unknown[] {
+  const cols: unknown[][] = Array.from({ length: 15 }, () => new Array(rowsOfValues.length));
+  rowsOfValues.forEach((values, r) => values.forEach((v, c) => { at(cols, c)[r] = v; }));
+  return [...cols, nodeId];
 }
 
 /** A report's targets, pending from its due time. */
@@ -84,14 +97,15 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
     }
     for (let i = 0; i < pending.length; i += MULTI_ROW) {
       const chunk = pending.slice(i, i + MULTI_ROW);
-      const params: unknown[] = [];
-      for (const { row, b } of chunk) {
+      const values = chunk.map(({ row, b }) => {
         const p = b.pending!;
-        params.push(row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt,
-          p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt);
-      }
-      params.push(nodeId);
-      const updated = await trx.executeQuery<{ id: number }>(CompiledQuery.raw(upsertBuiltSql(kind, chunk.length), params));
+        return [row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt,
+          p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt];
+      });
+      const query = kind === 'postgres'
+        ? CompiledQuery.raw(UPSERT_BUILT_PG, columnParams(values, nodeId))
+        : CompiledQuery.raw(upsertBuiltSql(chunk.length), [...values.flat(), nodeId]);
+      const updated = await trx.executeQuery<{ id: number }>(query);
       for (const u of updated.rows) pendingIds.add(Number(u.id));
     }
     const targetRows: unknown[][] = [];

@@ -37,7 +37,7 @@ export function register(outbound: Command): void {
         const doc = JSON.parse(composed.json);
         process.stdout.write(opts.json ? `${composed.json}\n` : `${JSON.stringify(doc, null, 2)}\n`);
       } finally {
-        settings.close();
+        await settings.close();
         await store.close();
       }
     });

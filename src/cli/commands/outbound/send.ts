@@ -51,7 +51,7 @@ export function register(outbound: Command): void {
         }
       } finally {
         await delivery.close();
-        settings.close();
+        await settings.close();
         await store.close();
       }
     });
