@@ -20,38 +20,19 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { cpuSeconds, freePort, numberArg } from '../support.js';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const SECONDS = arg('--seconds', 60);
-const FLOOD_SECONDS = arg('--flood-seconds', 20);
+const SECONDS = numberArg('--seconds', 60);
+const FLOOD_SECONDS = numberArg('--flood-seconds', 20);
 const CPU_TARGET = 0.10;
 const HEALTHZ_TARGET_MS = 50;
-const TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 const BIN = path.resolve('bin/tlsrpt.js');
 spawnSync(process.execPath, ['scripts/ensure-built.mjs'], { stdio: 'inherit' });
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
-
-/** CPU seconds the process has used (user + system). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime (fields 14 and 15)
-}
 
 // ---- the bodies -------------------------------------------------------------------------------
 

@@ -14,22 +14,16 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { openStore } from '../../src/store/index.js';
 import { seed } from '../report/seed.js';
+import { freePort, numberArg, statusKib } from '../support.js';
 
 const BIN = path.resolve('bin/tlsrpt.js');
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const DATAGRAMS = arg('--datagrams', 1_000_000);
-const DOMAINS = arg('--domains', 100_000);
-const statusKib = (pid: number | string, field: 'VmRSS' | 'VmHWM') =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+const DATAGRAMS = numberArg('--datagrams', 1_000_000);
+const DOMAINS = numberArg('--domains', 100_000);
 const QLEN_FILE = '/proc/sys/net/unix/max_dgram_qlen';
 /** Sets net.unix.max_dgram_qlen when this process may (root); `value` is what sockets now get. */
 function setQlen(want: number): { value: number; restore(): void } {
@@ -56,13 +50,6 @@ function bestOf(n: number, args: string[]): number {
   }
   return best;
 }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
 
 const results: string[] = [];
 const node = bestOf(7, ['-e', '0']);

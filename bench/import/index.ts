@@ -14,6 +14,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDnsServer } from '../../test/support/dns-server.js';
 import { buildReportMail, makeDkimKey, signMail, txtStrings } from '../../test/receiving/support/report-mail.js';
+import { seededRandom } from '../support.js';
 
 const COUNT = Number(process.argv[2] ?? 10_000);
 // As `tlsrpt import` does by default: analysis in cores-1 worker threads, store work in the main thread.
@@ -21,13 +22,7 @@ const THREADS = Number(process.argv[3] ?? Math.min(4, availableParallelism() - 1
 const REPORTERS = 20;
 const DOMAINS = 50;
 
-let seed = 0x7e5;
-const rnd = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rnd = seededRandom(0x7e5);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
 const RESULT_TYPES = ['certificate-expired', 'starttls-not-supported', 'validation-failure', 'certificate-host-mismatch', 'sts-policy-fetch-error', 'tlsa-invalid'];
 

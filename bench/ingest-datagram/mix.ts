@@ -5,13 +5,9 @@
  * (some domains broken: 90 % failures), each failure with one detail. Seeded: same corpus every run.
  */
 
-let seed = 0x5eed;
-const rnd = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+import { seededRandom } from '../support.js';
+
+const rnd = seededRandom(0x5eed);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
 const q = (s: string) => JSON.stringify(s);
 

@@ -18,12 +18,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openStore, type StoreConfig } from '../../src/store/index.js';
 import { startPostgres, type PostgresCluster } from '../../test/support/postgres.js';
+import { freePort, seededRandom } from '../support.js';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
@@ -35,13 +35,7 @@ const NODES = Number(process.env.BENCH_NODES ?? 1);
 if (NODES > 1 && !ON_PG) throw new Error('BENCH_NODES > 1 needs BENCH_STORE=postgres (nodes share one database)');
 
 // Seeded PRNG: the same corpus every run.
-let seed = 0x1d5;
-const rnd = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rnd = seededRandom(0x1d5);
 const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 const RESULTS = ['certificate-expired', 'certificate-not-trusted', 'certificate-host-mismatch', 'starttls-not-supported', 'validation-failure', 'sts-policy-fetch-error'];
 
@@ -70,16 +64,6 @@ function event(d: number): Record<string, unknown> {
 
 // 50 distinct request bodies, cycled: 10 consecutive bodies cover all 10,000 domains.
 const bodies = Array.from({ length: 50 }, (_, b) => Buffer.from(JSON.stringify({ events: Array.from({ length: BATCH }, (_, i) => event(((b % 10) * BATCH + i) % DOMAINS)) })));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // Idle sockets are dropped before the server's 5 s keep-alive timeout: a socket the server closes
 // just as the client reuses it resets the request (seen with several nodes, where a port can idle).

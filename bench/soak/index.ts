@@ -13,43 +13,27 @@
  *   npm run bench -- soak [--minutes 30] [--rate 5000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startPostgres } from '../../test/support/postgres.js';
+import { freePort, numberArg, seededRandom, statusKib } from '../support.js';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const MINUTES = arg('--minutes', 30);
-const RATE = arg('--rate', 5000);
+const MINUTES = numberArg('--minutes', 30);
+const RATE = numberArg('--rate', 5000);
 const NODES = 3;
 const BATCH = 500;
 const DOMAINS = 10_000;
 const TOKEN = 'soak-bench-token-0123456789';
 const SAMPLE_MS = 10_000;
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
-const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const rssMiB = (pid: number) => statusKib(pid, 'VmRSS') / 1024;
 
-let seed = 0x50a4;
-const rnd = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rnd = seededRandom(0x50a4);
 /** One event as `POST /api/v1/events` takes it: STS, 10 % failures with a detail. */
 function event(d: number): Record<string, unknown> {
   const domain = `h${d}.example`;
