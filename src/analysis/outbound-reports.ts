@@ -90,18 +90,30 @@ export async function listReports(store: Store, f: ReportFilter = {}): Promise<R
 }
 
 /** JSON for the API and `--json`: times as RFC 3339 UTC. */
-export function reportViewToJson(r: ReportView): Record<string, unknown> {
+/** A target as the API answers it (times ISO 8601). */
+export interface TargetViewJson {
+  uri: string; state: OutboundTargetState; attempts: number;
+  nextAttemptAt?: string; lastAttemptAt?: string; lastError?: string; sentAt?: string; sentDetail?: string;
+}
+
+/** A built report as `GET /api/v1/outbound/reports` and the web UI's outbound page read it. */
+export interface ReportViewJson {
+  id: number; reportId?: string; reportDomain: string; windowStart: string; windowEnd: string; state: OutboundReportState; reason?: string;
+  dueAt: string; createdAt: string; recordSource?: string; trimmedDetails: number; bytes?: number; targets: TargetViewJson[];
+}
+
+export function reportViewToJson(r: ReportView): ReportViewJson {
   const t = (s?: number) => (s === undefined ? undefined : isoSeconds(s));
   return {
     id: r.id,
     reportId: r.reportId,
     reportDomain: r.reportDomain,
-    windowStart: t(r.windowStart),
-    windowEnd: t(r.windowEnd),
+    windowStart: isoSeconds(r.windowStart),
+    windowEnd: isoSeconds(r.windowEnd),
     state: r.state,
     reason: r.reason,
-    dueAt: t(r.dueAt),
-    createdAt: t(r.createdAt),
+    dueAt: isoSeconds(r.dueAt),
+    createdAt: isoSeconds(r.createdAt),
     recordSource: r.recordSource,
     trimmedDetails: r.trimmedDetails,
     bytes: r.bytes,

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { axeViolations, controls, fixture, hostileReport, SHOTS, startHarness, tabOrder, TOKEN, type Harness } from './support/ui-harness.js';
+import { gzipSync } from 'node:zlib';
 
 let h: Harness;
 let page: Page;
@@ -207,8 +208,25 @@ describe('web UI in Chromium', () => {
     const w = await store.db.insertInto('outbound_window').values({ report_domain: 'peer.example', window_start: now - 3600, window_end: now + 3600, frequency: 'daily', state: 'open', created_at: now })
       .returning('id').executeTakeFirstOrThrow();
     await store.db.insertInto('outbound_policy').values({ window_id: Number(w.id), fingerprint: 'fp', tlsrpt_record: null, policy_json: '{}', successful: 321, failed: 4 }).execute();
+    const built = await store.db.insertInto('outbound_window').values({ report_domain: 'built.example', window_start: now - 90000, window_end: now - 3600, frequency: 'daily', state: 'closed', created_at: now })
+      .returning('id').executeTakeFirstOrThrow();
+    const body = JSON.stringify({ 'organization-name': 'example.com', 'report-id': 'rep-ui-1' });
+    const rep = await store.db.insertInto('outbound_report').values({
+      window_id: Number(built.id), report_domain: 'built.example', window_start: now - 90000, window_end: now - 3600, report_id: 'rep-ui-1',
+      json_bytes: body.length, gz: gzipSync(body), file_name: 'f.json.gz', state: 'pending', reason: null, record_source: 'dns', tlsrpt_record: null,
+      due_at: now + 3000, created_at: now, built_at: now, claimed_by: null,
+    }).returning('id').executeTakeFirstOrThrow();
+    await store.db.insertInto('outbound_target').values({ outbound_report_id: Number(rep.id), uri: 'mailto:tls@built.example', scheme: 'mailto', state: 'retrying', next_attempt_at: now + 900, last_error: 'relay said 451' }).execute();
     await open('/outbound', '#win-h');
     assert.match(await text(page), /peer\.example\s+[^\n]+\s+daily\s+321\s+4\s+1/);
+    // A built report's heading and target row come from the API's field names (the page once read
+    // 'policy-domain' and showed "undefined · Invalid Date").
+    const heading = await page.locator(`#r-${Number(rep.id)}`).innerText();
+    assert.match(heading, /^built\.example · \S.* – \S.* · pending$/);
+    assert.doesNotMatch(heading, /undefined|Invalid Date/);
+    const report = await page.locator('article.outbound-report').innerText();
+    assert.match(report, /report-id rep-ui-1/);
+    assert.match(report, /mailto:tls@built\.example\s+retrying\s+0\s+relay said 451/);
     await shot('outbound');
     await open('/system', '[data-k=database]');
     assert.equal(await page.locator('[data-k=database]').innerText(), 'sqlite');

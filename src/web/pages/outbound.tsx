@@ -35,7 +35,7 @@ function SendNow({ report, onSent }: { report: OutboundReport; onSent: () => voi
   };
   return (
     <>
-      <button type="button" onClick={send} aria-label={`send report ${report['report-id'] ?? report.id} now`}>Send now</button>
+      <button type="button" onClick={send} aria-label={`Send now: report ${report.reportId ?? report.id}`}>Send now</button>
       {msg && <span role="status"> {msg}</span>}
     </>
   );
@@ -70,15 +70,15 @@ export function OutboundPage() {
             <h2 id="rep-h">Built reports</h2>
             {o.reports.length === 0 ? <p>No report built yet.</p> : o.reports.map((r) => (
               <article key={r.id} class="outbound-report" aria-labelledby={`r-${r.id}`}>
-                <h3 id={`r-${r.id}`}>{r['policy-domain']} · {when(r['window-start'])} – {when(r['window-end'])} · <span class={`state ${r.state}`}>{r.state}</span></h3>
-                <p>{r['report-id'] ? <>report-id <code>{r['report-id']}</code>, </> : null}{r.bytes ? `${count(r.bytes)} bytes, ` : ''}due {when(r['due-at'])}{r.reason ? ` — ${r.reason}` : ''}</p>
+                <h3 id={`r-${r.id}`}>{r.reportDomain} · {when(r.windowStart)} – {when(r.windowEnd)} · <span class={`state ${r.state}`}>{r.state}</span></h3>
+                <p>{r.reportId ? <>report-id <code>{r.reportId}</code>, </> : null}{r.bytes ? `${count(r.bytes)} bytes, ` : ''}due {when(r.dueAt)}{r.reason ? ` — ${r.reason}` : ''}</p>
                 {r.targets.length > 0 && (
                   <table>
                     <thead><tr><th scope="col">Target</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th><th scope="col">Next retry</th><th scope="col">Sent</th></tr></thead>
                     <tbody>
                       {r.targets.map((t) => (
-                        <tr key={t.uri}><td><code>{t.uri}</code></td><td>{t.state}</td><td class="num">{t.attempts}</td><td>{orDash(t['last-error'])}</td>
-                          <td>{t.state === 'retrying' || t.state === 'pending' ? when(t['next-attempt-at']) : '—'}</td><td>{t['sent-at'] ? `${when(t['sent-at'])} ${t['sent-detail'] ?? ''}` : '—'}</td></tr>
+                        <tr key={t.uri}><td><code>{t.uri}</code></td><td>{t.state}</td><td class="num">{t.attempts}</td><td>{orDash(t.lastError)}</td>
+                          <td>{t.state === 'retrying' || t.state === 'pending' ? when(t.nextAttemptAt) : '—'}</td><td>{t.sentAt ? `${when(t.sentAt)} ${t.sentDetail ?? ''}` : '—'}</td></tr>
                       ))}
                     </tbody>
                   </table>
