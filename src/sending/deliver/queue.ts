@@ -17,24 +17,28 @@ import { boundedLabel } from '../../common/metrics.js';
 import { isoSeconds } from '../../common/time.js';
 import { writeTransaction } from '../../store/transaction.js';
 
-export interface DeliveryDeps {
+/** What every sending stage is given: the store, a log, the clock, chance, this node's claim name and the settings. */
+export interface SendingContext {
   store: Store;
   log: Logger;
-  /** Epoch seconds. */
+  /** Epoch seconds (injected: tests move time). */
   clock: () => number;
-  /** Uniform in [0, 1): jitter. */
+  /** Uniform in [0, 1): retry jitter, the send spread. */
   random: () => number;
   /** This process's claim name (host:pid:random). */
   nodeId: string;
   settings: ReportSettingsSource;
+  /** How long a claim holds (seconds). */
+  leaseSeconds?: number;
+}
+
+export interface DeliveryDeps extends SendingContext {
   /** Undefined when no `relay` is configured: mailto targets wait (temporary failure). */
   mailer?: ReportMailer;
   /** The signing keys, or "mta" when the MTA signs report mail (delivery.dkim). */
   dkimKeys: DkimKey[] | 'mta';
   https: Omit<HttpsDeliveryOptions, 'log'>;
   retry?: RetryPolicy;
-  /** How long a claim holds (seconds); longer than the slowest attempt (timeouts bound it). */
-  leaseSeconds?: number;
 }
 
 /** What happened to one target in one run (printed by `outbound send`, logged by the scheduler). */

@@ -1,30 +1,18 @@
 /** @module sending/schedule/types — what the scheduler's stages (close, claim, prepare, store) share: deps, batch shapes, limits. */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../common/log.js';
-import type { Store } from '../../store/index.js';
 import type { Resolver, TlsrptLookup, TtlCache } from '../../dns/index.js';
 import type { Discovery } from '../report/discovery.js';
 import type { BuildPool } from '../report/build-pool.js';
 import type { FileResult } from '../report/report-files.js';
-import type { ReportSettingsSource } from '../report/settings-view.js';
-import type { DeliveryQueue, TargetAttempt } from '../deliver/queue.js';
+import type { DeliveryQueue, SendingContext, TargetAttempt } from '../deliver/queue.js';
 
-export interface SchedulerDeps {
-  store: Store;
-  log: Logger;
-  /** Epoch seconds (injected: tests move time). */
-  clock: () => number;
-  /** Uniform in [0, 1): the send spread. */
-  random: () => number;
-  nodeId: string;
-  settings: ReportSettingsSource;
+export interface SchedulerDeps extends SendingContext {
   resolver: Resolver;
   tlsrptCache?: TtlCache<TlsrptLookup>;
   queue: DeliveryQueue;
   /** Reports are sent up to this many seconds after their window closed (0 = at once). */
   spreadSeconds: number;
-  leaseSeconds?: number;
   /** Longest sleep between ticks, seconds (default 30). */
   maxSleepSeconds?: number;
   /**
