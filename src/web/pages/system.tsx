@@ -3,6 +3,7 @@
 import { useApi } from '../use-api';
 import { Status } from '../components/status';
 import { count, duration, when } from '../format';
+import type { SystemStatus } from '../../analysis/system-status.js';
 
 interface SystemView {
   version: string;
@@ -18,15 +19,7 @@ interface SystemView {
     relay: { host: string; port: number } | null;
     dkimDomains: string[];
   } | null;
-  status: {
-    outboundReports: Record<string, number>;
-    outboundTargets: Record<string, number>;
-    journalBatches: number;
-    openWindows: number;
-    inboundReports: number;
-    inboundChannels: { channel: string; reports: number; lastReceivedAt: string }[];
-    collectors: { instanceId: string; hostname: string; pid: number; heartbeatAt: string }[];
-  };
+  status: SystemStatus;
   counters: { name: string; labels: Record<string, string | number>; value: number }[];
 }
 
