@@ -5,13 +5,16 @@ export type { DomainHealth, Overview } from '../analysis/overview.js';
 export type { DomainDetail } from '../analysis/domain-detail.js';
 export type { InboundReportListItem as ReportListItem, InboundReportDetail as ReportDetail } from '../analysis/inbound-reports.js';
 export type { FailureDetail } from '../rfc8460/types.js';
+import type { ReportViewJson } from '../analysis/outbound-reports.js';
+import type { OpenWindowView } from '../analysis/outbound-view.js';
+
 export type { ReportViewJson as OutboundReport, TargetViewJson as OutboundTarget } from '../analysis/outbound-reports.js';
-export type { OpenWindowView } from '../analysis/outbound-view.js';
+export type { OpenWindowView };
 
 /** `GET /api/v1/ui/outbound` (src/http/routes/ui.ts). */
 export interface OutboundView {
-  windows: import('../analysis/outbound-view.js').OpenWindowView[];
+  windows: OpenWindowView[];
   total: number;
-  reports: import('../analysis/outbound-reports.js').ReportViewJson[];
+  reports: ReportViewJson[];
   now: string;
 }
