@@ -2,7 +2,7 @@
  * @module bench/abuse — what one stranger costs the public report endpoint (issue 10 item 5):
  * a real compiled `tlsrpt serve` with the default `http` limits, one client address, and the
  * CPU the serve process spends (utime + stime from /proc) as a share of one core, while a
- * separate prober asks `/healthz` every 50 ms and times each answer.
+ * prober in a thread of its own asks `/healthz` every 50 ms and times each answer.
  *
  * 1. at the limits — the client sends `http.reportRatePerMinute` (60) POSTs a minute, one a
  *    second, each the costliest body we know within the limits, in turn: a gzip bomb that
@@ -16,12 +16,13 @@
  *    answer still has to be parsed and written); reported: requests/s answered, CPU share, and
  *    /healthz latency, which must stay under 50 ms.
  *
- *   npm run bench -- abuse [--seconds 60] [--flood-seconds 20]
+ *   npm run bench -- abuse [--seconds 60] [--flood-seconds 20]   (BENCH_PROFILE=<dir>: profile serve)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -92,28 +93,41 @@ function post(port: number, agent: Agent, b: { body: Buffer; encoding?: string }
   });
 }
 
-/** Asks /healthz every 50 ms until stopped; returns each answer's milliseconds (Infinity: none). */
+/**
+ * Asks /healthz every 50 ms until stopped; returns each answer's milliseconds (Infinity: none).
+ * In a worker thread of its own (this process stalls while it builds each 9 MiB report: a prober
+ * sharing that loop timed the bench, not the server), from another address (a health checker is
+ * not the client being limited).
+ */
 function probe(port: number): { stop(): Promise<number[]> } {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const times: number[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const t0 = performance.now();
-      const ok = await new Promise<boolean>((resolve) => {
-        const req = request({ host: '127.0.0.1', port, path: '/healthz', agent, timeout: 5000 }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
+  const worker = new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Agent, request } = require('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const times = [];
+    let stopped = false;
+    parentPort.on('message', () => { stopped = true; });
+    (async () => {
+      while (!stopped) {
+        const t0 = performance.now();
+        const ok = await new Promise((resolve) => {
+          const req = request({ host: '127.0.0.1', localAddress: '127.0.0.2', port: workerData.port, path: '/healthz', agent, timeout: 5000 }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode === 200));
+          });
+          req.on('timeout', () => req.destroy());
+          req.on('error', () => resolve(false));
+          req.end();
         });
-        req.on('timeout', () => req.destroy());
-        req.on('error', () => resolve(false));
-        req.end();
-      });
-      times.push(ok ? performance.now() - t0 : Infinity);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; agent.destroy(); return times; } };
+        times.push(ok ? performance.now() - t0 : Infinity);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      agent.destroy();
+      parentPort.postMessage(times);
+    })();
+  `, { eval: true, workerData: { port } });
+  const times = new Promise<number[]>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  return { stop: async () => { worker.postMessage('stop'); const t = await times; await worker.terminate(); return t; } };
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))] ?? NaN;
@@ -132,7 +146,9 @@ writeFileSync(cfg, JSON.stringify({
   store: { sqlite: path.join(dir, 'db.sqlite') }, http: { listen: `127.0.0.1:${port}`, token: 'abuse-bench-token-0123456789' },
   SystemSettings: { domain: 'example.com', hostname: 'mx.example.com' },
 }));
-const child = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+// BENCH_PROFILE=<dir>: serve writes a CPU profile there (to find what held its loop).
+const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, '--cpu-prof-interval', '500'] : [];
+const child = spawn(process.execPath, [...profile, BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
 try {
   const end = Date.now() + 60_000;
   while (!(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) {

@@ -10,6 +10,7 @@ import { inboundReportQuery, type ListInboundFilter } from './inbound-reports.js
 import { PARSEDMARC_CSV_FIELDS, parsedmarcCsvRows, toParsedmarc, type ParsedmarcTlsReport } from './parsedmarc.js';
 import { csvCell } from './csv.js';
 import { FilterError } from './filters.js';
+import { storedReportJson } from '../store/packed.js';
 
 export const EXPORT_FORMATS = ['parsedmarc-json', 'parsedmarc-csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -39,13 +40,13 @@ const PAGE = 500;
 export async function* exportedReports(store: Store, filter: ListInboundFilter = {}, pageSize = PAGE): AsyncGenerator<TlsReport> {
   let after: { start: number; id: number } | undefined;
   for (;;) {
-    let q = inboundReportQuery(store, { ...filter, limit: undefined, offset: undefined }).select(['r.id', 'r.date_start', 'r.report_json']);
+    let q = inboundReportQuery(store, { ...filter, limit: undefined, offset: undefined }).select(['r.id', 'r.date_start', 'r.report_json', 'r.report_json_gz']);
     if (after) {
       const { start, id } = after;
       q = q.where((eb) => eb.or([eb('r.date_start', '>', start), eb.and([eb('r.date_start', '=', start), eb('r.id', '>', id)])]));
     }
     const rows = await q.orderBy('r.date_start').orderBy('r.id').limit(pageSize).execute();
-    for (const r of rows) yield JSON.parse(r.report_json) as TlsReport;
+    for (const r of rows) yield JSON.parse(storedReportJson(r)) as TlsReport;
     if (rows.length < pageSize) return;
     const last = rows[rows.length - 1]!;
     after = { start: Number(last.date_start), id: Number(last.id) };

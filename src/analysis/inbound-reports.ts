@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import type { Finding, TlsReport } from '../rfc8460/types.js';
 import { dayString } from './filters.js';
 import { isoSeconds } from '../common/time.js';
+import { storedPayload, storedReportJson } from '../store/packed.js';
 
 export interface ListInboundFilter {
   /** Policy domain (exact, lower-cased). */
@@ -112,14 +113,20 @@ export async function listInboundReports(store: Store, f: ListInboundFilter = {}
     .select([
       'r.id', 'r.reporter', 'r.organization_name', 'r.report_id', 'r.date_start', 'r.date_end', 'r.day', 'r.policy_domains',
       'r.total_successful', 'r.total_failed', 'r.findings_count', 'r.channel', 'r.received_at', 'r.dkim_result', 'r.dkim_domain', 'r.dkim_aligned', 'r.verified',
-      'r.report_json',
+      'r.start_datetime', 'r.end_datetime',
     ])
     .where('r.id', 'in', ids)
     .execute()).map((r) => [Number(r.id), r]));
   const rows = ids.map((id) => byId.get(id)!).filter(Boolean);
+  // Rows stored before migration 0525 have the date-range only in their JSON.
+  const older = rows.filter((r) => r.start_datetime === null).map((r) => Number(r.id));
+  const olderRanges = new Map(older.length === 0 ? [] : (await store.db.selectFrom('inbound_report')
+    .select(['id', 'report_json', 'report_json_gz'])
+    .where('id', 'in', older)
+    .execute()).map((r) => [Number(r.id), (JSON.parse(storedReportJson(r)) as TlsReport).dateRange]));
   return {
     reports: rows.map((r) => {
-      const dateRange = (JSON.parse(r.report_json) as TlsReport).dateRange;
+      const dateRange = olderRanges.get(Number(r.id)) ?? { startDatetime: r.start_datetime ?? '', endDatetime: r.end_datetime ?? '' };
       return {
         id: Number(r.id),
         reporter: r.reporter,
@@ -171,9 +178,9 @@ export async function getInboundReport(store: Store, id: number): Promise<Inboun
     .where('report_ref', '=', id)
     .orderBy('id')
     .execute();
-  const report = JSON.parse(r.report_json) as TlsReport;
+  const report = JSON.parse(storedReportJson(r)) as TlsReport;
   const dkimExtra = r.dkim_json ? (JSON.parse(r.dkim_json) as Record<string, unknown>) : {};
-  const payload = Buffer.from(r.payload);
+  const payload = storedPayload(r);
   return {
     id: Number(r.id),
     reporter: r.reporter,

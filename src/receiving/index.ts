@@ -10,10 +10,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import { parseHostPort, type ServiceConfig } from '../settings/config.js';
-import { createResolver, mailauthResolver } from '../dns/index.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from './extract/index.js';
-import { cachingResolver } from './dkim/verify.js';
-import { analyseInput, createIngestor, type Ingestor } from './pipeline/ingest.js';
+import { createIngestor, type Ingestor } from './pipeline/ingest.js';
 import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
@@ -33,25 +31,21 @@ export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forw
 
 /**
  * The one ingestor of a process, from the config. `analysisThreads` > 0 runs extraction, parsing
- * and DKIM in that many worker threads (batch import); 0 (default) runs them in this thread.
+ * and DKIM in that many worker threads (batch import); 0 (default) in one worker thread started
+ * on first need.
  * @example
  * const ingestor = createConfiguredIngestor({ config, log, store, settings });
  */
-export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource; analysisThreads?: number; groupCommit?: boolean; offloadAboveBytes?: number }): Ingestor & { close(): Promise<void> } {
+export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Logger; store: Store; settings?: InboundSettingsSource; analysisThreads?: number; groupCommit?: boolean }): Ingestor & { close(): Promise<void> } {
   const servers = deps.config.dns?.servers?.length ? deps.config.dns.servers : undefined;
-  const dns = createResolver(servers ? { servers } : {});
-  const resolver = cachingResolver(mailauthResolver(dns));
   const limits = () => ({ maxDecompressedBytes: (deps.settings ?? { inbound: () => DEFAULT_INBOUND }).inbound().maxSize || DEFAULT_LIMITS.maxDecompressedBytes });
-  const pool = deps.analysisThreads ? createAnalysePool({ threads: deps.analysisThreads, dnsServers: servers, limits }) : undefined;
-  // A large input (a stranger's POST, a big mail) is analysed in a worker thread started on
-  // first need, so parsing it never blocks /healthz or the other channels (issue 10).
-  let offload: ReturnType<typeof createAnalysePool> | undefined;
-  const offloadAbove = deps.offloadAboveBytes ?? LARGE_INPUT_BYTES;
-  const analyse = pool
-    ? (bytes: Uint8Array, l?: Partial<ExtractLimits>) => pool.analyse(bytes, l)
-    : (bytes: Uint8Array, l?: Partial<ExtractLimits>) => (bytes.byteLength > offloadAbove
-      ? (offload ??= createAnalysePool({ threads: 1, dnsServers: servers, limits })).analyse(bytes, l)
-      : analyseInput(bytes, { limits: l, resolver }));
+  // Every input (a stranger's POST, a big mail) is analysed in a worker thread, so neither
+  // parsing it nor loading the Public Suffix List on the first one (50 ms) holds /healthz or the
+  // other channels (issue 10). The thread starts on first need: a collector that never receives
+  // a report does not carry it.
+  let pool: ReturnType<typeof createAnalysePool> | undefined;
+  const analyse = (bytes: Uint8Array, l?: Partial<ExtractLimits>) =>
+    (pool ??= createAnalysePool({ threads: Math.max(1, deps.analysisThreads ?? 1), dnsServers: servers, limits })).analyse(bytes, l);
   // Group commit: concurrent saves share one transaction (see save-queue.ts).
   const queue = deps.groupCommit === false ? undefined : createSaveQueue(deps.store);
   const ingestor = createIngestor({
@@ -59,15 +53,11 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
     store: deps.store,
     log: deps.log,
     options: deps.config.receiving,
-    resolver,
     limits,
     analyse,
   });
-  return { ingest: (b, m) => ingestor.ingest(b, m), close: async () => { await pool?.close(); await offload?.close(); } };
+  return { ingest: (b, m) => ingestor.ingest(b, m), close: async () => { await pool?.close(); } };
 }
-
-/** Inputs larger than this (bytes as received) are analysed in a worker thread when `serve` runs. */
-export const LARGE_INPUT_BYTES = 256 * 1024;
 
 /**
  * The SMTP/LMTP listener (`smtp`) and one IMAP poller per `imap` account, as configured. Each

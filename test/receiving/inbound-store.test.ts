@@ -10,6 +10,9 @@ import { parseReport } from '../../src/rfc8460/parse.js';
 import type { TlsReport } from '../../src/rfc8460/types.js';
 import { saveInboundReport, dedupKeys, type InboundReportInput } from '../../src/receiving/persist/inbound-store.js';
 import { reporterOf, organizationalDomain } from '../../src/identity/org-domain.js';
+import { getInboundReport, listInboundReports } from '../../src/analysis/inbound-reports.js';
+import { exportedReports } from '../../src/analysis/export.js';
+import { gzipSync } from 'node:zlib';
 
 const execFileAsync = promisify(execFile);
 const FIX = path.resolve('test/fixtures/reports');
@@ -141,6 +144,47 @@ forEachStore('inbound store', (open) => {
     const unsigned = await saveInboundReport(store, input('parsedmarc__mail.ru.json'));
     const row2 = await store.db.selectFrom('inbound_report').select(['dkim_result', 'dkim_aligned', 'raw']).where('id', '=', unsigned.id).executeTakeFirstOrThrow();
     assert.deepEqual({ ...row2 }, { dkim_result: 'none', dkim_aligned: 0, raw: null });
+  });
+
+  test('a large report is stored packed (gzip) and reads back whole: detail, list, export; small ones stay plain', async () => {
+    const store = await open();
+    const json = Buffer.from(JSON.stringify({
+      'organization-name': 'Big Sender', 'contact-info': 'tlsrpt@big.example', 'report-id': 'big-1',
+      'date-range': { 'start-datetime': '2026-11-20T00:00:00Z', 'end-datetime': '2026-11-20T23:59:59Z' },
+      policies: Array.from({ length: 300 }, (_, p) => ({
+        policy: { 'policy-type': 'sts', 'policy-string': ['version: STSv1', 'mode: enforce'], 'policy-domain': `d${p}.example`, 'mx-host': [`mx.d${p}.example`] },
+        summary: { 'total-successful-session-count': p, 'total-failure-session-count': 2 },
+        'failure-details': [1, 2].map((k) => ({ 'result-type': 'certificate-expired', 'receiving-ip': `192.0.2.${k}`, 'failed-session-count': 1 })),
+      })),
+    }));
+    const { report, findings } = parseReport(json);
+    const raw = gzipSync(json);
+    const big = await saveInboundReport(store, { raw, json, report, findings, channel: 'http', receivedAt: 1_700_000_000 });
+    const row = await store.db.selectFrom('inbound_report').selectAll().where('id', '=', big.id).executeTakeFirstOrThrow();
+    assert.equal(row.report_json, '');
+    assert.equal(row.payload_encoding, 'gzip');
+    assert.ok(row.report_json_gz!.byteLength * 5 < json.byteLength, `packed ${row.report_json_gz!.byteLength} of ${json.byteLength}`);
+    assert.ok(row.payload.byteLength * 5 < json.byteLength);
+    const detail = (await getInboundReport(store, big.id))!;
+    assert.deepEqual(Buffer.from(detail.payload, 'base64'), json);
+    assert.deepEqual(Buffer.from(detail.raw, 'base64'), raw);
+    assert.deepEqual(detail.report, JSON.parse(JSON.stringify(report)));
+    const exported = [];
+    for await (const r of exportedReports(store)) exported.push(r);
+    assert.deepEqual(exported, [JSON.parse(JSON.stringify(report))]);
+
+    // Small, and with a date-range no parser could read: kept as given, shown as given.
+    const smallJson = Buffer.from(JSON.stringify({ ...JSON.parse(readFileSync(path.join(FIX, 'parsedmarc__mail.ru.json'), 'utf8')), 'date-range': { 'start-datetime': 'the 20th', 'end-datetime': 'the 21st' } }));
+    const smallReport = parseReport(smallJson);
+    const small = await saveInboundReport(store, { raw: smallJson, ...smallReport, channel: 'http', receivedAt: 1_700_000_000 });
+    const smallRow = await store.db.selectFrom('inbound_report').select(['report_json', 'payload_encoding', 'report_json_gz']).where('id', '=', small.id).executeTakeFirstOrThrow();
+    assert.ok(smallRow.report_json.startsWith('{'));
+    assert.deepEqual([smallRow.payload_encoding, smallRow.report_json_gz], [null, null]);
+    // A row stored before migration 0525 has its date-range only in the JSON.
+    await store.db.updateTable('inbound_report').set({ start_datetime: null, end_datetime: null }).where('id', '=', small.id).execute();
+    const listed = new Map((await listInboundReports(store)).reports.map((r) => [r.id, r]));
+    assert.deepEqual([listed.get(big.id)!.startDatetime, listed.get(big.id)!.endDatetime], ['2026-11-20T00:00:00Z', '2026-11-20T23:59:59Z']);
+    assert.deepEqual([listed.get(small.id)!.startDatetime, listed.get(small.id)!.endDatetime], ['the 20th', 'the 21st']);
   });
 
   test('hostile values are stored, not fatal: NUL bytes, huge counts, thousands of failure details', async () => {

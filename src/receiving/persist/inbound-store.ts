@@ -16,6 +16,7 @@ import { MAX_SESSION_COUNT } from '../../rfc8460/values.js';
 import { reporterOf } from '../../identity/org-domain.js';
 import { normalizeDomain } from '../../common/domain.js';
 import { DAY } from '../../common/time.js';
+import { packReport, type PackedReport } from '../../store/packed.js';
 
 export type InboundChannel = 'http' | 'smtp' | 'lmtp' | 'imap' | 'file';
 
@@ -112,21 +113,25 @@ export function reportContentHash(report: TlsReport): string {
 }
 
 /**
- * The report's serialised forms the store keeps: its content hash and its JSON. Megabytes of
- * work for a large report, so the analysis computes them where it parsed (a worker thread for
- * large inputs) and hands them in with the report; `saveInboundReport` computes what is missing.
+ * The report's serialised forms the store keeps: its reporter, content hash and JSON, packed with
+ * the payload when large (store/packed.ts; then `reportJson` is ''). Megabytes of work for a large
+ * report, and the reporter needs the Public Suffix List (50 ms to load), so the analysis computes
+ * them where it parsed (a worker thread in `serve`) and hands them in with the report;
+ * `saveInboundReport` computes them when absent.
  */
-export interface StoredForms { contentHash: string; reportJson: string }
-export function storedForms(report: TlsReport): StoredForms {
-  return { contentHash: reportContentHash(report), reportJson: JSON.stringify(report) };
+export interface StoredForms { reporter: string; contentHash: string; reportJson: string; packed?: PackedReport }
+export function storedForms(report: TlsReport, payload: Uint8Array): StoredForms {
+  const reportJson = JSON.stringify(report);
+  const packed = packReport(reportJson, payload);
+  return { reporter: reporterOf(report), contentHash: reportContentHash(report), ...(packed ? { reportJson: '', packed } : { reportJson }) };
 }
 
 /** The de-duplication keys of a report (exported for tests and diagnostics). */
-export function dedupKeys(report: TlsReport, receivedAt: number, contentHash = reportContentHash(report)) {
+export function dedupKeys(report: TlsReport, receivedAt: number, contentHash = reportContentHash(report), reporter = reporterOf(report)) {
   const dateStart = epochSeconds(report.dateRange.startDatetime, receivedAt);
   const dateEnd = epochSeconds(report.dateRange.endDatetime, dateStart);
   const policyDomains = [...new Set(report.policies.map((p) => (p.policy.policyDomain ?? '').toLowerCase()))].sort().join(',');
-  return { reporter: text(reporterOf(report)), reportId: text(report.reportId ?? ''), policyDomains: text(policyDomains), dateStart, dateEnd, contentHash };
+  return { reporter: text(reporter), reportId: text(report.reportId ?? ''), policyDomains: text(policyDomains), dateStart, dateEnd, contentHash };
 }
 
 /**
@@ -137,8 +142,10 @@ export function dedupKeys(report: TlsReport, receivedAt: number, contentHash = r
  */
 export async function saveInboundReport(store: Store, input: InboundReportInput): Promise<SaveInboundResult> {
   const { report } = input;
-  const forms = input.forms ?? storedForms(report);
-  const keys = dedupKeys(report, input.receivedAt, forms.contentHash);
+  const payload = input.json ?? input.raw;
+  const forms = input.forms ?? storedForms(report, payload);
+  const { packed } = forms;
+  const keys = dedupKeys(report, input.receivedAt, forms.contentHash, forms.reporter);
   const day = Math.floor(keys.dateStart / DAY);
   let totalSuccessful = 0;
   let totalFailed = 0;
@@ -149,7 +156,6 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
   const dkim = input.dkim;
   const dkimDomain = dkim?.domain ?? dkim?.signingDomain;
   const envelope = input.envelope ?? (input.message?.mailFrom !== undefined || input.message?.rcptTo ? { mailFrom: input.message?.mailFrom, rcptTo: input.message?.rcptTo } : undefined);
-  const payload = input.json ?? input.raw;
   const rawDiffers = input.json !== undefined && !bytes(input.json).equals(bytes(input.raw));
 
   const row = {
@@ -175,8 +181,12 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
     dkim_domain: dkimDomain ? text(dkimDomain.toLowerCase()) : null,
     dkim_aligned: dkim?.aligned ? 1 : 0,
     dkim_json: dkim ? JSON.stringify(dkim) : null,
-    report_json: forms.reportJson,
-    payload: bytes(payload),
+    report_json: packed ? '' : forms.reportJson,
+    report_json_gz: packed ? bytes(packed.reportJsonGz) : null,
+    payload: bytes(packed ? packed.payloadGz : payload),
+    payload_encoding: packed ? 'gzip' : null,
+    start_datetime: text(report.dateRange.startDatetime ?? null),
+    end_datetime: text(report.dateRange.endDatetime ?? null),
     raw: rawDiffers ? bytes(input.raw) : null,
     verified: input.verified ? 1 : 0,
   };

@@ -17,8 +17,14 @@ const resolver = cachingResolver(mailauthResolver(createResolver(dnsServers?.len
 parentPort!.on('message', (job: Job) => {
   analyseInput(job.bytes, { limits: job.limits, resolver, ...(job.nowMs ? { now: new Date(job.nowMs) } : {}) })
     .then((analysis: Analysis) => {
-      // The payload bytes go back without a copy.
-      const transfer = analysis.ok ? analysis.payloads.map((p) => p.json.buffer as ArrayBuffer).filter((b, i, a) => a.indexOf(b) === i && b !== job.bytes.buffer) : [];
+      // The payload bytes (and the packed forms of a large report) go back without a copy.
+      const buffers = analysis.ok
+        ? analysis.payloads.flatMap((p) => {
+          const packed = 'forms' in p.parsed ? p.parsed.forms.packed : undefined;
+          return [p.json, ...(packed ? [packed.reportJsonGz, packed.payloadGz] : [])].map((b) => b.buffer as ArrayBuffer);
+        })
+        : [];
+      const transfer = buffers.filter((b, i, a) => a.indexOf(b) === i && b !== job.bytes.buffer);
       try {
         parentPort!.postMessage({ id: job.id, analysis }, transfer);
       } catch {

@@ -82,7 +82,11 @@ const sessionsCounter = counter('tlsrpt_inbound_sessions_total',
 const inputsCounter = counter('tlsrpt_inbound_inputs_total', 'Inputs (requests, messages, files) handed to the ingestion pipeline', ['channel']);
 const bytesCounter = counter('tlsrpt_inbound_bytes_total', 'Bytes of input handed to the ingestion pipeline', ['channel']);
 
-/** One payload of an input after the CPU-heavy phase (extract, parse, DKIM signatures): plain data, cloneable to and from a worker thread. */
+/**
+ * One payload of an input after the CPU-heavy phase (extract, parse, DKIM signatures and who they
+ * attribute the report to): plain data, cloneable to and from a worker thread. Everything that
+ * needs the Public Suffix List is decided here, so a thread that only stores never loads it.
+ */
 export interface AnalysedPayload {
   source: string;
   filename?: string;
@@ -91,8 +95,10 @@ export interface AnalysedPayload {
   /** The message it came in (the innermost forwarded one, else the input), without raw bytes. */
   carrier: Omit<ExtractedMessage, 'forwarded'>;
   parsed: { report: TlsReport; findings: Finding[]; forms: StoredForms } | { error: { status: IngestStatus; code: string; reason: string } };
-  /** DKIM signatures of the carrier, when it is an e-mail and the payload parsed. */
-  signatures?: DkimSignatureResult[];
+  /** The DKIM result of the carrier (its signatures, the one judged), when it is an e-mail and the payload parsed. */
+  dkim?: DkimResult;
+  /** Attributed to its reporter (`isAttributed`). */
+  verified?: boolean;
 }
 
 export type Analysis =
@@ -134,19 +140,22 @@ export async function analyseInput(bytes: Uint8Array, opts: AnalyseOptions = {})
     let parsed: AnalysedPayload['parsed'];
     try {
       const r = parseReport(payload.bytes, carrier.tlsReportDomain ? { policyDomainHint: carrier.tlsReportDomain } : {});
-      parsed = { ...r, forms: storedForms(r.report) };
+      parsed = { ...r, forms: storedForms(r.report, payload.bytes) };
     } catch (e) {
       if (!(e instanceof Error) || !('code' in e)) throw e;
       const code = String((e as { code?: string }).code ?? 'not-a-tls-report');
       parsed = { error: { status: LIMIT_CODES.has(code) ? 'rejected' : 'not-a-report', code, reason: e.message } };
     }
+    const dkim = carrier.isEmail && !('error' in parsed)
+      ? summarizeDkim(await signaturesOf(raw), { contactInfo: parsed.report.contactInfo, submitter: carrier.tlsReportSubmitter, from: carrier.from })
+      : undefined;
     out.push({
       source: payload.source,
       ...(payload.filename ? { filename: payload.filename } : {}),
       json: payload.bytes,
       carrier,
       parsed,
-      ...(carrier.isEmail && !('error' in parsed) ? { signatures: await signaturesOf(raw) } : {}),
+      ...(dkim ? { dkim, verified: isAttributed(dkim, (parsed as { report: TlsReport }).report) } : {}),
     });
   }
   return { ok: true, isEmail: message.isEmail, payloads: out };
@@ -218,9 +227,8 @@ export function createIngestor(deps: IngestDeps): Ingestor {
       const { report, findings, forms } = payload.parsed;
       const { carrier } = payload;
       const reportId = report.reportId;
-      let dkim: DkimResult | undefined;
-      if (payload.signatures) {
-        dkim = summarizeDkim(payload.signatures, { contactInfo: report.contactInfo, submitter: carrier.tlsReportSubmitter, from: carrier.from });
+      const { dkim } = payload;
+      if (dkim) {
         const verdict = dkimVerdict(dkim, options.dkim);
         if (!verdict.accept) {
           outcomes.push(finish(meta, { status: 'rejected', code: 'dkim', reason: verdict.reason, reportId, part, payloadBytes }));
@@ -242,7 +250,7 @@ export function createIngestor(deps: IngestDeps): Ingestor {
         ...(meta.peer ? { peer: meta.peer } : {}),
         ...(meta.envelope ? { envelope: meta.envelope } : {}),
         ...(dkim ? { dkim: storedDkim(dkim) } : {}),
-        verified: isAttributed(dkim, report),
+        verified: payload.verified === true,
         message: messageMeta(carrier, payload, meta),
         forms,
       };

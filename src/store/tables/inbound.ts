@@ -37,10 +37,17 @@ export interface InboundReportTable {
   dkim_json: string | null;
   /** 1: attributed to `reporter` by an aligned, passing DKIM signature (migration 0510). */
   verified: Generated<number>;
-  /** RFC-form JSON of the normalised report, non-RFC keys kept. */
+  /** JSON of the normalised report, non-RFC keys kept; '' when packed into `report_json_gz`. */
   report_json: string;
-  /** The report payload as extracted (decompressed JSON bytes). */
+  /** The report JSON gzip'd, for large reports (store/packed.ts, migration 0525); else null. */
+  report_json_gz: Uint8Array | null;
+  /** The report payload as extracted (decompressed JSON bytes); gzip'd when `payload_encoding` is 'gzip'. */
   payload: Uint8Array;
+  /** null (as extracted) or 'gzip' (packed, store/packed.ts). */
+  payload_encoding: string | null;
+  /** The date-range as the report gave it (null in rows older than migration 0525). */
+  start_datetime: string | null;
+  end_datetime: string | null;
   /** The input as received (whole e-mail, HTTP body, file); null when it is the payload itself. */
   raw: Uint8Array | null;
 }
