@@ -8,7 +8,7 @@ import type { Store } from '../store/index.js';
 import type { Finding, TlsReport } from '../rfc8460/types.js';
 import { dayString } from './filters.js';
 import { isoSeconds } from '../common/time.js';
-import { storedPayload, storedReportJson } from '../store/packed.js';
+import { storedPayload, storedRaw, storedReportJson } from '../store/packed.js';
 
 export interface ListInboundFilter {
   /** Policy domain (exact, lower-cased). */
@@ -204,7 +204,7 @@ export async function getInboundReport(store: Store, id: number): Promise<Inboun
     dkim: { ...dkimExtra, result: r.dkim_result, domain: r.dkim_domain, aligned: Boolean(r.dkim_aligned) },
     verified: Boolean(r.verified),
     report,
-    raw: (r.raw ? Buffer.from(r.raw) : payload).toString('base64'),
+    raw: (storedRaw(r) ?? payload).toString('base64'),
     payload: payload.toString('base64'),
   };
 }

@@ -162,13 +162,24 @@ forEachStore('inbound store', (open) => {
     const big = await saveInboundReport(store, { raw, json, report, findings, channel: 'http', receivedAt: 1_700_000_000 });
     const row = await store.db.selectFrom('inbound_report').selectAll().where('id', '=', big.id).executeTakeFirstOrThrow();
     assert.equal(row.report_json, '');
-    assert.equal(row.payload_encoding, 'gzip');
+    assert.equal(row.blob_encoding, 'gzip');
     assert.ok(row.report_json_gz!.byteLength * 5 < json.byteLength, `packed ${row.report_json_gz!.byteLength} of ${json.byteLength}`);
     assert.ok(row.payload.byteLength * 5 < json.byteLength);
     const detail = (await getInboundReport(store, big.id))!;
     assert.deepEqual(Buffer.from(detail.payload, 'base64'), json);
     assert.deepEqual(Buffer.from(detail.raw, 'base64'), raw);
     assert.deepEqual(detail.report, JSON.parse(JSON.stringify(report)));
+    assert.ok(row.raw!.byteLength < raw.byteLength + 100, 'the raw input is kept once, packed');
+    // A small report in a large input (an e-mail with a big attachment besides): packed as well.
+    const mailJson = readFileSync(path.join(FIX, 'stalwart-mail-auth__rpt01.json'));
+    const mail = Buffer.concat([Buffer.from(`Subject: report\r\nX-Padding: ${'p'.repeat(200_000)}\r\n\r\n`), mailJson]);
+    const inMail = await saveInboundReport(store, { raw: mail, json: mailJson, ...parseReport(mailJson), channel: 'smtp', receivedAt: 1_700_000_000 });
+    const mailRow = await store.db.selectFrom('inbound_report').select(['raw', 'blob_encoding']).where('id', '=', inMail.id).executeTakeFirstOrThrow();
+    assert.equal(mailRow.blob_encoding, 'gzip');
+    assert.ok(mailRow.raw!.byteLength < 10_000, `raw ${mailRow.raw!.byteLength}`);
+    const mailDetail = (await getInboundReport(store, inMail.id))!;
+    assert.deepEqual([Buffer.from(mailDetail.raw, 'base64'), Buffer.from(mailDetail.payload, 'base64')], [mail, mailJson]);
+    await store.db.deleteFrom('inbound_report').where('id', '=', inMail.id).execute();
     const exported = [];
     for await (const r of exportedReports(store)) exported.push(r);
     assert.deepEqual(exported, [JSON.parse(JSON.stringify(report))]);
@@ -177,9 +188,9 @@ forEachStore('inbound store', (open) => {
     const smallJson = Buffer.from(JSON.stringify({ ...JSON.parse(readFileSync(path.join(FIX, 'parsedmarc__mail.ru.json'), 'utf8')), 'date-range': { 'start-datetime': 'the 20th', 'end-datetime': 'the 21st' } }));
     const smallReport = parseReport(smallJson);
     const small = await saveInboundReport(store, { raw: smallJson, ...smallReport, channel: 'http', receivedAt: 1_700_000_000 });
-    const smallRow = await store.db.selectFrom('inbound_report').select(['report_json', 'payload_encoding', 'report_json_gz']).where('id', '=', small.id).executeTakeFirstOrThrow();
+    const smallRow = await store.db.selectFrom('inbound_report').select(['report_json', 'blob_encoding', 'report_json_gz']).where('id', '=', small.id).executeTakeFirstOrThrow();
     assert.ok(smallRow.report_json.startsWith('{'));
-    assert.deepEqual([smallRow.payload_encoding, smallRow.report_json_gz], [null, null]);
+    assert.deepEqual([smallRow.blob_encoding, smallRow.report_json_gz], [null, null]);
     // A row stored before migration 0525 has its date-range only in the JSON.
     await store.db.updateTable('inbound_report').set({ start_datetime: null, end_datetime: null }).where('id', '=', small.id).execute();
     const listed = new Map((await listInboundReports(store)).reports.map((r) => [r.id, r]));

@@ -151,7 +151,7 @@ forEachStore('report bytes stored once', (open) => {
     const body = Buffer.from(JSON.stringify(doc({ 'organization-name': 'o'.repeat(900_000) })));
     const r = await post(body);
     assert.equal(r.status, 201, await r.clone().text());
-    const row = await store.db.selectFrom('inbound_report').select(['organization_name', 'report_json', 'payload', 'payload_encoding', 'raw']).executeTakeFirstOrThrow();
+    const row = await store.db.selectFrom('inbound_report').select(['organization_name', 'report_json', 'payload', 'blob_encoding', 'raw']).executeTakeFirstOrThrow();
     assert.equal(row.organization_name.length, 1024);
     assert.ok(row.report_json.length < 10_000, `report_json ${row.report_json.length}`);
     // Kept once, and packed (store/packed.ts): 900 KB of one letter is a few KB on disk.

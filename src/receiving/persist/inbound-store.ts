@@ -7,6 +7,7 @@
  * channels or two nodes storing the same report at once still store it once.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Store } from '../../store/index.js';
 import type { Database } from '../../store/schema.js';
@@ -102,6 +103,10 @@ function text(s: string | undefined | null): string | null {
   return s.includes('\0') ? s.replace(/\0/g, '\uFFFD') : s;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || bytes(a).equals(bytes(b));
+}
+
 function bytes(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -120,9 +125,9 @@ export function reportContentHash(report: TlsReport): string {
  * `saveInboundReport` computes them when absent.
  */
 export interface StoredForms { reporter: string; contentHash: string; reportJson: string; packed?: PackedReport }
-export function storedForms(report: TlsReport, payload: Uint8Array): StoredForms {
+export function storedForms(report: TlsReport, payload: Uint8Array, raw?: Uint8Array): StoredForms {
   const reportJson = JSON.stringify(report);
-  const packed = packReport(reportJson, payload);
+  const packed = packReport(reportJson, payload, raw && !sameBytes(raw, payload) ? raw : undefined);
   return { reporter: reporterOf(report), contentHash: reportContentHash(report), ...(packed ? { reportJson: '', packed } : { reportJson }) };
 }
 
@@ -143,7 +148,8 @@ export function dedupKeys(report: TlsReport, receivedAt: number, contentHash = r
 export async function saveInboundReport(store: Store, input: InboundReportInput): Promise<SaveInboundResult> {
   const { report } = input;
   const payload = input.json ?? input.raw;
-  const forms = input.forms ?? storedForms(report, payload);
+  const rawDiffers = !sameBytes(payload, input.raw);
+  const forms = input.forms ?? storedForms(report, payload, input.raw);
   const { packed } = forms;
   const keys = dedupKeys(report, input.receivedAt, forms.contentHash, forms.reporter);
   const day = Math.floor(keys.dateStart / DAY);
@@ -156,7 +162,6 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
   const dkim = input.dkim;
   const dkimDomain = dkim?.domain ?? dkim?.signingDomain;
   const envelope = input.envelope ?? (input.message?.mailFrom !== undefined || input.message?.rcptTo ? { mailFrom: input.message?.mailFrom, rcptTo: input.message?.rcptTo } : undefined);
-  const rawDiffers = input.json !== undefined && !bytes(input.json).equals(bytes(input.raw));
 
   const row = {
     reporter: keys.reporter,
@@ -184,10 +189,11 @@ export async function saveInboundReport(store: Store, input: InboundReportInput)
     report_json: packed ? '' : forms.reportJson,
     report_json_gz: packed ? bytes(packed.reportJsonGz) : null,
     payload: bytes(packed ? packed.payloadGz : payload),
-    payload_encoding: packed ? 'gzip' : null,
+    blob_encoding: packed ? 'gzip' : null,
     start_datetime: text(report.dateRange.startDatetime ?? null),
     end_datetime: text(report.dateRange.endDatetime ?? null),
-    raw: rawDiffers ? bytes(input.raw) : null,
+    // Packed forms computed without the raw input (a caller's own) get it packed here.
+    raw: !rawDiffers ? null : packed ? bytes(packed.rawGz ?? gzipSync(input.raw, { level: 1 })) : bytes(input.raw),
     verified: input.verified ? 1 : 0,
   };
 

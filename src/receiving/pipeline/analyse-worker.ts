@@ -21,7 +21,7 @@ parentPort!.on('message', (job: Job) => {
       const buffers = analysis.ok
         ? analysis.payloads.flatMap((p) => {
           const packed = 'forms' in p.parsed ? p.parsed.forms.packed : undefined;
-          return [p.json, ...(packed ? [packed.reportJsonGz, packed.payloadGz] : [])].map((b) => b.buffer as ArrayBuffer);
+          return [p.json, ...(packed ? [packed.reportJsonGz, packed.payloadGz, ...(packed.rawGz ? [packed.rawGz] : [])] : [])].map((b) => b.buffer as ArrayBuffer);
         })
         : [];
       const transfer = buffers.filter((b, i, a) => a.indexOf(b) === i && b !== job.bytes.buffer);

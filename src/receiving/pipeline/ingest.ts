@@ -140,7 +140,7 @@ export async function analyseInput(bytes: Uint8Array, opts: AnalyseOptions = {})
     let parsed: AnalysedPayload['parsed'];
     try {
       const r = parseReport(payload.bytes, carrier.tlsReportDomain ? { policyDomainHint: carrier.tlsReportDomain } : {});
-      parsed = { ...r, forms: storedForms(r.report, payload.bytes) };
+      parsed = { ...r, forms: storedForms(r.report, payload.bytes, bytes) };
     } catch (e) {
       if (!(e instanceof Error) || !('code' in e)) throw e;
       const code = String((e as { code?: string }).code ?? 'not-a-tls-report');

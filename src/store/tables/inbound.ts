@@ -41,14 +41,14 @@ export interface InboundReportTable {
   report_json: string;
   /** The report JSON gzip'd, for large reports (store/packed.ts, migration 0525); else null. */
   report_json_gz: Uint8Array | null;
-  /** The report payload as extracted (decompressed JSON bytes); gzip'd when `payload_encoding` is 'gzip'. */
+  /** The report payload as extracted (decompressed JSON bytes); gzip'd when `blob_encoding` is 'gzip'. */
   payload: Uint8Array;
-  /** null (as extracted) or 'gzip' (packed, store/packed.ts). */
-  payload_encoding: string | null;
+  /** null (`payload` and `raw` as received) or 'gzip' (both packed, store/packed.ts). */
+  blob_encoding: string | null;
   /** The date-range as the report gave it (null in rows older than migration 0525). */
   start_datetime: string | null;
   end_datetime: string | null;
-  /** The input as received (whole e-mail, HTTP body, file); null when it is the payload itself. */
+  /** The input as received (whole e-mail, HTTP body, file; gzip'd per `blob_encoding`); null when it is the payload itself. */
   raw: Uint8Array | null;
 }
 
