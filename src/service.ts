@@ -14,6 +14,7 @@ import { createSending } from './sending/index.js';
 import { createReceiving } from './receiving/index.js';
 import { createApp, type HttpApp } from './http/app.js';
 import { prepareAdminAuth } from './http/auth.js';
+import { createStoredSessionStore } from './http/session.js';
 import { openApiRoutes } from './http/openapi.js';
 import { listen, type ListeningServer } from './http/server.js';
 import { settingsRoutes } from './http/routes/settings.js';
@@ -58,7 +59,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     const prepared = await prepareAdminAuth({ store, configuredToken: config.http.token, log, tokenFile: adminTokenFile(config) });
     const auth = prepared.auth;
     commitToken = prepared.commit;
-    app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log });
+    app = createApp({ auth, maxBodyBytes: config.http.maxBodyBytes, log, sessions: createStoredSessionStore(store) });
 
     const sending = await createSending(config, { store, settings, log });
     const receiving = await createReceiving(config, { store, settings, log, hostname: settings.system().hostname });

@@ -7,13 +7,15 @@
  * second line for browsers or proxies that ignore it). Bearer requests need no CSRF token: a
  * browser never adds an Authorization header on its own.
  *
- * Sessions live in this process's memory (lost on restart; each node of a cluster signs in on
- * its own): only a hash of each cookie value is kept, so a heap dump does not hand out sessions.
+ * `serve` keeps sessions in the store (`createStoredSessionStore`): a sign-in survives a restart,
+ * holds on every node of a cluster, and signing out ends it on all of them. Only a hash of each
+ * cookie value is kept, so neither a database dump nor a heap dump hands out sessions.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AdminAuth } from './auth.js';
+import type { Store } from '../store/index.js';
 import { describeRoute } from './openapi.js';
 
 export const SESSION_COOKIE = 'tlsrpt_session';
@@ -28,10 +30,10 @@ interface Session {
 
 export interface SessionStore {
   /** Starts a session; returns the cookie value and its CSRF token. */
-  create(): { id: string; csrf: string; expiresAt: number };
+  create(): Promise<{ id: string; csrf: string; expiresAt: number }>;
   /** The live session of a cookie value, or undefined (unknown or expired). */
-  get(id: string): Session | undefined;
-  delete(id: string): void;
+  get(id: string): Promise<Session | undefined>;
+  delete(id: string): Promise<void>;
   readonly ttlSeconds: number;
 }
 
@@ -45,7 +47,11 @@ export interface SessionStoreOptions {
 
 const digest = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');
 
-/** @example const sessions = createSessionStore({ ttlSeconds: 3600 }); */
+function newSession(ttlSeconds: number, now: number) {
+  return { id: randomBytes(32).toString('base64url'), csrf: randomBytes(24).toString('base64url'), expiresAt: now + ttlSeconds };
+}
+
+/** In this process's memory (an app without a store: tests, embedding). @example const sessions = createSessionStore({ ttlSeconds: 3600 }); */
 export function createSessionStore(opts: SessionStoreOptions = {}): SessionStore {
   const ttlSeconds = opts.ttlSeconds ?? 12 * 3600;
   const max = opts.maxSessions ?? 1000;
@@ -53,16 +59,14 @@ export function createSessionStore(opts: SessionStoreOptions = {}): SessionStore
   const byHash = new Map<string, Session>();
   return {
     ttlSeconds,
-    create() {
-      const id = randomBytes(32).toString('base64url');
-      const csrf = randomBytes(24).toString('base64url');
-      const expiresAt = now() + ttlSeconds;
+    async create() {
+      const s = newSession(ttlSeconds, now());
       // Map order is insertion order: the first key is the oldest session.
       while (byHash.size >= max) byHash.delete(byHash.keys().next().value!);
-      byHash.set(digest(id), { csrf, expiresAt });
-      return { id, csrf, expiresAt };
+      byHash.set(digest(s.id), { csrf: s.csrf, expiresAt: s.expiresAt });
+      return s;
     },
-    get(id) {
+    async get(id) {
       const key = digest(id);
       const s = byHash.get(key);
       if (!s) return undefined;
@@ -72,8 +76,39 @@ export function createSessionStore(opts: SessionStoreOptions = {}): SessionStore
       }
       return s;
     },
-    delete(id) {
+    async delete(id) {
       byHash.delete(digest(id));
+    },
+  };
+}
+
+/**
+ * In the store's `web_session` table, shared by every process on the database. Each sign-in
+ * purges expired rows and, past `maxSessions`, the oldest ones.
+ * @example const sessions = createStoredSessionStore(store);
+ */
+export function createStoredSessionStore(store: Store, opts: SessionStoreOptions = {}): SessionStore {
+  const ttlSeconds = opts.ttlSeconds ?? 12 * 3600;
+  const max = opts.maxSessions ?? 1000;
+  const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  return {
+    ttlSeconds,
+    async create() {
+      const t = now();
+      const s = newSession(ttlSeconds, t);
+      await store.db.deleteFrom('web_session').where('expires_at', '<=', t).execute();
+      const oldest = await store.db.selectFrom('web_session').select('created_at').orderBy('created_at', 'desc').offset(max - 1).limit(1).executeTakeFirst();
+      if (oldest) await store.db.deleteFrom('web_session').where('created_at', '<=', Number(oldest.created_at)).execute();
+      await store.db.insertInto('web_session').values({ id_hash: digest(s.id), csrf: s.csrf, created_at: t, expires_at: s.expiresAt }).execute();
+      return s;
+    },
+    async get(id) {
+      const row = await store.db.selectFrom('web_session').select(['csrf', 'expires_at']).where('id_hash', '=', digest(id)).executeTakeFirst();
+      if (!row || Number(row.expires_at) <= now()) return undefined;
+      return { csrf: row.csrf, expiresAt: Number(row.expires_at) };
+    },
+    async delete(id) {
+      await store.db.deleteFrom('web_session').where('id_hash', '=', digest(id)).execute();
     },
   };
 }
@@ -107,7 +142,7 @@ export function requireAdminOrSession(auth: AdminAuth | undefined, sessions: Ses
       return next();
     }
     const id = getCookie(c, SESSION_COOKIE);
-    const session = id ? sessions.get(id) : undefined;
+    const session = id ? await sessions.get(id) : undefined;
     if (!session) {
       return unauthorized(c, id
         ? 'the session has expired or was signed out: sign in again'
@@ -153,7 +188,7 @@ export function sessionRoutes(deps: { auth: AdminAuth | undefined; sessions: Ses
     const token = (body as { token?: unknown } | null)?.token;
     if (typeof token !== 'string' || token === '') return c.json({ error: { code: 'bad-request', message: 'expected {"token": "<admin token>"}' } }, 400);
     if (!deps.auth || !deps.auth.verify(token)) return c.json({ error: { code: 'unauthorized', message: 'wrong admin token' } }, 401);
-    const s = sessions.create();
+    const s = await sessions.create();
     const opts = { secure: secure(c), maxAge: sessions.ttlSeconds };
     c.header('Set-Cookie', cookie(SESSION_COOKIE, s.id, { ...opts, httpOnly: true }), { append: true });
     c.header('Set-Cookie', cookie(CSRF_COOKIE, s.csrf, { ...opts, httpOnly: false }), { append: true });
@@ -163,17 +198,17 @@ export function sessionRoutes(deps: { auth: AdminAuth | undefined; sessions: Ses
 
   // Reached only past the guard: a valid cookie or bearer token.
   describeRoute('GET', '/api/v1/session', { summary: 'Whether the session cookie is signed in', auth: 'none', tags: ['ui'] });
-  app.get('/api/v1/session', (c) => {
+  app.get('/api/v1/session', async (c) => {
     const id = getCookie(c, SESSION_COOKIE);
-    const s = id ? sessions.get(id) : undefined;
+    const s = id ? await sessions.get(id) : undefined;
     c.header('Cache-Control', 'no-store');
     return c.json(s ? { signedIn: true, via: 'cookie', csrf: s.csrf, expiresAt: new Date(s.expiresAt * 1000).toISOString() } : { signedIn: true, via: 'bearer' });
   });
 
   describeRoute('DELETE', '/api/v1/session', { summary: 'Sign out of the web UI', auth: 'none', tags: ['ui'], responses: { 204: { description: 'signed out' } } });
-  app.delete('/api/v1/session', (c) => {
+  app.delete('/api/v1/session', async (c) => {
     const id = getCookie(c, SESSION_COOKIE);
-    if (id) sessions.delete(id);
+    if (id) await sessions.delete(id);
     const opts = { secure: secure(c), maxAge: 0 };
     c.header('Set-Cookie', cookie(SESSION_COOKIE, '', { ...opts, httpOnly: true }), { append: true });
     c.header('Set-Cookie', cookie(CSRF_COOKIE, '', { ...opts, httpOnly: false }), { append: true });

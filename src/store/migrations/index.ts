@@ -19,6 +19,7 @@ import * as m0501 from './0501_published_policy.js';
 import * as m0510 from './0510_inbound_verified.js';
 import * as m0520 from './0520_inbound_content_index.js';
 import * as m0525 from './0525_inbound_packed.js';
+import * as m0540 from './0540_web_session.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -39,4 +40,5 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0510_inbound_verified', module: m0510 },
   { name: '0520_inbound_content_index', module: m0520 },
   { name: '0525_inbound_packed', module: m0525 },
+  { name: '0540_web_session', module: m0540 },
 ];
