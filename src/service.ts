@@ -20,7 +20,7 @@ import { listen, type ListeningServer } from './http/server.js';
 import { settingsRoutes } from './http/routes/settings.js';
 import { eventsRoutes } from './http/routes/events.js';
 import { metricsRoutes } from './http/routes/metrics.js';
-import { reportEndpointRoutes } from './http/routes/report-endpoint.js';
+import { reportEndpoint, type RequestGate } from './http/routes/report-endpoint.js';
 import { inboundRoutes } from './http/routes/inbound.js';
 import { outboundRoutes } from './http/routes/outbound.js';
 import { clusterRoutes } from './http/routes/cluster.js';
@@ -50,6 +50,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
   const closeAll: Array<() => unknown> = [() => store.close()];
   const components: Component[] = [];
   let app: HttpApp;
+  let gate: RequestGate | undefined;
   // A generated admin token is stored and printed only once start-up has succeeded (below).
   let commitToken: () => Promise<void>;
   try {
@@ -74,11 +75,13 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
     app.route('/', settingsRoutes({ settings }));
     app.route('/', eventsRoutes({ collector: sending.collector, store, maxBodyBytes: config.http.maxBodyBytes }));
     app.route('/', metricsRoutes({ auth }));
-    app.route('/', reportEndpointRoutes({
+    const publicEndpoint = reportEndpoint({
       ingestor: receiving.ingestor, log, path: config.http.reportPath, maxBodyBytes: config.http.reportMaxBodyBytes,
       maxInflatedBytes: config.http.reportMaxInflatedBytes, bytesPerMinute: config.http.reportBytesPerMinute,
       ratePerMinute: config.http.reportRatePerMinute, trustProxy: config.http.trustProxy,
-    }));
+    });
+    app.route('/', publicEndpoint.routes);
+    gate = publicEndpoint.gate;
     app.route('/', inboundRoutes({ store }));
     app.route('/', outboundRoutes({ store }));
     app.route('/', clusterRoutes({ store }));
@@ -113,7 +116,7 @@ export async function startService(config: ServiceConfig, log: Logger): Promise<
       started.push(c);
       log.info({ component: c.name }, 'started');
     }
-    http = await listen(app, host, port, config.http.tls, config.http);
+    http = await listen(app, host, port, config.http.tls, { ...config.http, gate });
     await commitToken();
   } catch (e) {
     // A half-started service must not leave sockets or the database open behind it.

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { HttpApp } from './app.js';
 import { clientKey } from '../common/rate-limit.js';
@@ -25,6 +26,8 @@ export interface ServerLimits {
   headersTimeoutMs?: number;
   maxConnections?: number;
   maxConnectionsPerClient?: number;
+  /** Sees each request first and may answer it (report-endpoint's refusals); false passes it to the app. */
+  gate?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export async function listen(app: HttpApp, host: string, port: number, tls?: { cert: string; key: string }, limits: ServerLimits = {}): Promise<ListeningServer> {
@@ -34,8 +37,21 @@ export async function listen(app: HttpApp, host: string, port: number, tls?: { c
       fetch: app.fetch,
       hostname: host,
       port,
+      // Our own server factory: the gate sees each request before the adapter builds a Fetch Request.
+      createServer: ((options: HttpsServerOptions, listener: RequestListener) => {
+        const gate = limits.gate;
+        const gated: RequestListener = gate ? (req, res) => {
+          let answered = false;
+          try {
+            answered = gate(req, res);
+          } catch {
+            // A fault in the gate must not take the server down: the app's own checks still run.
+          }
+          if (!answered) listener(req, res);
+        } : listener;
+        return tls ? createHttpsServer(options, gated) : createHttpServer(options, gated);
+      }) as typeof createHttpServer,
       // Node checks the timeouts every connectionsCheckingInterval (default 30 s): check each second.
-      ...(tls ? { createServer: createHttpsServer } : {}),
       serverOptions: {
         requestTimeout: l.requestTimeoutMs,
         headersTimeout: Math.min(l.headersTimeoutMs, l.requestTimeoutMs),

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createApp } from '../../src/http/app.js';
 import { listen, type ListeningServer } from '../../src/http/server.js';
-import { reportEndpointRoutes } from '../../src/http/routes/report-endpoint.js';
+import { reportEndpoint } from '../../src/http/routes/report-endpoint.js';
 import { createIngestor, type Ingestor } from '../../src/receiving/pipeline/ingest.js';
 import { silentLog } from '../../src/common/log.js';
 import { forEachStore } from '../support/stores.js';
@@ -30,12 +30,16 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function serve(ingestor: Ingestor, o: { maxBodyBytes?: number; ratePerMinute?: number; trustProxy?: boolean; tls?: boolean } = {}): Promise<ListeningServer & { url: string }> {
+/** As `serve` runs it: the routes, and their gate in front of the app. `reached()`: requests the app saw. */
+async function serve(ingestor: Ingestor, o: { maxBodyBytes?: number; ratePerMinute?: number; trustProxy?: boolean; tls?: boolean } = {}): Promise<ListeningServer & { url: string; reached(): number }> {
   const app = createApp();
-  app.route('/', reportEndpointRoutes({ ingestor, log: silentLog, path: '/tlsrpt', maxBodyBytes: o.maxBodyBytes ?? 1_000_000, ratePerMinute: o.ratePerMinute ?? 6000, trustProxy: o.trustProxy }));
+  let reached = 0;
+  app.use('/tlsrpt', async (_c, next) => { reached++; await next(); });
+  const endpoint = reportEndpoint({ ingestor, log: silentLog, path: '/tlsrpt', maxBodyBytes: o.maxBodyBytes ?? 1_000_000, ratePerMinute: o.ratePerMinute ?? 6000, trustProxy: o.trustProxy });
+  app.route('/', endpoint.routes);
   const tls = o.tls === false ? undefined : { cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') };
-  const s = await listen(app, '127.0.0.1', 0, tls);
-  return Object.assign(s, { url: `${tls ? 'https' : 'http'}://localhost:${s.port}/tlsrpt` });
+  const s = await listen(app, '127.0.0.1', 0, tls, { gate: endpoint.gate });
+  return Object.assign(s, { url: `${tls ? 'https' : 'http'}://localhost:${s.port}/tlsrpt`, reached: () => reached });
 }
 
 const count = async (store: Store) => Number((await store.db.selectFrom('inbound_report').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -127,10 +131,16 @@ describe('report endpoint limits without a store', () => {
       assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429, 429]);
       const limited = await post(server.url, Buffer.from('{}'));
       assert.ok(Number(limited.headers['retry-after']) >= 1);
+      assert.equal(limited.body.error.code, 'rate-limited');
+      assert.match(limited.body.error.message, /too many reports from 127\.0\.0\.1; retry in \d+ s/);
+      // Refused by the gate from Node's request: the app (and its request objects) never saw them.
+      assert.equal(server.reached(), 5);
       // Without trustProxy a client cannot escape its bucket with a made-up X-Forwarded-For.
       assert.equal((await post(server.url, Buffer.from('{}'), { headers: { 'x-forwarded-for': '203.0.113.9' } })).status, 429);
       const get = await post(server.url, Buffer.alloc(0), { method: 'GET', headers: {} });
       assert.equal(get.status, 405);
+      // The connection outlives a refusal with a body (Node drops the unread body): the next request is answered.
+      assert.equal((await post(server.url, Buffer.alloc(200_000, 0x20))).status, 429);
     } finally {
       await server.close();
     }

@@ -7,6 +7,7 @@
  * sends too many requests or too many bytes — counted inflated (an IPv6 client is its /64), and 503 when the store
  * cannot take it now (the sender retries, RFC 8460 §5.5).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../../receiving/index.js';
@@ -51,10 +52,33 @@ async function discard(stream: ReadableStream<Uint8Array> | null): Promise<void>
 }
 
 /**
+ * Answers a request before the HTTP framework sees it, or returns false to pass it on
+ * (`http/server.ts` runs it first). Plain Node objects: no Fetch Request, stream or signal built.
+ */
+export type RequestGate = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** What the gate already took from a request's budgets, so the route does not take it twice. */
+const GATED = Symbol('report endpoint: limits taken by the gate');
+interface Gated { [GATED]?: { bytes: boolean } }
+
+/**
  * @example
  * app.route('/', reportEndpointRoutes({ ingestor, log, path: '/tlsrpt', maxBodyBytes: 26214400, ratePerMinute: 60 }));
  */
 export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
+  return reportEndpoint(deps).routes;
+}
+
+/**
+ * The routes, and a gate for the server that refuses a client over its request or byte budget
+ * straight from Node's request (issue 10): a flood of refused POSTs then costs a fraction of what
+ * the framework's request objects did (bench/abuse), and /healthz keeps answering.
+ * @example
+ * const endpoint = reportEndpoint({ ingestor, log, maxBodyBytes: 1 << 20, ratePerMinute: 60 });
+ * app.route('/', endpoint.routes);
+ * await listen(app, host, port, undefined, { gate: endpoint.gate });
+ */
+export function reportEndpoint(deps: ReportEndpointDeps): { routes: Hono; gate: RequestGate } {
   const app = new Hono();
   const path = deps.path ?? '/tlsrpt';
   const limiter = deps.limiter ?? createRateLimiter({ ratePerMinute: deps.ratePerMinute });
@@ -66,16 +90,40 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
     const d = bytes?.take(clientKey(peer), n);
     if (!d || d.allowed) return undefined;
     c.header('Retry-After', String(d.retryAfterSeconds));
-    return problem(c, 429, 'rate-limited', `too many bytes from ${clientKey(peer)} (http.reportBytesPerMinute); retry in ${d.retryAfterSeconds} s`);
+    return problem(c, 429, 'rate-limited', tooManyBytes(peer, d.retryAfterSeconds));
   };
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const tooMany = (peer: string, retryAfterSeconds: number) => `too many reports from ${peer}; retry in ${retryAfterSeconds} s`;
+  const tooManyBytes = (peer: string, retryAfterSeconds: number) => `too many bytes from ${clientKey(peer)} (http.reportBytesPerMinute); retry in ${retryAfterSeconds} s`;
+
+  const gate: RequestGate = (req, res) => {
+    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== path) return false;
+    const peer = peerOf(req.headers['x-forwarded-for'], req.socket.remoteAddress, deps.trustProxy ?? false);
+    const refuse = (retryAfterSeconds: number, message: string) => {
+      // Node reads and drops the unread body once the answer is sent, keeping the connection.
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) });
+      res.end(JSON.stringify({ accepted: false, error: { code: 'rate-limited', message } }));
+      return true;
+    };
+    const rate = limiter.take(clientKey(peer));
+    if (!rate.allowed) return refuse(rate.retryAfterSeconds, tooMany(peer, rate.retryAfterSeconds));
+    const declared = Number(req.headers['content-length']);
+    const byDeclared = bytes !== undefined && Number.isFinite(declared) && declared <= deps.maxBodyBytes;
+    if (byDeclared) {
+      const d = bytes.take(clientKey(peer), declared);
+      if (!d.allowed) return refuse(d.retryAfterSeconds, tooManyBytes(peer, d.retryAfterSeconds));
+    }
+    (req as Gated)[GATED] = { bytes: byDeclared };
+    return false;
+  };
 
   app.post(path, async (c) => {
     const peer = clientAddress(c, deps.trustProxy ?? false);
-    const rate = limiter.take(clientKey(peer));
+    const gated = (c.env as { incoming?: Gated } | undefined)?.incoming?.[GATED];
+    const rate = gated ? { allowed: true, retryAfterSeconds: 0 } : limiter.take(clientKey(peer));
     if (!rate.allowed) {
       c.header('Retry-After', String(rate.retryAfterSeconds));
-      return problem(c, 429, 'rate-limited', `too many reports from ${peer}; retry in ${rate.retryAfterSeconds} s`);
+      return problem(c, 429, 'rate-limited', tooMany(peer, rate.retryAfterSeconds));
     }
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > deps.maxBodyBytes) {
@@ -84,7 +132,7 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
       if (Number(declared) <= DRAIN_FACTOR * deps.maxBodyBytes) await discard(c.req.raw.body);
       return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes (http.reportMaxBodyBytes)`);
     }
-    if (declared !== undefined) {
+    if (declared !== undefined && !gated?.bytes) {
       const refused = overBudget(c, peer, Number(declared) || 0);
       if (refused) return refused;
     }
@@ -123,7 +171,7 @@ export function reportEndpointRoutes(deps: ReportEndpointDeps): Hono {
     body: z.string().describe('the report: application/tlsrpt+gzip or application/tlsrpt+json (sniffed)'), bodyContentType: 'application/tlsrpt+gzip',
     responses: { 201: 'accepted (a duplicate too: do not resend)', 400: 'not a report, with the reason', 413: 'over http.maxBodyBytes', 429: 'too many from this client', 503: 'cannot store now; retry (RFC 8460 §5.5)' },
   });
-  return app;
+  return { routes: app, gate };
 }
 
 function answer(c: Context, outcomes: IngestOutcome[]): Response {
@@ -148,13 +196,16 @@ function problem(c: Context, status: 400 | 405 | 413 | 429, code: string, messag
  * its left are whatever the client claimed and are not trusted.
  */
 function clientAddress(c: Context, trustProxy: boolean): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return peerOf(c.req.header('x-forwarded-for'), incoming?.socket?.remoteAddress, trustProxy);
+}
+
+function peerOf(xff: string | string[] | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
   if (trustProxy) {
-    const xff = c.req.header('x-forwarded-for');
-    const last = xff?.split(',').map((s) => s.trim()).filter(Boolean).pop();
+    const last = [xff ?? []].flat().join(',').split(',').map((s) => s.trim()).filter(Boolean).pop();
     if (last) return last;
   }
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+  return remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
 }
 
 /** Reads a body stream, failing as soon as more than `max` bytes arrived (a chunked body has no Content-Length). */
