@@ -5,6 +5,7 @@
  * tried, and its outcome written back under the same claim. A target that accepted is never
  * tried again; temporary failures are retried with backoff for 24 hours (RFC 8460 §5.5).
  */
+import { sql } from '../../store/kysely.js';
 import type { Logger } from '../../common/log.js';
 import type { Store } from '../../store/index.js';
 import type { OutboundTargetState } from '../../store/tables/delivery.js';
@@ -107,11 +108,15 @@ export class DeliveryQueue {
   private async claim(limit: number, force: boolean, runStarted: number): Promise<number[]> {
     const { store, nodeId } = this.deps;
     const now = this.deps.clock();
+    // Targets first, walked in claim order on their partial index (migration 0545), which needs
+    // its predicate spelt literally; CROSS JOIN keeps SQLite from starting at the reports and
+    // sorting every active target (80 ms a claim at 100,000 of them). PostgreSQL plans it as a join.
     const candidates = store.db
       .selectFrom('outbound_target as t')
-      .innerJoin('outbound_report as r', 'r.id', 't.outbound_report_id')
+      .crossJoin('outbound_report as r')
+      .whereRef('r.id', '=', 't.outbound_report_id')
       .select('t.id')
-      .where('t.state', 'in', ACTIVE)
+      .where(sql<boolean>`t.state in (${sql.join(ACTIVE.map((s) => sql.lit(s)))})`)
       .where('r.state', '=', 'pending')
       .where('t.claimed_until', '<', now)
       .$if(!force, (q) => q.where('t.next_attempt_at', '<=', now).where('r.due_at', '<=', now))

@@ -20,6 +20,7 @@ import * as m0510 from './0510_inbound_verified.js';
 import * as m0520 from './0520_inbound_content_index.js';
 import * as m0525 from './0525_inbound_packed.js';
 import * as m0540 from './0540_web_session.js';
+import * as m0545 from './0545_target_due_index.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -41,4 +42,5 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0520_inbound_content_index', module: m0520 },
   { name: '0525_inbound_packed', module: m0525 },
   { name: '0540_web_session', module: m0540 },
+  { name: '0545_target_due_index', module: m0545 },
 ];
