@@ -20,6 +20,39 @@ async function oneReport(h: Harness, record: string, domain = 'example.net') {
 }
 
 forEachStore('delivery queue', (open) => {
+  it('nextDueAt: the least of max(next attempt, report due) over active targets of pending reports (random rows)', async () => {
+    const store = await open();
+    const h = await startHarness(store);
+    try {
+      let seed = 7;
+      const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+      for (let round = 0; round < 40; round++) {
+        await store.db.deleteFrom('outbound_target').execute();
+        await store.db.deleteFrom('outbound_report').execute();
+        const now = h.now.t;
+        const rows: { state: string; due: number; targets: { state: string; next: number }[] }[] = [];
+        for (let i = 0; i < 1 + rand(6); i++) {
+          rows.push({
+            state: ['pending', 'pending', 'done', 'building'][rand(4)]!, due: now - 500 + rand(1000),
+            targets: Array.from({ length: rand(3) }, () => ({ state: ['pending', 'retrying', 'sent', 'failed'][rand(4)]!, next: now - 500 + rand(1000) })),
+          });
+        }
+        for (const [i, r] of rows.entries()) {
+          const { id } = await store.db.insertInto('outbound_report').values({ window_id: 10_000 + round * 10 + i, report_domain: `r${i}.example`, window_start: now - DAY, window_end: now, state: r.state as 'pending', due_at: r.due, created_at: now }).returning('id').executeTakeFirstOrThrow();
+          for (const [k, t] of r.targets.entries()) await store.db.insertInto('outbound_target').values({ outbound_report_id: Number(id), uri: `mailto:t${k}@r${i}.example`, scheme: 'mailto', state: t.state as 'pending', next_attempt_at: t.next }).execute();
+        }
+        const due = rows.filter((r) => r.state === 'pending').flatMap((r) => r.targets.filter((t) => t.state === 'pending' || t.state === 'retrying').map((t) => Math.max(t.next, r.due)));
+        const expected = due.length ? Math.min(...due) : undefined;
+        const got = await h.queue.nextDueAt();
+        if (expected === undefined || expected > now) assert.equal(got, expected, `round ${round}: ${JSON.stringify(rows)}`);
+        // Already due: any time up to now will do (the scheduler then sleeps its shortest).
+        else assert.ok(got !== undefined && got <= now, `round ${round}: ${got} for ${expected} <= ${now}: ${JSON.stringify(rows)}`);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   it('HTTPS receiver answers 500, then 200: retried with backoff, the report arrives once', async () => {
     const store = await open();
     const h = await startHarness(store, { httpsStatuses: [500, 200] });
