@@ -18,6 +18,7 @@ import * as m0500 from './0500_alerts.js';
 import * as m0501 from './0501_published_policy.js';
 import * as m0510 from './0510_inbound_verified.js';
 import * as m0520 from './0520_inbound_content_index.js';
+import * as m0530 from './0530_report_building_index.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
@@ -37,4 +38,5 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0501_published_policy', module: m0501 },
   { name: '0510_inbound_verified', module: m0510 },
   { name: '0520_inbound_content_index', module: m0520 },
+  { name: '0530_report_building_index', module: m0530 },
 ];
