@@ -43,25 +43,47 @@ function upsertBuiltSql(rows: number): string {
 }
 
 /**
- * PostgreSQL: the same upsert with one array parameter per column expanded by `unnest`. The
- * text is the same for every batch size (PostgreSQL parses and plans a short statement instead
- * of 7,500 placeholders each time), and it takes one array per column, not a parameter per value.
+ * PostgreSQL: one statement per chunk writes the built reports onto their rows while this node's
+ * claim holds and inserts the targets of those rows (RETURNING names them). Each column is one
+ * array parameter expanded by `unnest`, so the text is the same for every chunk and PostgreSQL
+ * parses a short statement, not thousands of placeholders. The gzips travel as ONE bytea
+ * parameter (sent in binary) cut by offset and length: as a bytea[] array the driver wrote each
+ * one out in hex and escaped it, the largest cost of the store step on the Node side.
  */
-const UPSERT_BUILT_PG = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
-  + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
-  + "select t.*, 'pending', null, null, 0 from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], "
-  + '$7::text[], $8::bigint[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[]) as t '
-  + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
-  + 'file_name = excluded.file_name, record_source = excluded.record_source, tlsrpt_record = excluded.tlsrpt_record, '
-  + 'trimmed_details = excluded.trimmed_details, built_at = excluded.built_at, due_at = excluded.due_at, reason = excluded.reason, '
-  + 'claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until '
-  + "where outbound_report.claimed_by = $16 and outbound_report.state = 'building' returning id";
+const STORE_BUILT_PG = 'with built as (update outbound_report r set state = \'pending\', report_id = t.report_id, json_bytes = t.json_bytes, '
+  + 'gz = substr($11::bytea, t.gz_at, t.gz_len), file_name = t.file_name, record_source = t.record_source, tlsrpt_record = t.tlsrpt_record, '
+  + 'trimmed_details = t.trimmed_details, built_at = $12, due_at = t.due_at, reason = null, claimed_by = null, claimed_until = 0 '
+  + 'from unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[]) '
+  + 'as t(id, report_id, json_bytes, gz_at, gz_len, file_name, record_source, tlsrpt_record, trimmed_details, due_at) '
+  + "where r.id = t.id and r.claimed_by = $13 and r.state = 'building' returning r.id, r.due_at), "
+  + 'targets as (insert into outbound_target (outbound_report_id, uri, scheme, next_attempt_at, state) '
+  + "select b.id, u.uri, u.scheme, b.due_at, 'pending' from unnest($14::bigint[], $15::text[], $16::text[]) as u(report, uri, scheme) "
+  + 'join built b on b.id = u.report on conflict (outbound_report_id, uri) do nothing) '
+  + 'select id from built';
 
-/** The 15 values of each row as one array per column, then the node id: UPSERT_BUILT_PG's parameters. */
-function columnParams(rowsOfValues: unknown[][], nodeId: string): unknown[] {
-  const cols: unknown[][] = Array.from({ length: 15 }, () => new Array(rowsOfValues.length));
-  rowsOfValues.forEach((values, r) => values.forEach((v, c) => { at(cols, c)[r] = v; }));
-  return [...cols, nodeId];
+/** A chunk's gzips in one buffer on PostgreSQL: well inside its 1 GB limit on a value. */
+const PG_GZ_BYTES = 64 * 1024 * 1024;
+
+/** STORE_BUILT_PG's parameters for a chunk of built reports. */
+function storeBuiltPg(chunk: { row: ClaimedReport; b: Built }[], now: number, nodeId: string): CompiledQuery {
+  const n = chunk.length;
+  const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
+  const [ids, reportIds, jsonBytes, gzAt, gzLen, fileNames, sources, records, trimmed, dueAt] = cols;
+  const targets: unknown[][] = [[], [], []];
+  let offset = 1;
+  chunk.forEach(({ row, b }, i) => {
+    const p = b.pending!;
+    ids![i] = row.id; reportIds![i] = p.report_id; jsonBytes![i] = p.json_bytes; gzAt![i] = offset; gzLen![i] = p.gz.length;
+    fileNames![i] = p.file_name; sources![i] = p.record_source; records![i] = p.tlsrpt_record; trimmed![i] = p.trimmed_details; dueAt![i] = row.dueAt;
+    offset += p.gz.length;
+    for (const t of p.targets) {
+      targets[0]!.push(row.id);
+      targets[1]!.push(t.uri);
+      targets[2]!.push(t.scheme);
+    }
+  });
+  const gz = Buffer.concat(chunk.map(({ b }) => b.pending!.gz), offset - 1);
+  return CompiledQuery.raw(STORE_BUILT_PG, [...cols, gz, now, nodeId, ...targets]);
 }
 
 /** A report's targets, pending from its due time. */
@@ -69,11 +91,11 @@ const TARGET_COLS: BulkColumn[] = [['outbound_report_id', 'int'], ['uri', 'text'
 
 /**
  * Writes a batch's results in one transaction, each row only while this process still holds
- * its claim. Built reports go in as one multi-row upsert on their existing rows (`ON CONFLICT
- * (id) DO UPDATE … WHERE claimed_by = me`); RETURNING names the rows whose claim held, and only
- * those get targets, in one multi-row insert. Those two statements are written as SQL text
- * (one text per row count, so SQLite reuses its prepared statement): built through the query
- * builder, their 7,500 values cost more to assemble than to execute.
+ * its claim. Built reports go in as one multi-row statement on their existing rows (SQLite:
+ * `ON CONFLICT (id) DO UPDATE … WHERE claimed_by = me`, then the targets of the rows RETURNING
+ * named in one multi-row insert; PostgreSQL: STORE_BUILT_PG, both in one statement). They are
+ * written as SQL text (one text per row count, so SQLite reuses its prepared statement): built
+ * through the query builder, their 7,500 values cost more to assemble than to execute.
  */
 export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], results: Built[]): Promise<void> {
   const { nodeId } = deps;
@@ -95,6 +117,20 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
         if (Number(u.numUpdatedRows) === 1) kept.add(id);
       } else if (b.pending) pending.push({ row, b });
     }
+    if (kind === 'postgres') {
+      for (let i = 0; i < pending.length;) {
+        // Up to MULTI_ROW reports, fewer when their gzips would pass PG_GZ_BYTES (at least one).
+        let end = i + 1;
+        for (let bytes = at(pending, i).b.pending!.gz.length; end < Math.min(pending.length, i + MULTI_ROW); end++) {
+          bytes += at(pending, end).b.pending!.gz.length;
+          if (bytes > PG_GZ_BYTES) break;
+        }
+        const updated = await trx.executeQuery<{ id: number }>(storeBuiltPg(pending.slice(i, end), now, nodeId));
+        for (const u of updated.rows) kept.add(Number(u.id));
+        i = end;
+      }
+      return;
+    }
     for (let i = 0; i < pending.length; i += MULTI_ROW) {
       const chunk = pending.slice(i, i + MULTI_ROW);
       const values = chunk.map(({ row, b }) => {
@@ -102,10 +138,7 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
         return [row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt,
           p.report_id, p.json_bytes, p.gz, p.file_name, p.record_source, p.tlsrpt_record, p.trimmed_details, now, row.dueAt];
       });
-      const query = kind === 'postgres'
-        ? CompiledQuery.raw(UPSERT_BUILT_PG, columnParams(values, nodeId))
-        : CompiledQuery.raw(upsertBuiltSql(chunk.length), [...values.flat(), nodeId]);
-      const updated = await trx.executeQuery<{ id: number }>(query);
+      const updated = await trx.executeQuery<{ id: number }>(CompiledQuery.raw(upsertBuiltSql(chunk.length), [...values.flat(), nodeId]));
       for (const u of updated.rows) pendingIds.add(Number(u.id));
     }
     const targetRows: unknown[][] = [];
