@@ -5,7 +5,7 @@
  */
 import { writeTransaction } from '../../store/transaction.js';
 import { bulkInsert, type BulkColumn } from '../../store/bulk-insert.js';
-import { refreshStatistics } from '../../store/statistics.js';
+import { analyzeTables } from '../../store/statistics.js';
 import { CLOSE_BATCH, type SchedulerDeps } from './types.js';
 
 /** The report rows of closed windows (state 'building'), claimed by the closing node: 18,000 SQLite parameters for CLOSE_BATCH. */
@@ -53,8 +53,8 @@ export async function closeDueWindows(deps: SchedulerDeps, lease: number, opts: 
     });
     total += closedNow;
     if (closedNow < CLOSE_BATCH) break;
-    // More than a batch due: the rest is planned with statistics that know how many.
-    if (total === CLOSE_BATCH) await refreshStatistics(store, ['outbound_window']);
+    // More than a batch due: the other batches are planned knowing how many.
+    if (total === CLOSE_BATCH) await analyzeTables(store, ['outbound_window']);
   }
   if (total) deps.log.info({ windows: total }, 'reporting windows closed');
   return total;

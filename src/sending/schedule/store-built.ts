@@ -44,20 +44,29 @@ function upsertBuiltSql(rows: number): string {
 
 /**
  * PostgreSQL: one statement per chunk writes the built reports onto their rows while this node's
- * claim holds and inserts the targets of those rows (RETURNING names them). Each column is one
- * array parameter expanded by `unnest`, so the text is the same for every chunk and PostgreSQL
- * parses a short statement, not thousands of placeholders. The gzips travel as ONE bytea
- * parameter (sent in binary) cut by offset and length: as a bytea[] array the driver wrote each
- * one out in hex and escaped it, the largest cost of the store step on the Node side.
+ * claim holds (the upsert SQLite runs) and inserts the targets of the rows its RETURNING names.
+ * Each column is one array parameter expanded by `unnest`, so the text is the same for every
+ * chunk and PostgreSQL parses a short statement, not thousands of placeholders. The gzips travel
+ * as ONE bytea parameter (sent in binary) cut by offset and length: as a bytea[] array the
+ * driver wrote each one out in hex and escaped it, the largest cost of the store step on the
+ * Node side. An upsert, not UPDATE … FROM unnest: its conflict check finds each row by primary
+ * key whatever the statistics say, where the join, planned with none on a day's new rows,
+ * scanned all of them once per report (8 s a batch, measured).
  */
-const STORE_BUILT_PG = 'with built as (update outbound_report r set state = \'pending\', report_id = t.report_id, json_bytes = t.json_bytes, '
-  + 'gz = substr($11::bytea, t.gz_at, t.gz_len), file_name = t.file_name, record_source = t.record_source, tlsrpt_record = t.tlsrpt_record, '
-  + 'trimmed_details = t.trimmed_details, built_at = $12, due_at = t.due_at, reason = null, claimed_by = null, claimed_until = 0 '
-  + 'from unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[]) '
-  + 'as t(id, report_id, json_bytes, gz_at, gz_len, file_name, record_source, tlsrpt_record, trimmed_details, due_at) '
-  + "where r.id = t.id and r.claimed_by = $13 and r.state = 'building' returning r.id, r.due_at), "
+const STORE_BUILT_PG = 'with built as (insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, '
+  + 'report_id, json_bytes, gz, file_name, record_source, tlsrpt_record, trimmed_details, built_at, due_at, state, reason, claimed_by, claimed_until) '
+  + "select t.id, t.window_id, t.report_domain, t.window_start, t.window_end, t.created_at, t.report_id, t.json_bytes, substr($17::bytea, t.gz_at, t.gz_len), "
+  + "t.file_name, t.record_source, t.tlsrpt_record, t.trimmed_details, $18, t.due_at, 'pending', null, null, 0 "
+  + 'from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::int[], $10::int[], '
+  + '$11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[]) as t(id, window_id, report_domain, window_start, window_end, created_at, '
+  + 'report_id, json_bytes, gz_at, gz_len, file_name, record_source, tlsrpt_record, trimmed_details, due_at) '
+  + 'on conflict (id) do update set state = excluded.state, report_id = excluded.report_id, json_bytes = excluded.json_bytes, gz = excluded.gz, '
+  + 'file_name = excluded.file_name, record_source = excluded.record_source, tlsrpt_record = excluded.tlsrpt_record, '
+  + 'trimmed_details = excluded.trimmed_details, built_at = excluded.built_at, due_at = excluded.due_at, reason = excluded.reason, '
+  + 'claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until '
+  + "where outbound_report.claimed_by = $16 and outbound_report.state = 'building' returning id, due_at), "
   + 'targets as (insert into outbound_target (outbound_report_id, uri, scheme, next_attempt_at, state) '
-  + "select b.id, u.uri, u.scheme, b.due_at, 'pending' from unnest($14::bigint[], $15::text[], $16::text[]) as u(report, uri, scheme) "
+  + "select b.id, u.uri, u.scheme, b.due_at, 'pending' from unnest($19::bigint[], $20::text[], $21::text[]) as u(report, uri, scheme) "
   + 'join built b on b.id = u.report on conflict (outbound_report_id, uri) do nothing) '
   + 'select id from built';
 
@@ -67,13 +76,14 @@ const PG_GZ_BYTES = 64 * 1024 * 1024;
 /** STORE_BUILT_PG's parameters for a chunk of built reports. */
 function storeBuiltPg(chunk: { row: ClaimedReport; b: Built }[], now: number, nodeId: string): CompiledQuery {
   const n = chunk.length;
-  const cols = Array.from({ length: 10 }, () => new Array<unknown>(n));
-  const [ids, reportIds, jsonBytes, gzAt, gzLen, fileNames, sources, records, trimmed, dueAt] = cols;
+  const cols = Array.from({ length: 15 }, () => new Array<unknown>(n));
+  const [ids, windowIds, domains, starts, ends, createdAt, reportIds, jsonBytes, gzAt, gzLen, fileNames, sources, records, trimmed, dueAt] = cols;
   const targets: unknown[][] = [[], [], []];
   let offset = 1;
   chunk.forEach(({ row, b }, i) => {
     const p = b.pending!;
-    ids![i] = row.id; reportIds![i] = p.report_id; jsonBytes![i] = p.json_bytes; gzAt![i] = offset; gzLen![i] = p.gz.length;
+    ids![i] = row.id; windowIds![i] = row.windowId; domains![i] = row.reportDomain; starts![i] = row.windowStart; ends![i] = row.windowEnd;
+    createdAt![i] = row.createdAt; reportIds![i] = p.report_id; jsonBytes![i] = p.json_bytes; gzAt![i] = offset; gzLen![i] = p.gz.length;
     fileNames![i] = p.file_name; sources![i] = p.record_source; records![i] = p.tlsrpt_record; trimmed![i] = p.trimmed_details; dueAt![i] = row.dueAt;
     offset += p.gz.length;
     for (const t of p.targets) {
@@ -83,10 +93,10 @@ function storeBuiltPg(chunk: { row: ClaimedReport; b: Built }[], now: number, no
     }
   });
   const gz = Buffer.concat(chunk.map(({ b }) => b.pending!.gz), offset - 1);
-  return CompiledQuery.raw(STORE_BUILT_PG, [...cols, gz, now, nodeId, ...targets]);
+  return CompiledQuery.raw(STORE_BUILT_PG, [...cols, nodeId, gz, now, ...targets]);
 }
 
-/** A report's targets, pending from its due time. */
+/** SQLite: a report's targets, pending from its due time. */
 const TARGET_COLS: BulkColumn[] = [['outbound_report_id', 'int'], ['uri', 'text'], ['scheme', 'text'], ['next_attempt_at', 'int'], ['state', 'text']];
 
 /**
