@@ -96,12 +96,41 @@ function storeBuiltPg(chunk: { row: ClaimedReport; b: Built }[], now: number, no
   return CompiledQuery.raw(STORE_BUILT_PG, [...cols, nodeId, gz, now, ...targets]);
 }
 
+/**
+ * PostgreSQL: the reports of a batch that end without a file (dropped, skipped) or wait for DNS
+ * (deferred, still 'building') in one upsert onto their rows while this node's claim holds, not
+ * one statement and round trip each: on a real day most domains publish no TLSRPT record. An
+ * upsert for the reason STORE_BUILT_PG is one; a null record_source or built_at keeps the row's.
+ */
+const ENDED_PG = 'insert into outbound_report (id, window_id, report_domain, window_start, window_end, created_at, due_at, '
+  + 'state, reason, record_source, built_at, claimed_until, claimed_by) '
+  + 'select t.*, null from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], '
+  + '$8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[]) as t '
+  + 'on conflict (id) do update set state = excluded.state, reason = excluded.reason, '
+  + 'record_source = coalesce(excluded.record_source, outbound_report.record_source), built_at = coalesce(excluded.built_at, outbound_report.built_at), '
+  + 'claimed_by = null, claimed_until = excluded.claimed_until '
+  + "where outbound_report.claimed_by = $13 and outbound_report.state = 'building' returning id";
+
+/** ENDED_PG's parameters: finished reports end their claim, deferred ones release it until the DNS retry. */
+function endedPg(ended: { row: ClaimedReport; b: Built }[], now: number, nodeId: string): CompiledQuery {
+  const cols = Array.from({ length: 12 }, () => new Array<unknown>(ended.length));
+  ended.forEach(({ row, b }, i) => {
+    const values = [row.id, row.windowId, row.reportDomain, row.windowStart, row.windowEnd, row.createdAt, row.dueAt,
+      ...(b.finish
+        ? [b.finish.state, b.finish.reason, b.finish.record_source ?? null, now, 0]
+        : ['building', b.defer!.slice(0, 500), null, null, now + DNS_RETRY_SECONDS])];
+    values.forEach((v, c) => { at(cols, c)[i] = v; });
+  });
+  return CompiledQuery.raw(ENDED_PG, [...cols, nodeId]);
+}
+
 /** SQLite: a report's targets, pending from its due time. */
 const TARGET_COLS: BulkColumn[] = [['outbound_report_id', 'int'], ['uri', 'text'], ['scheme', 'text'], ['next_attempt_at', 'int'], ['state', 'text']];
 
 /**
  * Writes a batch's results in one transaction, each row only while this process still holds
- * its claim. Built reports go in as one multi-row statement on their existing rows (SQLite:
+ * its claim. Reports ended without a file or deferred: SQLite one UPDATE each, PostgreSQL one
+ * ENDED_PG for the batch. Built reports go in as one multi-row statement on their existing rows (SQLite:
  * `ON CONFLICT (id) DO UPDATE … WHERE claimed_by = me`, then the targets of the rows RETURNING
  * named in one multi-row insert; PostgreSQL: STORE_BUILT_PG, both in one statement). They are
  * written as SQL text (one text per row count, so SQLite reuses its prepared statement): built
@@ -114,20 +143,14 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
   const kept = new Set<number>();
   const pendingIds = new Set<number>();
   await writeTransaction(deps.store, async (trx) => {
-    const mine = <Q extends { where: (...a: any[]) => Q }>(q: Q, id: number) => q.where('id', '=', id).where('claimed_by', '=', nodeId).where('state', '=', 'building');
     const pending: { row: ClaimedReport; b: Built }[] = [];
+    const ended: { row: ClaimedReport; b: Built }[] = [];
     for (const [i, b] of results.entries()) {
-      const row = at(rows, i);
-      const id = row.id;
-      if (b.finish) {
-        const u = await mine(trx.updateTable('outbound_report').set({ ...b.finish, built_at: now, claimed_by: null, claimed_until: 0 }), id).executeTakeFirst();
-        if (Number(u.numUpdatedRows) === 1) kept.add(id);
-      } else if (b.defer !== undefined) {
-        const u = await mine(trx.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: b.defer.slice(0, 500) }), id).executeTakeFirst();
-        if (Number(u.numUpdatedRows) === 1) kept.add(id);
-      } else if (b.pending) pending.push({ row, b });
+      if (b.finish || b.defer !== undefined) ended.push({ row: at(rows, i), b });
+      else if (b.pending) pending.push({ row: at(rows, i), b });
     }
     if (kind === 'postgres') {
+      if (ended.length) for (const u of (await trx.executeQuery<{ id: number }>(endedPg(ended, now, nodeId))).rows) kept.add(Number(u.id));
       for (let i = 0; i < pending.length;) {
         // Up to MULTI_ROW reports, fewer when their gzips would pass PG_GZ_BYTES (at least one).
         let end = i + 1;
@@ -140,6 +163,13 @@ export async function storeBuilt(deps: SchedulerDeps, rows: ClaimedReport[], res
         i = end;
       }
       return;
+    }
+    const mine = <Q extends { where: (...a: any[]) => Q }>(q: Q, id: number) => q.where('id', '=', id).where('claimed_by', '=', nodeId).where('state', '=', 'building');
+    for (const { row: { id }, b } of ended) {
+      const u = await mine(b.finish
+        ? trx.updateTable('outbound_report').set({ ...b.finish, built_at: now, claimed_by: null, claimed_until: 0 })
+        : trx.updateTable('outbound_report').set({ claimed_by: null, claimed_until: now + DNS_RETRY_SECONDS, reason: b.defer!.slice(0, 500) }), id).executeTakeFirst();
+      if (Number(u.numUpdatedRows) === 1) kept.add(id);
     }
     for (let i = 0; i < pending.length; i += MULTI_ROW) {
       const chunk = pending.slice(i, i + MULTI_ROW);
