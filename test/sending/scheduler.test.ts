@@ -135,6 +135,41 @@ forEachStore('scheduler', (open) => {
     }
   });
 
+  it('one batch ends built, dropped and deferred reports at once: each row written as it ended, the deferred one claimable again after the DNS retry time', async () => {
+    const store = await open();
+    const h = await startHarness(store, { zone: { '_smtp._tls.flaky.example': { servfail: true } } });
+    try {
+      h.aggregator.add(stsOutcome('built.example', false, 'v=TLSRPTv1; rua=mailto:r@built.example'));
+      h.aggregator.add(stsOutcome('no-record.example', true));
+      h.aggregator.add(stsOutcome('flaky.example', true));
+      await h.aggregator.flush();
+      h.now.t = D0 + DAY;
+      await h.scheduler.closeDueWindows();
+      const built = await h.scheduler.buildClaimedReports();
+      assert.deepEqual(Object.fromEntries(built.map((b) => [b.reportDomain, b.state])),
+        { 'built.example': 'pending', 'no-record.example': 'dropped', 'flaky.example': 'deferred' });
+      const rows = Object.fromEntries((await store.db.selectFrom('outbound_report')
+        .select(['report_domain', 'state', 'reason', 'record_source', 'built_at', 'claimed_by', 'claimed_until']).execute())
+        .map((r) => [r.report_domain, { ...r, built_at: r.built_at === null ? null : Number(r.built_at), claimed_until: Number(r.claimed_until) }]));
+      assert.deepEqual({ ...rows['no-record.example'], reason: undefined },
+        { report_domain: 'no-record.example', state: 'dropped', reason: undefined, record_source: 'dns', built_at: h.now.t, claimed_by: null, claimed_until: 0 });
+      assert.match(rows['no-record.example'].reason ?? '', /no TXT record/);
+      assert.deepEqual({ ...rows['flaky.example'], reason: undefined },
+        { report_domain: 'flaky.example', state: 'building', reason: undefined, record_source: null, built_at: null, claimed_by: null, claimed_until: h.now.t + 300 });
+      assert.ok(rows['flaky.example'].reason, 'the lookup failure is kept as the reason');
+      assert.equal(rows['built.example'].state, 'pending');
+      // Not claimable again before its retry time; looked up again after it.
+      h.now.t += 299;
+      assert.deepEqual(await h.scheduler.buildClaimedReports(), []);
+      h.now.t += 2;
+      const again = await h.scheduler.buildClaimedReports();
+      assert.deepEqual(again.map((b) => [b.reportDomain, b.state]), [['flaky.example', 'deferred']]);
+      assert.equal(h.dns.queries.filter((q) => q.name === '_smtp._tls.flaky.example').length >= 2, true);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('sendFrequency never: no DNS lookup, no report', async () => {
     const store = await open();
     const h = await startHarness(store, { settings: { frequency: () => 'never' } });

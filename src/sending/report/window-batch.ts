@@ -21,16 +21,14 @@ export interface PolicyRow extends PolicySource {
  */
 export async function readWindowPolicies(store: Store, ids: number[]): Promise<Map<number, PolicyRow[]>> {
   const out = new Map<number, PolicyRow[]>();
-  // group_concat and string_agg: the same aggregate under SQLite's and PostgreSQL's name.
-  const concat = sql.raw(store.kind === 'postgres' ? 'string_agg' : 'group_concat');
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     if (chunk.length === 0) continue;
     // Selected under the names of PolicyRow: the rows are used as they come, no copy per row
     // (the driver gives numbers for these integer columns on both stores).
-    const rows: PolicyRow[] = await store.db.selectFrom('outbound_policy as p')
+    const rows: PolicyRow[] = store.kind === 'postgres' ? await readOnPostgres(store, chunk) : await store.db.selectFrom('outbound_policy as p')
       .select(['p.window_id as windowId', 'p.tlsrpt_record as tlsrptRecord', 'p.policy_json as policyJson', 'p.successful', 'p.failed'])
-      .select(sql<string | null>`(select ${concat}('[' || cast(f.count as text) || ',' || f.detail_json || ']', ',') from outbound_failure f where f.window_id = p.window_id and f.fingerprint = p.fingerprint)`.as('details'))
+      .select(sql<string | null>`(select group_concat('[' || cast(f.count as text) || ',' || f.detail_json || ']', ',') from outbound_failure f where f.window_id = p.window_id and f.fingerprint = p.fingerprint)`.as('details'))
       .where('p.window_id', 'in', chunk)
       .execute();
     for (const p of rows) {
@@ -40,4 +38,19 @@ export async function readWindowPolicies(store: Store, ids: number[]): Promise<M
     }
   }
   return out;
+}
+
+/**
+ * PostgreSQL: one join of both tables' primary-key ranges for the windows (a merge join in key
+ * order, also with no statistics on rows written moments ago), not a subquery per policy: a
+ * third of the time. The ids are one array parameter, not 500 placeholders.
+ */
+async function readOnPostgres(store: Store, ids: number[]): Promise<PolicyRow[]> {
+  const r = await sql<PolicyRow>`select p.window_id as "windowId", p.tlsrpt_record as "tlsrptRecord", p.policy_json as "policyJson", p.successful, p.failed,
+      string_agg('[' || f.count::text || ',' || f.detail_json || ']', ',') as details
+    from outbound_policy p left join outbound_failure f
+      on f.window_id = p.window_id and f.fingerprint = p.fingerprint and f.window_id = any(${ids}::bigint[])
+    where p.window_id = any(${ids}::bigint[])
+    group by p.window_id, p.fingerprint`.execute(store.db);
+  return r.rows;
 }

@@ -10,6 +10,7 @@
  * `writeTransaction` (SQLite: BEGIN IMMEDIATE acquired without blocking the event loop).
  */
 import { writeTransaction } from '../../store/transaction.js';
+import { analyzeTables } from '../../store/statistics.js';
 import { createBuildPool, inProcessBuilder, type BuildPool } from '../report/build-pool.js';
 import { claimBuilding } from './claim.js';
 import { closeDueWindows } from './close.js';
@@ -84,6 +85,9 @@ export class ReportScheduler {
       // The batch being built is still 'building' and claimed by us: it must not be claimed again.
       const claimed = await claimBuilding(this.deps, this.lease, now, inFlight ? [...deferred, ...inFlight.rows.map((r) => r.id)] : [...deferred]);
       if (claimed.length === 0) break;
+      // A full first batch: many reports to build (a day's, closed moments ago); the claims of
+      // the others are planned knowing how many.
+      if (!inFlight && claimed.length === BATCH) await analyzeTables(this.deps.store, ['outbound_report']);
       const rows = claimed.map((r) => ({
         id: Number(r.id), windowId: Number(r.window_id), reportDomain: r.report_domain, windowStart: Number(r.window_start),
         windowEnd: Number(r.window_end), dueAt: opts.force ? Math.min(now, Number(r.due_at)) : Number(r.due_at), createdAt: Number(r.created_at),

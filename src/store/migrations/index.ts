@@ -19,6 +19,7 @@ import * as m0501 from './0501_published_policy.js';
 import * as m0510 from './0510_inbound_verified.js';
 import * as m0520 from './0520_inbound_content_index.js';
 import * as m0525 from './0525_inbound_packed.js';
+import * as m0530 from './0530_report_building_index.js';
 import * as m0540 from './0540_web_session.js';
 import * as m0545 from './0545_target_due_index.js';
 
@@ -41,6 +42,7 @@ export const migrations: { name: string; module: MigrationModule }[] = [
   { name: '0510_inbound_verified', module: m0510 },
   { name: '0520_inbound_content_index', module: m0520 },
   { name: '0525_inbound_packed', module: m0525 },
+  { name: '0530_report_building_index', module: m0530 },
   { name: '0540_web_session', module: m0540 },
   { name: '0545_target_due_index', module: m0545 },
 ];
