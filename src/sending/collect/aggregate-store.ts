@@ -151,7 +151,7 @@ async function resolveOpenWindows(
     return best;
   };
 
-  await load([...new Set([...wanted.values()].map((w) => w.reportDomain))]);
+  await load([...new Set([...wanted.values()].map((w) => w.reportDomain))].sort());
   const windowIds = new Map<string, number>();
   const toCreate = new Map<string, [string, number, number, WindowFrequency]>();
   for (const [key, w] of wanted) {
@@ -167,7 +167,9 @@ async function resolveOpenWindows(
   if (toCreate.size === 0) return { windowIds, created: 0 };
 
   let created = 0;
-  const newRows = [...toCreate.values()];
+  // In key order, as the counters: two nodes creating the same new windows in different orders
+  // each waited for the other's uncommitted row ("deadlock detected", bench ingest-http, 3 nodes).
+  const newRows = [...toCreate.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((x) => x[1]);
   for (let i = 0; i < newRows.length; i += CHUNK) {
     // Another node may have created the same window meanwhile: keep its row (partial unique index).
     const inserted = await db.executeQuery<{ id: number; report_domain: string; window_start: number; window_end: number }>(
