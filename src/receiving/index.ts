@@ -11,7 +11,9 @@ import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import { parseHostPort, type ServiceConfig } from '../settings/config.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from './extract/index.js';
-import { createIngestor, type Ingestor } from './pipeline/ingest.js';
+import { analyseInput, createIngestor, type Ingestor } from './pipeline/ingest.js';
+import { createResolver, mailauthResolver } from '../dns/index.js';
+import { cachingResolver } from './dkim/verify.js';
 import { createAnalysePool } from './pipeline/analyse-pool.js';
 import { createSaveQueue } from './persist/save-queue.js';
 import type { InboundReportInput } from './persist/inbound-store.js';
@@ -30,9 +32,9 @@ export const DEFAULT_INBOUND = Object.freeze({ addresses: ['postmaster@*'], forw
 
 
 /**
- * The one ingestor of a process, from the config. `analysisThreads` > 0 runs extraction, parsing
- * and DKIM in that many worker threads (batch import); 0 (default) in one worker thread started
- * on first need.
+ * The one ingestor of a process, from the config. Extraction, parsing and DKIM run in
+ * `analysisThreads` worker threads (default 1, `serve`; more for a batch import), started on first
+ * need; 0 runs them in this thread (`tlsrpt import --threads 0`: nothing else waits on it).
  * @example
  * const ingestor = createConfiguredIngestor({ config, log, store, settings });
  */
@@ -44,8 +46,11 @@ export function createConfiguredIngestor(deps: { config: ServiceConfig; log: Log
   // other channels (issue 10). The thread starts on first need: a collector that never receives
   // a report does not carry it.
   let pool: ReturnType<typeof createAnalysePool> | undefined;
-  const analyse = (bytes: Uint8Array, l?: Partial<ExtractLimits>) =>
-    (pool ??= createAnalysePool({ threads: Math.max(1, deps.analysisThreads ?? 1), dnsServers: servers, limits })).analyse(bytes, l);
+  const resolver = deps.analysisThreads === 0 ? cachingResolver(mailauthResolver(createResolver(servers ? { servers } : {}))) : undefined;
+  const analyse = resolver
+    ? (bytes: Uint8Array, l?: Partial<ExtractLimits>) => analyseInput(bytes, { limits: l, resolver })
+    : (bytes: Uint8Array, l?: Partial<ExtractLimits>) =>
+      (pool ??= createAnalysePool({ threads: deps.analysisThreads ?? 1, dnsServers: servers, limits })).analyse(bytes, l);
   // Group commit: concurrent saves share one transaction (see save-queue.ts).
   const queue = deps.groupCommit === false ? undefined : createSaveQueue(deps.store);
   const ingestor = createIngestor({

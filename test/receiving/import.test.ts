@@ -133,6 +133,11 @@ describe('tlsrpt import (the command)', () => {
     assert.match(text.stdout, /^imported 2, duplicate 1, not-a-report 1, rejected 0, failed 0 \(4 inputs in [\d.]+ s\)\n$/);
     assert.match(text.stderr, /not-a-report: .*junk\.bin/);
 
+    // In this thread (--threads 0): the same verdicts.
+    const inThread = tlsrpt(['import', '--threads', '0', '--config', cfg, root]);
+    assert.equal(inThread.status, 0, inThread.stderr);
+    assert.match(inThread.stdout, /^imported 0, duplicate 3, not-a-report 1, rejected 0, failed 0 /);
+
     const json = tlsrpt(['import', '--json', '--config', cfg, root]);
     assert.equal(json.status, 0, json.stderr);
     const parsed = JSON.parse(json.stdout);
