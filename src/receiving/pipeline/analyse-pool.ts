@@ -22,7 +22,9 @@ export interface AnalysePoolOptions {
   limits?: () => Partial<ExtractLimits>;
 }
 
-interface Pending { resolve(a: Analysis): void; reject(e: Error): void }
+interface Pending { resolve(a: Analysis): void; reject(e: Error): void; partial?: Analysis }
+/** What a worker sends: an analysis (`paced`: large reports' policies follow, slice by slice), a slice, or an error. */
+interface Reply { id: number; analysis?: Analysis; paced?: boolean; slice?: { payload: number; policies: unknown[] }; done?: boolean; error?: string }
 interface Slot { worker: Worker; jobs: Map<number, Pending> }
 
 /**
@@ -37,9 +39,26 @@ export function createAnalysePool(opts: AnalysePoolOptions): AnalysePool {
   const spawn = (index: number) => {
     const worker = new Worker(workerScript('analyse-worker', import.meta.url), { workerData: { dnsServers: opts.dnsServers } });
     const slot: Slot = { worker, jobs: new Map() };
-    worker.on('message', (m: { id: number; analysis?: Analysis; error?: string }) => {
+    worker.on('message', (m: Reply) => {
       const p = slot.jobs.get(m.id);
       if (!p) return;
+      if (m.analysis && m.paced) {
+        // The policies of a large report come on request, a slice per turn of the loop (analyse-worker.ts).
+        p.partial = m.analysis;
+        worker.postMessage({ id: m.id, more: true });
+        return;
+      }
+      if (m.slice && p.partial) {
+        const target = p.partial.ok ? p.partial.payloads[m.slice.payload]?.parsed : undefined;
+        if (target && 'report' in target) target.report.policies.push(...(m.slice.policies as typeof target.report.policies));
+        if (!m.done) {
+          worker.postMessage({ id: m.id, more: true });
+          return;
+        }
+        slot.jobs.delete(m.id);
+        p.resolve(p.partial);
+        return;
+      }
       slot.jobs.delete(m.id);
       if (m.analysis) p.resolve(m.analysis);
       else p.reject(new Error(`analysis failed: ${m.error}`));
