@@ -57,9 +57,10 @@ async function discard(stream: ReadableStream<Uint8Array> | null): Promise<void>
  */
 export type RequestGate = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+type Admission = { refused: { retryAfterSeconds: number; message: string } } | { bytesTaken: boolean };
 /** What the gate already took from a request's budgets, so the route does not take it twice. */
 const GATED = Symbol('report endpoint: limits taken by the gate');
-interface Gated { [GATED]?: { bytes: boolean } }
+interface Gated { [GATED]?: Admission }
 
 /**
  * @example
@@ -96,45 +97,46 @@ export function reportEndpoint(deps: ReportEndpointDeps): { routes: Hono; gate: 
   const tooMany = (peer: string, retryAfterSeconds: number) => `too many reports from ${peer}; retry in ${retryAfterSeconds} s`;
   const tooManyBytes = (peer: string, retryAfterSeconds: number) => `too many bytes from ${clientKey(peer)} (http.reportBytesPerMinute); retry in ${retryAfterSeconds} s`;
 
+  /**
+   * The budgets one request takes before its body is read: a request, and its declared length
+   * when that is within the body limit (a longer one gets 413 and costs no budget).
+   */
+  const admit = (peer: string, declaredLength: string | undefined): Admission => {
+    const rate = limiter.take(clientKey(peer));
+    if (!rate.allowed) return { refused: { retryAfterSeconds: rate.retryAfterSeconds, message: tooMany(peer, rate.retryAfterSeconds) } };
+    const declared = declaredLength === undefined ? NaN : Number(declaredLength);
+    if (!bytes || !Number.isFinite(declared) || declared > deps.maxBodyBytes) return { bytesTaken: false };
+    const d = bytes.take(clientKey(peer), declared);
+    if (!d.allowed) return { refused: { retryAfterSeconds: d.retryAfterSeconds, message: tooManyBytes(peer, d.retryAfterSeconds) } };
+    return { bytesTaken: true };
+  };
+
   const gate: RequestGate = (req, res) => {
     if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== path) return false;
-    const peer = peerOf(req.headers['x-forwarded-for'], req.socket.remoteAddress, deps.trustProxy ?? false);
-    const refuse = (retryAfterSeconds: number, message: string) => {
+    const a = admit(peerOf(req.headers['x-forwarded-for'], req.socket.remoteAddress, deps.trustProxy ?? false), req.headers['content-length']);
+    if ('refused' in a) {
       // Node reads and drops the unread body once the answer is sent, keeping the connection.
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) });
-      res.end(JSON.stringify({ accepted: false, error: { code: 'rate-limited', message } }));
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(a.refused.retryAfterSeconds) });
+      res.end(JSON.stringify({ accepted: false, error: { code: 'rate-limited', message: a.refused.message } }));
       return true;
-    };
-    const rate = limiter.take(clientKey(peer));
-    if (!rate.allowed) return refuse(rate.retryAfterSeconds, tooMany(peer, rate.retryAfterSeconds));
-    const declared = Number(req.headers['content-length']);
-    const byDeclared = bytes !== undefined && Number.isFinite(declared) && declared <= deps.maxBodyBytes;
-    if (byDeclared) {
-      const d = bytes.take(clientKey(peer), declared);
-      if (!d.allowed) return refuse(d.retryAfterSeconds, tooManyBytes(peer, d.retryAfterSeconds));
     }
-    (req as Gated)[GATED] = { bytes: byDeclared };
+    (req as Gated)[GATED] = a;
     return false;
   };
 
   app.post(path, async (c) => {
     const peer = clientAddress(c, deps.trustProxy ?? false);
-    const gated = (c.env as { incoming?: Gated } | undefined)?.incoming?.[GATED];
-    const rate = gated ? { allowed: true, retryAfterSeconds: 0 } : limiter.take(clientKey(peer));
-    if (!rate.allowed) {
-      c.header('Retry-After', String(rate.retryAfterSeconds));
-      return problem(c, 429, 'rate-limited', tooMany(peer, rate.retryAfterSeconds));
-    }
     const declared = c.req.header('content-length');
+    const admitted = (c.env as { incoming?: Gated } | undefined)?.incoming?.[GATED] ?? admit(peer, declared);
+    if ('refused' in admitted) {
+      c.header('Retry-After', String(admitted.refused.retryAfterSeconds));
+      return problem(c, 429, 'rate-limited', admitted.refused.message);
+    }
     if (declared !== undefined && Number(declared) > deps.maxBodyBytes) {
       // A client still sending when we close gets EPIPE instead of our 413: a body up to a few
       // times the limit is read and dropped first (the request timeout bounds a slow one).
       if (Number(declared) <= DRAIN_FACTOR * deps.maxBodyBytes) await discard(c.req.raw.body);
       return problem(c, 413, 'too-large', `the body (${declared} bytes) exceeds the limit of ${deps.maxBodyBytes} bytes (http.reportMaxBodyBytes)`);
-    }
-    if (declared !== undefined && !gated?.bytes) {
-      const refused = overBudget(c, peer, Number(declared) || 0);
-      if (refused) return refused;
     }
     let body: Uint8Array;
     try {
@@ -144,7 +146,7 @@ export function reportEndpoint(deps: ReportEndpointDeps): { routes: Hono; gate: 
       deps.log.info({ peer, err: (e as Error).message }, 'report endpoint: body not readable');
       return problem(c, 400, 'unreadable-body', `the request body could not be read: ${(e as Error).message}`);
     }
-    if (declared === undefined) {
+    if (!admitted.bytesTaken) {
       const refused = overBudget(c, peer, body.byteLength);
       if (refused) return refused;
     }
