@@ -26,9 +26,15 @@ export interface ServerLimits {
   headersTimeoutMs?: number;
   maxConnections?: number;
   maxConnectionsPerClient?: number;
-  /** Sees each request first and may answer it (report-endpoint's refusals); false passes it to the app. */
-  gate?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Sees each request first and may answer it (report-endpoint's refusals). */
+  gate?: RequestGate;
 }
+
+/**
+ * Answers a request before the HTTP framework sees it, or returns false to pass it on. Plain
+ * Node objects: no Fetch Request, stream or signal built.
+ */
+export type RequestGate = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export async function listen(app: HttpApp, host: string, port: number, tls?: { cert: string; key: string }, limits: ServerLimits = {}): Promise<ListeningServer> {
   const l = { ...HTTP_TRUST_DEFAULTS, ...definedOnly(limits) };

@@ -7,13 +7,13 @@
  * sends too many requests or too many bytes — counted inflated (an IPv6 client is its /64), and 503 when the store
  * cannot take it now (the sender retries, RFC 8460 §5.5).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../../common/log.js';
 import type { Ingestor, IngestOutcome } from '../../receiving/index.js';
 import { clientKey, createRateLimiter, type RateLimiter } from '../../common/rate-limit.js';
 import { z } from 'zod';
 import { describeRoute } from '../openapi.js';
+import type { RequestGate } from '../server.js';
 
 export interface ReportEndpointDeps {
   ingestor: Ingestor;
@@ -50,12 +50,6 @@ async function discard(stream: ReadableStream<Uint8Array> | null): Promise<void>
     // the client went away: nothing to answer
   }
 }
-
-/**
- * Answers a request before the HTTP framework sees it, or returns false to pass it on
- * (`http/server.ts` runs it first). Plain Node objects: no Fetch Request, stream or signal built.
- */
-export type RequestGate = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 type Admission = { refused: { retryAfterSeconds: number; message: string } } | { bytesTaken: boolean };
 /** What the gate already took from a request's budgets, so the route does not take it twice. */

@@ -146,8 +146,9 @@ export async function analyseInput(bytes: Uint8Array, opts: AnalyseOptions = {})
       const code = String((e as { code?: string }).code ?? 'not-a-tls-report');
       parsed = { error: { status: LIMIT_CODES.has(code) ? 'rejected' : 'not-a-report', code, reason: e.message } };
     }
-    const dkim = carrier.isEmail && !('error' in parsed)
-      ? summarizeDkim(await signaturesOf(raw), { contactInfo: parsed.report.contactInfo, submitter: carrier.tlsReportSubmitter, from: carrier.from })
+    const report = 'report' in parsed ? parsed.report : undefined;
+    const dkim = carrier.isEmail && report
+      ? summarizeDkim(await signaturesOf(raw), { contactInfo: report.contactInfo, submitter: carrier.tlsReportSubmitter, from: carrier.from })
       : undefined;
     out.push({
       source: payload.source,
@@ -155,7 +156,7 @@ export async function analyseInput(bytes: Uint8Array, opts: AnalyseOptions = {})
       json: payload.bytes,
       carrier,
       parsed,
-      ...(dkim ? { dkim, verified: isAttributed(dkim, (parsed as { report: TlsReport }).report) } : {}),
+      ...(dkim && report ? { dkim, verified: isAttributed(dkim, report) } : {}),
     });
   }
   return { ok: true, isEmail: message.isEmail, payloads: out };
